@@ -1,0 +1,54 @@
+"""The article model: one published (or draft) news article, normalised and safe to render.
+
+Everything here is already clean (see `text.py`): renderers never re-check a value.
+The `secured` blob of the input has no field here on purpose: it never leaves the parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    name: str
+    domain: str  # normalised: the per-provider feed key
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    title: str
+    url: str
+    provider: str  # display name; empty when unknown
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    url: str  # canonical: webUrl, else originalUrl; also the item id readers de-duplicate on
+    title: str
+    summary: str
+    published: datetime  # aware, UTC
+    provider: Provider
+    topics: tuple[str, ...] = ()
+    image: Image | None = None
+    related: tuple[Related, ...] = ()
+    category: str = ""
+    kind: str = ""  # the input's `type`
+    quality: float | None = None
+    heat: float | None = None
+    draft: bool = False
+    source: str = field(default="", compare=False)  # the file it came from, for reports
+
+    @property
+    def sort_key(self) -> tuple[float, str]:
+        """Newest first; ties broken by URL so the order never depends on reading order."""
+        return (-self.published.timestamp(), self.url)

@@ -1,0 +1,268 @@
+"""Reading one article file: bytes → front matter → a clean `Article`, or a reason it is bad.
+
+A file is bad (an `ArticleError` naming the reason) only when it cannot give an article a reader
+could use: no front matter, invalid YAML, not a mapping, no title, no http(s) URL, no date.
+Anything less (a missing image, a `quality` that is not a number) is a warning and the article
+is still published.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .article import Article, Image, Provider, Related
+from .dates import DateError, parse_date
+from .text import NAME_LIMIT, SUMMARY_LIMIT, TITLE_LIMIT, clean_text, clean_url, domain_key
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_TOPICS = 50
+MAX_RELATED = 20
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe YAML (no object-constructing tags) that leaves timestamps as strings.
+
+    `dates.parse_date` then owns every date rule, and an out-of-range year such as `0000-01-01`
+    is reported as a bad date instead of failing the whole file inside PyYAML.
+    """
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
+
+_FENCE = re.compile(r"^---[ \t]*\r?\n", re.ASCII)
+_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE | re.ASCII)
+_IFRAME_SRC = re.compile(r"""<iframe\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+class ArticleError(ValueError):
+    """A file that gives no usable article; the message is the reason a user reads."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    article: Article
+    warnings: tuple[str, ...]
+
+
+def read_article(path: Path, *, max_bytes: int = MAX_FILE_BYTES, name: str | None = None) -> ParsedFile:
+    """Read and parse one file; raises `ArticleError` (or `OSError`) with a reason."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise ArticleError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew while we read it
+        raise ArticleError(f"file is over the {max_bytes:,}-byte limit")
+    return parse_article(data, source=name if name is not None else str(path))
+
+
+def parse_article(data: bytes, *, source: str = "") -> ParsedFile:
+    front = load_front_matter(decode(data))
+    return _article_from(front, source)
+
+
+def decode(data: bytes) -> str:
+    if not data.strip():
+        raise ArticleError("empty file")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ArticleError("starts with a UTF-16 byte order mark but is not UTF-16") from None
+    if b"\x00" in data:
+        raise ArticleError("binary file (contains NUL bytes), not a text article")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ArticleError(f"not UTF-8: invalid byte 0x{data[error.start]:02x} at offset {error.start}") from None
+
+
+def load_front_matter(text: str) -> dict[str, Any]:
+    text = text.lstrip("\ufeff")
+    opening = _FENCE.match(text)
+    if not opening:
+        raise ArticleError("no front matter: the file must start with a '---' line")
+    closing = _CLOSE.search(text, opening.end())
+    if not closing:
+        raise ArticleError("unterminated front matter: no closing '---' line")
+    try:
+        front = yaml.load(text[opening.end() : closing.start()], Loader=_Loader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""  # +1 for 0-based, +1 for the fence
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ArticleError(f"invalid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise ArticleError("invalid YAML: nested too deeply") from None
+    if front is None:
+        raise ArticleError("empty front matter")
+    if not isinstance(front, dict):
+        raise ArticleError(f"front matter is a {_kind(front)}, not a mapping of fields")
+    return front
+
+
+def _article_from(front: dict[str, Any], source: str) -> ParsedFile:
+    warnings: list[str] = []
+    title = clean_text(front.get("title"), limit=TITLE_LIMIT)
+    if not title:
+        raise ArticleError("no title" if front.get("title") in (None, "") else "title is empty or not text")
+    url = _canonical_url(front)
+    try:
+        published = parse_date(front.get("publishedDateTime"))
+    except DateError as error:
+        raise ArticleError(str(error)) from None
+    draft = _draft(front.get("published"))
+
+    summary = clean_text(front.get("excerpt"), limit=SUMMARY_LIMIT)
+    if not summary:
+        warnings.append("empty excerpt")
+    image = _image(front.get("images"))
+    if image is None:
+        warnings.append("no usable image")
+    topics = _topics(front.get("topics"))
+    if not topics:
+        warnings.append("no topics")
+    quality = _number(front, "quality", warnings)
+    heat = _number(front, "heat", warnings)
+    article = Article(
+        url=url,
+        title=title,
+        summary=summary,
+        published=published,
+        provider=_provider(front.get("provider"), url),
+        topics=topics,
+        image=image,
+        related=_related(front.get("related"), url),
+        category=clean_text(front.get("category"), limit=NAME_LIMIT),
+        kind=clean_text(front.get("type"), limit=NAME_LIMIT),
+        quality=quality,
+        heat=heat,
+        draft=draft,
+        source=source,
+    )
+    return ParsedFile(article, tuple(warnings))
+
+
+def _canonical_url(front: dict[str, Any]) -> str:
+    for key in ("webUrl", "originalUrl"):
+        url = clean_url(front.get(key))
+        if url:
+            return url
+    # Video records may carry only an embed; a plain link to the video is all that survives.
+    embed = front.get("featuredContent")
+    if isinstance(embed, str):
+        match = _IFRAME_SRC.search(embed)
+        url = clean_url(match.group(1)) if match else None
+        if url:
+            return url
+    # Name the fields, not their values: a draft's URL must not reach a log.
+    given = [key for key in ("webUrl", "originalUrl") if front.get(key) not in (None, "")]
+    if given:
+        raise ArticleError(f"no absolute http(s) URL: {' and '.join(given)} {'is' if len(given) == 1 else 'are'} not usable")
+    raise ArticleError("no URL: webUrl and originalUrl are missing")
+
+
+def _draft(value: object) -> bool:
+    # Anything we cannot read as yes or no is refused: guessing could publish a draft.
+    if value is None or value is True:
+        return False
+    if value is False:
+        return True
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _FALSE
+    raise ArticleError(f"published must be true or false, not {str(value)[:40]!r}")
+
+
+def _provider(value: object, url: str) -> Provider:
+    name, domain = "", None
+    if isinstance(value, dict):
+        name = clean_text(value.get("name"), limit=NAME_LIMIT)
+        domain = domain_key(value.get("domain"))
+    elif isinstance(value, str):
+        name = clean_text(value, limit=NAME_LIMIT)
+    domain = domain or domain_key(url) or "unknown"
+    return Provider(name=name or domain, domain=domain)
+
+
+def _topics(value: object) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    seen: dict[str, None] = {}
+    for item in items[: MAX_TOPICS * 2]:
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            continue
+        name = clean_text(str(item), limit=NAME_LIMIT)
+        if name:
+            seen.setdefault(name, None)
+    return tuple(seen)[:MAX_TOPICS]
+
+
+def _image(value: object) -> Image | None:
+    items = [value] if isinstance(value, (dict, str)) else value if isinstance(value, list) else []
+    for item in items[:20]:
+        raw = item.get("url") if isinstance(item, dict) else item
+        url = clean_url(raw)
+        if url:
+            size = item if isinstance(item, dict) else {}
+            return Image(url, _dimension(size.get("width")), _dimension(size.get("height")))
+    return None
+
+
+def _dimension(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 100_000 else None
+
+
+def _related(value: object, own_url: str) -> tuple[Related, ...]:
+    if not isinstance(value, list):
+        return ()
+    found: dict[str, Related] = {}
+    for item in value[: MAX_RELATED * 5]:
+        if not isinstance(item, dict):
+            continue
+        title = clean_text(item.get("title"), limit=TITLE_LIMIT)
+        url = clean_url(item.get("webUrl")) or clean_url(item.get("originalUrl"))
+        if not title or not url or url == own_url or url in found:
+            continue
+        provider = item.get("provider")
+        name = ""
+        if isinstance(provider, dict):
+            name = clean_text(provider.get("name"), limit=NAME_LIMIT) or domain_key(provider.get("domain")) or ""
+        try:
+            when = parse_date(item.get("publishedDateTime"))
+        except DateError:
+            when = None
+        found[url] = Related(title=title, url=url, provider=name, published=when)
+        if len(found) == MAX_RELATED:
+            break
+    return tuple(found.values())
+
+
+def _number(front: dict[str, Any], key: str, warnings: list[str]) -> float | None:
+    value = front.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value))
+    except (ValueError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number):
+        warnings.append(f"{key} is not a number: {str(value)[:40]!r}")
+        return None
+    return number
+
+
+def _kind(value: object) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )

@@ -1,0 +1,163 @@
+"""The `feedpub` command line: export, check, serve, generate."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .build import Build, Summary
+from .export import ExportError, export_site
+from .settings import Settings, SettingsError, load_settings
+
+BUNDLED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _articles_argument(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.argument(
+        "articles", required=False, type=click.Path(file_okay=False, path_type=Path), metavar="[ARTICLES]"
+    )(function)
+
+
+def _site_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Settings file (default: ./feedpub.yaml when present)."),
+        click.option("--base-url", help="Absolute URL the site is served from; every link starts with it."),
+        click.option("--limit", type=click.IntRange(min=1), help="Items per feed (default 50)."),
+        click.option("--include-drafts", is_flag=True, default=None, help="Publish `published: false` articles too."),
+        click.option("--include-future", is_flag=True, default=None, help="Publish articles dated in the future now."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def resolve_articles(articles: Path | None) -> Path:
+    """ARTICLES, else ./seeds, else the sample articles bundled with feedpub."""
+    if articles is None:
+        articles = Path("seeds") if Path("seeds").is_dir() else BUNDLED_SEEDS
+    if not articles.is_dir():
+        raise click.ClickException(f"article folder {articles} does not exist; give the folder of article files")
+    return articles
+
+
+def make_settings(config: Path | None, **flags: Any) -> Settings:
+    try:
+        return load_settings(config).replace(**flags)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal, shown only when the work takes more than a moment."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="file", file=sys.stderr, delay=0.5, disable=None, leave=False) as bar:
+        yield bar.update
+
+
+def load_build(articles: Path, settings: Settings) -> Build:
+    build = Build(articles, settings)
+    with _progress(len(build.library.scan())) as progress:
+        build.load(progress=progress)
+    return build
+
+
+def report(summary: Summary) -> None:
+    for path, reason in summary.bad:
+        click.echo(f"{path}: {reason}", err=True)
+    for duplicate in summary.duplicates:
+        click.echo(f"{duplicate.kept}: duplicate of {', '.join(duplicate.dropped)} ({duplicate.url}); "
+                   f"published from {duplicate.kept}", err=True)
+
+
+@click.group()
+@click.version_option(package_name="feedpub")
+def main() -> None:
+    """Publish a folder of news articles as RSS, Atom and JSON feeds."""
+
+
+@main.command()
+@_articles_argument
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the site to.")
+@_site_options
+@click.option("--strict", is_flag=True, help="Any bad file fails the export (exit 1) and nothing is written.")
+def export(articles: Path | None, out: Path, config: Path | None, strict: bool, **flags: Any) -> None:
+    """Write every feed, the index page, OPML and catalog to OUT as static files."""
+    started = time.perf_counter()
+    settings = make_settings(config, **flags)
+    build = load_build(resolve_articles(articles), settings)
+    summary = build.summary()
+    report(summary)
+    if strict and summary.bad:
+        raise click.ClickException(f"{len(summary.bad)} bad files (--strict): nothing written")
+    try:
+        result = export_site(build.site, out)
+    except ExportError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(summary.describe(), err=True)
+    click.echo(
+        f"{result.files} files in {out}: {result.written} written, {result.removed} removed, "
+        f"{result.files - result.written} unchanged; {time.perf_counter() - started:.2f} s",
+        err=True,
+    )
+
+
+@main.command()
+@_articles_argument
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file.")
+def check(articles: Path | None, config: Path | None) -> None:
+    """List every problem in the article folder; exit 1 if any file is bad."""
+    settings = make_settings(config)
+    build = load_build(resolve_articles(articles), settings)
+    summary = build.summary()
+    report(summary)
+    for rel, parsed in sorted(build.library.good.items()):
+        for warning in parsed.warnings:
+            click.echo(f"{rel}: warning: {warning}", err=True)
+    click.echo(summary.describe(), err=True)
+    if summary.bad:
+        sys.exit(1)
+
+
+@main.command()
+@_articles_argument
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@_site_options
+@click.option("--max-age", type=click.IntRange(min=0), help="Cache-Control max-age in seconds (default 300).")
+@click.option("--quiet", is_flag=True, help="No access log; only warnings and errors.")
+def serve(articles: Path | None, host: str, port: int, config: Path | None, quiet: bool,
+          base_url: str | None, **flags: Any) -> None:
+    """Serve every feed live and keep it current as article files change."""
+    from server.run import run  # uvicorn and Starlette load only when serving
+
+    settings = make_settings(config, base_url=base_url, **flags)
+    if base_url is None and settings.base_url == Settings().base_url:
+        shown = f"[{host}]" if ":" in host else host
+        settings = settings.replace(base_url=f"http://{shown}:{port}")
+    run(resolve_articles(articles), settings, host=host, port=port, quiet=quiet)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("count", type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, help="Same seed, same files.")
+@click.option("--topics", default=24, show_default=True, type=click.IntRange(min=1))
+@click.option("--providers", default=36, show_default=True, type=click.IntRange(min=1))
+@click.option("--body-bytes", default=0, show_default=True, help="Pad each article to about this size.")
+def generate(out: Path, count: int, seed: int, topics: int, providers: int, body_bytes: int) -> None:
+    """Write COUNT realistic sample articles to OUT, deterministically (for trying and benchmarking)."""
+    from .corpus import generate as make
+
+    started = time.perf_counter()
+    files = make(out, count, seed=seed, topics=topics, providers=providers, body_bytes=body_bytes)
+    click.echo(f"{len(files)} articles written to {out} in {time.perf_counter() - started:.2f} s", err=True)
+

@@ -1,0 +1,74 @@
+"""Publication dates as they arrive in front matter, turned into aware UTC datetimes.
+
+The article loader keeps YAML timestamps as strings (see `article_file.py`), so every form —
+`2020-11-12T20:49:00Z`, an offset, no zone, a bare date, an RFC 822 date from an old crawler —
+is parsed here, in one place, with one rule: no zone means UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timezone
+from email.utils import parsedate_to_datetime
+
+# Feeds need four-digit years; anything outside is a typo, not a date.
+MIN_YEAR = 1970
+MAX_YEAR = 9999
+
+_YAML_SPACE = re.compile(r"^(\d{4}-\d\d?-\d\d?)(?:[Tt]|[ \t]+)(\d\d?:\d\d(?::\d\d(?:\.\d+)?)?)[ \t]*(.*)$")
+
+
+class DateError(ValueError):
+    """A value that is not a usable publication date."""
+
+
+def parse_date(value: object) -> datetime:
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, date):
+        result = datetime.combine(value, time(0), timezone.utc)
+    elif isinstance(value, str):
+        result = _parse_string(value.strip())
+    elif value is None:
+        raise DateError("no publishedDateTime")
+    else:
+        raise DateError(f"publishedDateTime is a {type(value).__name__}, not a date")
+    if result.tzinfo is None or result.tzinfo.utcoffset(result) is None:
+        result = result.replace(tzinfo=timezone.utc)
+    try:
+        result = result.astimezone(timezone.utc)
+    except OverflowError:
+        raise DateError(f"publishedDateTime {value!r} is out of range") from None
+    if not MIN_YEAR <= result.year <= MAX_YEAR:
+        raise DateError(f"publishedDateTime {value!r} is out of range")
+    return result.replace(microsecond=0)
+
+
+def _parse_string(text: str) -> datetime:
+    if not text:
+        raise DateError("publishedDateTime is empty")
+    # YAML allows `2020-11-12 20:49:00 +02:00` and one-digit months; ISO wants neither.
+    match = _YAML_SPACE.match(text)
+    if match:
+        day, clock, zone = match.groups()
+        y, m, d = day.split("-")
+        clock = clock if len(clock.split(":")[0]) == 2 else "0" + clock
+        zone = zone.strip()
+        if zone in ("Z", "z"):
+            zone = "+00:00"
+        elif re.fullmatch(r"[+-]\d\d?", zone):
+            zone = f"{zone[0]}{int(zone[1:]):02d}:00"
+        text = f"{y}-{int(m):02d}-{int(d):02d}T{clock}{zone}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        raise DateError(f"publishedDateTime {text[:60]!r} is not a date") from None
+
+
+def rfc3339(moment: datetime) -> str:
+    """`2020-11-12T20:49:00Z`: the one form JSON Feed, Atom and the catalog all accept."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

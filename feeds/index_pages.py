@@ -1,0 +1,145 @@
+"""The pages that list every feed: the HTML index, the OPML subscription list, the JSON catalog
+and the `_headers` file static hosts read for Content-Types.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from email.utils import format_datetime
+from html import escape
+
+from .catalog import ALL, PROVIDER, TOPIC, FeedSpec
+from .dates import rfc3339
+from .feed import FORMATS, feed_path
+from .settings import Settings
+
+_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
+_SECTIONS = ((ALL, "Everything"), (TOPIC, "Topics"), (PROVIDER, "Providers"))
+LATEST = 20
+
+_STYLE = """
+body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+h1{margin-bottom:0}table{border-collapse:collapse;width:100%}td,th{padding:.25rem .5rem;text-align:left;
+border-bottom:1px solid #eee}th{font-weight:600}td.n{text-align:right;color:#666}a{color:#0645ad}
+.muted{color:#666}.latest li{margin:.3rem 0}code{background:#f4f4f4;padding:0 .2rem}
+""".strip()
+
+
+def _name(spec: FeedSpec, settings: Settings) -> str:
+    return spec.name or settings.title
+
+
+def _urls(spec: FeedSpec, settings: Settings) -> dict[str, str]:
+    return {fmt: settings.url(feed_path(spec.kind, spec.key, fmt)) for fmt in FORMATS}
+
+
+def render_index(feeds: Sequence[FeedSpec], everything: FeedSpec, settings: Settings) -> bytes:
+    e = escape
+    title = e(settings.title)
+    urls = _urls(everything, settings)
+    discovery = "\n".join(
+        f'<link rel="alternate" type="{_TYPES[fmt]}" title="{title} ({_LABELS[fmt]})" href="{e(url)}">'
+        for fmt, url in urls.items()
+    )
+    latest = "\n".join(
+        f'<li><a href="{e(a.url)}">{e(a.title)}</a> <span class="muted">— {e(a.provider.name)}, '
+        f'<time datetime="{rfc3339(a.published)}">{a.published:%Y-%m-%d %H:%M} UTC</time></span></li>'
+        for a in everything.items[:LATEST]
+    )
+    sections = []
+    for kind, heading in _SECTIONS:
+        rows = "\n".join(_row(spec, settings) for spec in feeds if spec.kind == kind)
+        if rows:
+            sections.append(
+                f"<h2>{heading}</h2>\n<table>\n<tr><th>Feed</th><th>Articles</th><th>Newest</th><th>Subscribe</th></tr>"
+                f"\n{rows}\n</table>"
+            )
+    body = f"""<!doctype html>
+<html lang="{e(settings.language)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+{discovery}
+<link rel="alternate" type="text/x-opml" title="All feeds (OPML)" href="{e(settings.url("feeds/index.opml"))}">
+<style>{_STYLE}</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p class="muted">{e(settings.description)}. Subscribe to everything, a topic or a provider in RSS, Atom or
+JSON Feed; import <a href="{e(settings.url("feeds/index.opml"))}">every feed as OPML</a> or read the
+<a href="{e(settings.url("feeds/index.json"))}">catalog</a>.</p>
+<h2>Latest</h2>
+<ul class="latest">
+{latest or '<li class="muted">No articles yet.</li>'}
+</ul>
+{chr(10).join(sections)}
+</body>
+</html>
+"""
+    return body.encode("utf-8")
+
+
+def _row(spec: FeedSpec, settings: Settings) -> str:
+    links = " · ".join(f'<a href="{escape(url)}">{_LABELS[fmt]}</a>' for fmt, url in _urls(spec, settings).items())
+    newest = f"{spec.newest:%Y-%m-%d}" if spec.newest else "—"
+    key = f' <code>{escape(spec.key)}</code>' if spec.kind == PROVIDER else ""
+    return (f"<tr><td>{escape(_name(spec, settings))}{key}</td><td class=n>{spec.total}</td>"
+            f"<td>{newest}</td><td>{links}</td></tr>")
+
+
+def render_opml(feeds: Sequence[FeedSpec], settings: Settings) -> bytes:
+    a = _attr
+    newest = max((spec.newest for spec in feeds if spec.newest), default=None)
+    modified = f"\n    <dateModified>{format_datetime(newest, usegmt=True)}</dateModified>" if newest else ""
+    groups = []
+    for kind, heading in _SECTIONS:
+        outlines = "".join(
+            f'\n      <outline type="rss" text={a(_name(s, settings))} title={a(_name(s, settings))}'
+            f" xmlUrl={a(_urls(s, settings)['rss'])} htmlUrl={a(settings.url('/'))}/>"
+            for s in feeds
+            if s.kind == kind
+        )
+        if outlines:
+            groups.append(f"\n    <outline text={a(heading)} title={a(heading)}>{outlines}\n    </outline>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">\n  <head>\n'
+        f"    <title>{escape(settings.title)}</title>{modified}\n  </head>\n  <body>{''.join(groups)}\n  </body>\n</opml>\n"
+    ).encode("utf-8")
+
+
+def _attr(value: str) -> str:
+    return '"' + escape(value, quote=True) + '"'
+
+
+def render_catalog(feeds: Sequence[FeedSpec], settings: Settings) -> bytes:
+    entries = [
+        {
+            "kind": spec.kind,
+            "key": spec.key,
+            "title": _name(spec, settings),
+            "items": len(spec.items),
+            "articles": spec.total,
+            "newest": rfc3339(spec.newest) if spec.newest else None,
+            "urls": _urls(spec, settings),
+        }
+        for spec in feeds
+    ]
+    document = {"title": settings.title, "home_page_url": settings.url("/"), "feeds": entries}
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def render_headers() -> bytes:
+    """Content-Types and CORS for static hosts that read `_headers` (Netlify, Cloudflare Pages)."""
+    rules = []
+    for folder in ("/feeds", "/feeds/topics", "/feeds/providers"):
+        for fmt, media_type in _TYPES.items():
+            rules.append((f"{folder}/*.{fmt}", media_type))
+    rules += [("/feeds/index.opml", "text/x-opml"), ("/feeds/index.json", "application/json")]
+    lines = []
+    for pattern, media_type in rules:
+        lines += [pattern, f"  Content-Type: {media_type}; charset=utf-8", "  Access-Control-Allow-Origin: *",
+                  "  X-Content-Type-Options: nosniff", ""]
+    return "\n".join(lines).encode("utf-8")

@@ -1,0 +1,103 @@
+"""The site: every published path mapped to its bytes, media type, ETag and Last-Modified.
+
+One map feeds both the live server and the static export, so the two can never drift. A
+`SiteBuilder` keeps the previous map and re-renders a feed only when what it would print
+changed (its items, its name or its key); the index pages are rebuilt on every change because
+they list every feed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+
+from .atom import MEDIA_TYPE as ATOM_TYPE
+from .atom import render_atom
+from .catalog import Catalog, FeedSpec, Group
+from .feed import EPOCH, FORMATS, Feed, feed_path, make_feed
+from .index_pages import render_catalog, render_headers, render_index, render_opml
+from .jsonfeed import MEDIA_TYPE as JSON_FEED_TYPE
+from .jsonfeed import render_json
+from .rss import MEDIA_TYPE as RSS_TYPE
+from .rss import render_rss
+from .settings import Settings
+
+# Output formats as plain data: suffix → (media type, renderer), as Hugo and Datasette declare them.
+RENDERERS: dict[str, tuple[str, Callable[[Feed], bytes]]] = {
+    "rss": (RSS_TYPE, render_rss),
+    "atom": (ATOM_TYPE, render_atom),
+    "json": (JSON_FEED_TYPE, render_json),
+}
+assert tuple(RENDERERS) == FORMATS
+
+INDEX = "index.html"
+OPML = "feeds/index.opml"
+CATALOG = "feeds/index.json"
+HEADERS = "_headers"  # read by static hosts (Netlify, Cloudflare Pages); not a page to serve
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    body: bytes
+    media_type: str  # with charset, ready for a Content-Type header
+    etag: str  # strong, quoted, from the body alone
+    last_modified: datetime
+
+
+def make_output(body: bytes, media_type: str, last_modified: datetime) -> Output:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return Output(body, f"{media_type}; charset=utf-8", etag, last_modified)
+
+
+Site = Mapping[str, Output]  # path without a leading slash → output
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    signature: tuple[object, ...]  # everything the feed's bytes depend on
+    outputs: dict[str, Output]
+
+
+class SiteBuilder:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._rendered: dict[Group, _Rendered] = {}
+        self.rendered_last = 0  # feeds re-rendered by the last build, for logs and tests
+
+    def build(self, catalog: Catalog) -> Site:
+        specs = [(group, catalog.spec(group)) for group in catalog.groups()]
+        paths: dict[str, Output] = {}
+        rendered: dict[Group, _Rendered] = {}
+        self.rendered_last = 0
+        for group, spec in specs:
+            signature = (spec.kind, spec.key, spec.name, spec.items)
+            previous = self._rendered.get(group)
+            if previous is None or previous.signature != signature:
+                previous = _Rendered(signature, self._render_feed(spec))
+                self.rendered_last += 1
+            rendered[group] = previous
+            paths.update(previous.outputs)
+        self._rendered = rendered
+
+        feeds = [spec for _, spec in specs]
+        newest = max((spec.newest for spec in feeds if spec.newest), default=EPOCH)
+        everything = feeds[0]  # groups() always lists the feed of everything first
+        paths[INDEX] = make_output(render_index(feeds, everything, self.settings), "text/html", newest)
+        paths[OPML] = make_output(render_opml(feeds, self.settings), "text/x-opml", newest)
+        paths[CATALOG] = make_output(render_catalog(feeds, self.settings), "application/json", newest)
+        paths[HEADERS] = make_output(render_headers(), "text/plain", EPOCH)
+        return MappingProxyType(dict(sorted(paths.items())))
+
+    def _render_feed(self, spec: FeedSpec) -> dict[str, Output]:
+        feed = make_feed(spec, self.settings)
+        return {
+            feed_path(spec.kind, spec.key, fmt): make_output(render(feed), media_type, feed.updated)
+            for fmt, (media_type, render) in RENDERERS.items()
+        }
+
+
+def build_site(catalog: Catalog, settings: Settings) -> Site:
+    return SiteBuilder(settings).build(catalog)

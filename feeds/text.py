@@ -1,0 +1,105 @@
+"""Normalising untrusted text and URLs, once, on the way in.
+
+Every string that reaches a renderer has passed through here: characters XML forbids are gone,
+HTML entities the crawler left behind are decoded (so the renderers escape exactly once), and
+links are absolute http(s) URIs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import quote, urlsplit, urlunsplit
+
+# XML 1.0 allows only #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+# C1 controls (U+0080–U+009F) are legal but are always mojibake in news text, so they go too.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Whitespace a reader would not show at the ends of a headline: NBSP, soft hyphen, zero-width.
+_EDGE = " \t\r\n\u00a0\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_SPACE_RUN = re.compile(r"\s+")
+
+TITLE_LIMIT = 300
+SUMMARY_LIMIT = 2000
+NAME_LIMIT = 200
+
+
+def clean_text(value: object, *, limit: int) -> str:
+    """Plain text safe for any feed: decoded entities, no forbidden characters, one line, bounded."""
+    if not isinstance(value, str):
+        return ""
+    text = value[: limit * 4]  # bound the work on a 100 KB field before the regexes run
+    text = html.unescape(text)
+    text = _FORBIDDEN.sub("", text)
+    text = _SPACE_RUN.sub(" ", text).strip(_EDGE)
+    return truncate(unicodedata.normalize("NFC", text), limit)
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut at a word boundary (a character boundary for unspaced scripts), marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(_EDGE + ".,;:") + "…"
+
+
+def clean_url(value: object) -> str | None:
+    """An absolute http(s) URI, or None.
+
+    Non-ASCII hosts become punycode and non-ASCII or space characters in the path are
+    percent-encoded, so the result is a valid URI in every format.
+    """
+    if not isinstance(value, str):
+        return None
+    raw = _FORBIDDEN.sub("", value).strip(_EDGE)
+    if not raw or len(raw) > 2048:
+        return None
+    try:
+        parts = urlsplit(raw)
+        port = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return None
+    if not re.fullmatch(r"[a-z0-9.\-_]+|\[[0-9a-f:.]+\]", host):
+        return None
+    netloc = host + (f":{port}" if port is not None else "")
+    safe = "/%:@!$&'()*+,;=-._~"
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            quote(parts.path, safe=safe) or "/",
+            quote(parts.query, safe=safe + "?"),
+            quote(parts.fragment, safe=safe + "?"),
+        )
+    )
+
+
+def domain_key(value: object) -> str | None:
+    """A provider's domain as a stable feed key: lowercased, no port, no trailing dot, no `www.`."""
+    if not isinstance(value, str):
+        return None
+    raw = _FORBIDDEN.sub("", value).strip(_EDGE).lower()
+    if "://" in raw:
+        raw = urlsplit(raw).netloc
+    raw = raw.split("/", 1)[0].rsplit("@", 1)[-1]
+    raw = re.sub(r":\d*$", "", raw).rstrip(".")
+    if raw.startswith("www."):
+        raw = raw[4:]
+    try:
+        raw = raw.encode("idna").decode("ascii") if not raw.isascii() else raw
+    except UnicodeError:
+        return None
+    # A domain is a key in a URL path: only label characters, no `..`, nothing path-like.
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9\-_]{0,62}\.)*[a-z0-9\-_]{1,63}", raw) or len(raw) > 253:
+        return None
+    return raw
