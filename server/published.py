@@ -1,0 +1,78 @@
+"""What the server answers from: every path of a `Site` turned into ready headers and bodies.
+
+Built once per change, off the event loop, then swapped in with one assignment: a request reads
+one `Published` from start to end, so it sees the old state or the new one, never a mix. Gzip
+bodies are compressed once per distinct body and carried over while the body is unchanged.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from feeds.site import HEADERS, INDEX, Output, Site
+
+from .http import http_date
+
+MIN_GZIP = 256  # smaller bodies gain nothing from compression
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    output: Output
+    etag: str
+    gzip_body: bytes | None
+    gzip_etag: str | None
+    headers: tuple[tuple[bytes, bytes], ...]  # raw, for the hot path: all but ETag, length and encoding
+
+    @property
+    def etags(self) -> tuple[str, ...]:
+        """Both representations' tags: a client holding either has the current content."""
+        return (self.etag, self.gzip_etag) if self.gzip_etag else (self.etag,)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    resources: Mapping[str, Resource]  # URL path ("/", "/feeds/all.rss") → resource
+
+    def get(self, path: str) -> Resource | None:
+        return self.resources.get(path)
+
+
+def publish(site: Site, *, max_age: int, previous: Published | None = None) -> Published:
+    reuse: dict[str, Resource] = {}
+    if previous is not None:
+        reuse = {resource.etag: resource for resource in previous.resources.values()}
+    resources: dict[str, Resource] = {}
+    for path, output in site.items():
+        if path == HEADERS:  # configuration for static hosts, not a page
+            continue
+        resource = reuse.get(output.etag)
+        if resource is None or resource.output.media_type != output.media_type:
+            resource = _resource(output, max_age)
+        resources["/" + path] = resource
+        if path == INDEX:
+            resources["/"] = resource
+    return Published(MappingProxyType(resources))
+
+
+def _resource(output: Output, max_age: int) -> Resource:
+    headers = [
+        ("content-type", output.media_type),
+        ("last-modified", http_date(output.last_modified)),
+        ("cache-control", f"public, max-age={max_age}"),
+        ("vary", "Accept-Encoding"),
+        ("x-content-type-options", "nosniff"),
+    ]
+    if not output.media_type.startswith("text/html"):
+        # Feeds and catalogs are read by web apps on other origins; the index page is not an API.
+        headers += [("access-control-allow-origin", "*"), ("access-control-expose-headers", "ETag, Last-Modified")]
+    gzip_body = gzip_etag = None
+    if len(output.body) >= MIN_GZIP:
+        # mtime=0 keeps the compressed bytes a function of the body alone.
+        gzip_body = gzip.compress(output.body, compresslevel=6, mtime=0)
+        gzip_etag = output.etag[:-1] + '-gz"'
+    raw = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+    return Resource(output, output.etag, gzip_body, gzip_etag, raw)

@@ -1,0 +1,40 @@
+"""Starting the live server: load the folder, print where to look, hand the app to uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import uvicorn
+
+from feeds.settings import Settings
+
+from .app import create_app
+from .live import LiveSite
+
+
+def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool) -> None:
+    logging.basicConfig(format="%(levelname)s:     %(message)s", stream=sys.stderr,
+                        level=logging.WARNING if quiet else logging.INFO)
+    started = time.perf_counter()
+    live = LiveSite(root, settings)
+    live.load()
+    summary = live.build.summary()
+    for path, reason in summary.bad:
+        logging.getLogger("feedpub").warning("%s: %s", path, reason)
+    local = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    print(f"feedpub: {summary.describe()} from {root} in {time.perf_counter() - started:.2f} s", file=sys.stderr)
+    print(f"feedpub: open {local}" + ("" if settings.url("/") == local else f" (links use {settings.url('/')})"),
+          file=sys.stderr, flush=True)
+    uvicorn.run(
+        create_app(live),
+        host=host,
+        port=port,
+        log_level="warning" if quiet else "info",
+        access_log=not quiet,
+        server_header=False,
+        # Only a proxy on this machine may set X-Forwarded-*; they affect logs, never bodies.
+        forwarded_allow_ips="127.0.0.1",
+    )
