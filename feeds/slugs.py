@@ -28,7 +28,8 @@ def assign_slugs(names: Iterable[str]) -> dict[str, str]:
 
     Names sharing a slug ("AI", "ai", "A.I" → "ai") are told apart: the one that spells the
     slug most plainly (lowercased it *is* the slug; then plain sort order) keeps it, the others
-    get a suffix hashed from their own name, so adding a third spelling renames nobody else.
+    get a suffix hashed from their own name, so a new, less plain spelling renames nobody else.
+    (Only a plainer spelling arriving later takes the plain slug over: no persisted state.)
     """
     groups: dict[str, list[str]] = defaultdict(list)
     for name in set(names):

@@ -1,0 +1,152 @@
+"""The command line: export, check, settings, and how bad input is reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT, sample_fields
+from feeds.cli import main
+
+
+def run(*args: str | Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def catalog(out: Path) -> dict[str, dict]:  # type: ignore[type-arg]
+    feeds = json.loads((out / "feeds/index.json").read_text())["feeds"]
+    return {f"{f['kind']}:{f['key']}": f for f in feeds}
+
+
+def test_export_reports_bad_files_and_still_publishes_the_rest(articles: Path, write_article: Callable[..., Path],
+                                                                tmp_path: Path) -> None:
+    write_article("broken.txt", "---\ntitle: [unclosed\n---\n")
+    write_article("nofront.md", "just some text\n")
+    code, output = run("export", articles, "--out", tmp_path / "out")
+    assert code == 0, output
+    assert "broken.txt: invalid YAML" in output
+    assert "nofront.md: no front matter" in output
+    assert "8 files read: 6 published, 0 drafts, 0 scheduled, 0 duplicates, 2 bad files" in output
+    assert catalog(tmp_path / "out")["all:all"]["items"] == 6
+
+
+def test_strict_fails_on_a_bad_file_and_writes_nothing(articles: Path, write_article: Callable[..., Path],
+                                                        tmp_path: Path) -> None:
+    write_article("broken.txt", "---\n- a list\n---\n")
+    code, output = run("export", articles, "--out", tmp_path / "out", "--strict")
+    assert code == 1
+    assert "broken.txt: front matter is a list" in output and "nothing written" in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_limit_and_drafts_flags(articles: Path, write_article: Callable[..., Path], tmp_path: Path) -> None:
+    write_article("draft.txt", **sample_fields(10, title="Secret draft", published=False))
+    code, output = run("export", articles, "--out", tmp_path / "a", "--limit", "2")
+    assert code == 0, output
+    assert "1 drafts" in output
+    assert catalog(tmp_path / "a")["all:all"]["items"] == 2
+    assert b"Secret draft" not in (tmp_path / "a/feeds/all.rss").read_bytes()
+    code, output = run("export", articles, "--out", tmp_path / "b", "--include-drafts")
+    assert code == 0, output
+    assert b"Secret draft" in (tmp_path / "b/feeds/all.rss").read_bytes()
+
+
+def test_summary_counts_duplicates_and_scheduled(articles: Path, write_article: Callable[..., Path],
+                                                 tmp_path: Path) -> None:
+    write_article("copy.txt", **sample_fields(3, publishedDateTime="2026-01-15T13:00:00Z", title="Re-crawled"))
+    write_article("future.txt", **sample_fields(40, publishedDateTime="2999-01-01T00:00:00Z"))
+    code, output = run("export", articles, "--out", tmp_path / "out")
+    assert code == 0, output
+    assert "1 scheduled, 1 duplicates" in output
+    assert "copy.txt: duplicate of 003.txt" in output  # the newer date wins
+    body = (tmp_path / "out/feeds/all.rss").read_text()
+    assert "Re-crawled" in body and "Headline number 3" not in body and "Headline number 40" not in body
+    code, output = run("export", articles, "--out", tmp_path / "later", "--include-future")
+    assert "Headline number 40" in (tmp_path / "later/feeds/all.rss").read_text()
+
+
+def test_config_file_and_flags_override_it(articles: Path, tmp_path: Path) -> None:
+    config = tmp_path / "feedpub.yaml"
+    config.write_text("title: Harbor News\nbase_url: https://harbor.example/\nlimit: 3\n"
+                      "topics:\n  World: Around the world\n")
+    code, output = run("export", articles, "--out", tmp_path / "out", "--config", config, "--limit", "4")
+    assert code == 0, output
+    entries = catalog(tmp_path / "out")
+    assert entries["all:all"]["items"] == 4
+    assert entries["all:all"]["urls"]["rss"] == "https://harbor.example/feeds/all.rss"
+    assert entries["topic:world"]["title"] == "Around the world"
+    assert "<title>Harbor News</title>" in (tmp_path / "out/feeds/all.rss").read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("titel: typo\n", "unknown setting 'titel'"),
+        ("limit: many\n", "limit must be a whole number"),
+        ("limit: 0\n", "limit must be a whole number"),
+        ("base_url: ftp://x\n", "base_url must be an absolute http(s) URL"),
+        ("topics: [a, b]\n", "topics must map topic names"),
+        ("- a\n", "must be a mapping"),
+        ("title: [\n", "not valid YAML"),
+    ],
+)
+def test_a_wrong_setting_is_a_clear_error_naming_it(articles: Path, tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "feedpub.yaml"
+    config.write_text(text)
+    code, output = run("export", articles, "--out", tmp_path / "out", "--config", config)
+    assert code == 1 and message in output and str(config) in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_config_is_found_in_the_current_folder(articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "feedpub.yaml").write_text("title: Found Me\n")
+    monkeypatch.chdir(tmp_path)
+    code, output = run("export", articles, "--out", "out")
+    assert code == 0, output
+    assert "<title>Found Me</title>" in (tmp_path / "out/feeds/all.rss").read_text()
+
+
+def test_bad_base_url_flag_is_an_error(articles: Path, tmp_path: Path) -> None:
+    code, output = run("export", articles, "--out", tmp_path / "out", "--base-url", "javascript:alert(1)")
+    assert code == 1 and "base_url must be an absolute http(s) URL" in output
+
+
+def test_check_lists_problems_and_fails_on_bad_files(articles: Path, write_article: Callable[..., Path]) -> None:
+    code, output = run("check", articles)
+    assert code == 0, output
+    write_article("noimage.txt", **sample_fields(20, images=None, excerpt=""))
+    write_article("copy.txt", **sample_fields(2))
+    write_article("bad.txt", **sample_fields(21, publishedDateTime="next tuesday"))
+    code, output = run("check", articles)
+    assert code == 1
+    assert "noimage.txt: warning: no usable image" in output
+    assert "noimage.txt: warning: empty excerpt" in output
+    assert "duplicate of" in output
+    assert "bad.txt: publishedDateTime 'next tuesday' is not a date" in output
+
+
+def test_missing_article_folder_is_a_clear_error(tmp_path: Path) -> None:
+    code, output = run("export", tmp_path / "nope", "--out", tmp_path / "out")
+    assert code == 1 and "does not exist" in output
+
+
+def test_default_articles_are_the_bundled_seeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./seeds here: falls back to the bundled sample articles
+    code, output = run("export", "--out", "out")
+    assert code == 0, output
+    assert catalog(tmp_path / "out")["all:all"]["items"] == 50
+    assert len([k for k in catalog(tmp_path / "out") if k.startswith("topic:")]) >= 20
+
+
+def test_python_dash_m_feeds_works(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "feeds", "--help"], capture_output=True, text=True,
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0 and "export" in result.stdout and "serve" in result.stdout
