@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 MIN_YEAR = 1970
 MAX_YEAR = 9999
 
+_YEAR = re.compile(r"[+-]?(\d{1,9})-\d\d?-\d\d?(?:$|[Tt ])")
 _YAML_SPACE = re.compile(r"^(\d{4}-\d\d?-\d\d?)(?:[Tt]|[ \t]+)(\d\d?:\d\d(?::\d\d(?:\.\d+)?)?)[ \t]*(.*)$")
 
 
@@ -32,16 +33,22 @@ def parse_date(value: object) -> datetime:
     elif value is None:
         raise DateError("no publishedDateTime")
     else:
-        raise DateError(f"publishedDateTime is a {type(value).__name__}, not a date")
+        kind = {int: "number", float: "number", bool: "boolean", list: "list", dict: "mapping"}.get(type(value))
+        raise DateError(f"publishedDateTime is a {kind or type(value).__name__}, not a date")
     if result.tzinfo is None or result.tzinfo.utcoffset(result) is None:
         result = result.replace(tzinfo=timezone.utc)
     try:
         result = result.astimezone(timezone.utc)
     except OverflowError:
-        raise DateError(f"publishedDateTime {value!r} is out of range") from None
+        raise _out_of_range(value) from None
     if not MIN_YEAR <= result.year <= MAX_YEAR:
-        raise DateError(f"publishedDateTime {value!r} is out of range")
+        raise _out_of_range(value)
     return result.replace(microsecond=0)
+
+
+def _out_of_range(value: object) -> DateError:
+    shown = value[:60] if isinstance(value, str) else value
+    return DateError(f"publishedDateTime {shown!r} is out of range: the year must be {MIN_YEAR}–{MAX_YEAR}")
 
 
 def _parse_string(text: str) -> datetime:
@@ -66,7 +73,12 @@ def _parse_string(text: str) -> datetime:
     try:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
-        raise DateError(f"publishedDateTime {text[:60]!r} is not a date") from None
+        pass
+    # `0000-01-01` or `99999-01-01` fail to parse only because of the year: say so.
+    year = _YEAR.match(text)
+    if year and not MIN_YEAR <= int(year.group(1)) <= MAX_YEAR:
+        raise _out_of_range(text)
+    raise DateError(f"publishedDateTime {text[:60]!r} is not a date")
 
 
 def rfc3339(moment: datetime) -> str:

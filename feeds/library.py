@@ -51,7 +51,7 @@ class Library:
     def refresh(self, rel: str) -> set[str]:
         """Re-read one file (gone, changed or new); return the canonical URLs it affects."""
         path = self.root / rel
-        if not self._is_candidate(path) or not path.is_file():
+        if not self._is_candidate(rel) or not path.is_file():
             return self._forget(rel)
         try:
             if not self._inside(path):
@@ -121,14 +121,15 @@ class Library:
                 if name.endswith(SUFFIXES) and not name.startswith("."):
                     yield os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
 
-    def _is_candidate(self, path: Path) -> bool:
-        rel = path.relative_to(self.root).parts
-        return path.name.endswith(SUFFIXES) and not any(part.startswith(".") for part in rel)
+    @staticmethod
+    def _is_candidate(rel: str) -> bool:
+        # Hidden parts include `..`; an absolute path is never inside the folder.
+        parts = Path(rel).parts
+        return rel.endswith(SUFFIXES) and not Path(rel).is_absolute() and not any(p.startswith(".") for p in parts)
 
     def _inside(self, path: Path) -> bool:
-        if not path.is_symlink():
-            return True
-        # Don't let a link carry a file from outside the article folder into the feeds.
+        # Don't let a link carry a file from outside the article folder into the feeds: the file
+        # itself or any folder on its way (the live server hands over paths the walk never took).
         try:
             path.resolve(strict=True).relative_to(self.root.resolve())
         except (OSError, ValueError):

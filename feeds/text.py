@@ -15,6 +15,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 # XML 1.0 allows only #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 # C1 controls (U+0080–U+009F) are legal but are always mojibake in news text, so they go too.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# JSON writers escape an emoji as a surrogate pair (`"\\ud83d\\ude00"`) and YAML hands over the halves.
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 # Whitespace a reader would not show at the ends of a headline: NBSP, soft hyphen, zero-width.
 _EDGE = " \t\r\n\u00a0\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _SPACE_RUN = re.compile(r"\s+")
@@ -24,26 +26,51 @@ SUMMARY_LIMIT = 2000
 NAME_LIMIT = 200
 
 
+def strip_forbidden(text: str) -> str:
+    """`text` without the characters XML forbids; an escaped surrogate pair becomes its one character."""
+    text = _SURROGATE_PAIR.sub(_join_pair, text)
+    return _FORBIDDEN.sub("", text)
+
+
+def _join_pair(match: re.Match[str]) -> str:
+    high, low = match.group()
+    return chr(0x10000 + ((ord(high) - 0xD800) << 10) + (ord(low) - 0xDC00))
+
+
 def clean_text(value: object, *, limit: int) -> str:
     """Plain text safe for any feed: decoded entities, no forbidden characters, one line, bounded."""
     if not isinstance(value, str):
         return ""
-    text = value[: limit * 4]  # bound the work on a 100 KB field before the regexes run
-    text = html.unescape(text)
-    text = _FORBIDDEN.sub("", text)
+    bound = limit * 4  # bound the work on a 100 KB field before the regexes run
+    text = html.unescape(value[:bound])
+    text = strip_forbidden(text)
     text = _SPACE_RUN.sub(" ", text).strip(_EDGE)
-    return truncate(unicodedata.normalize("NFC", text), limit)
+    # Entities and whitespace runs shrink in cleaning, so text cut by the bound may now fit the
+    # limit: it is still incomplete and must still say so.
+    return truncate(unicodedata.normalize("NFC", text), limit, cut=len(value) > bound)
 
 
-def truncate(text: str, limit: int) -> str:
-    """Cut at a word boundary (a character boundary for unspaced scripts), marking the cut."""
-    if len(text) <= limit:
+def truncate(text: str, limit: int, *, cut: bool = False) -> str:
+    """Cut at a word boundary (a character boundary for unspaced scripts), marking the cut.
+
+    `cut` marks text that is already incomplete even when it fits the limit.
+    """
+    if len(text) <= limit and not cut:
         return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
+    end = min(len(text), limit - 1)
+    space = text.rfind(" ", 0, end)
     if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(_EDGE + ".,;:") + "…"
+        end = space
+    else:
+        # Never part a letter from its accent or an emoji from its modifier or joiner.
+        while end > 0 and end < len(text) and (_joins_previous(text[end]) or text[end - 1] == "\u200d"):
+            end -= 1
+    return text[:end].rstrip(_EDGE + ".,;:") + "…"
+
+
+def _joins_previous(char: str) -> bool:
+    # Combining marks (accents, vowel signs, variation selectors) and skin-tone modifiers.
+    return unicodedata.category(char) in ("Mn", "Mc", "Me") or "\U0001f3fb" <= char <= "\U0001f3ff"
 
 
 def clean_url(value: object) -> str | None:
@@ -54,7 +81,7 @@ def clean_url(value: object) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    raw = _FORBIDDEN.sub("", value).strip(_EDGE)
+    raw = strip_forbidden(value).strip(_EDGE)
     if not raw or len(raw) > 2048:
         return None
     try:
@@ -88,18 +115,19 @@ def domain_key(value: object) -> str | None:
     """A provider's domain as a stable feed key: lowercased, no port, no trailing dot, no `www.`."""
     if not isinstance(value, str):
         return None
-    raw = _FORBIDDEN.sub("", value).strip(_EDGE).lower()
+    raw = strip_forbidden(value).strip(_EDGE).lower()
     if "://" in raw:
         raw = urlsplit(raw).netloc
     raw = raw.split("/", 1)[0].rsplit("@", 1)[-1]
-    raw = re.sub(r":\d*$", "", raw).rstrip(".")
+    raw = re.sub(r":\d*$", "", raw.rstrip(".")).rstrip(".")  # `example.com.:443` and `example.com:443.`
     if raw.startswith("www."):
         raw = raw[4:]
     try:
         raw = raw.encode("idna").decode("ascii") if not raw.isascii() else raw
     except UnicodeError:
         return None
-    # A domain is a key in a URL path: only label characters, no `..`, nothing path-like.
-    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9\-_]{0,62}\.)*[a-z0-9\-_]{1,63}", raw) or len(raw) > 253:
+    # A domain is a key in a URL path: only label characters, no empty label (`..`), and at least
+    # one dot, so that what is left of a path such as `news/world` does not pass for a domain.
+    if not re.fullmatch(r"[a-z0-9][a-z0-9\-_]{0,62}(?:\.[a-z0-9\-_]{1,63})+", raw) or len(raw) > 253:
         return None
     return raw
