@@ -6,9 +6,12 @@ Everything a renderer prints is decided here once: titles, links, the feed's `up
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
+from html.entities import name2codepoint
+from urllib.parse import quote
 
 from .article import Article, Image
 from .catalog import ALL, PROVIDER, TOPIC, FeedSpec
@@ -23,6 +26,40 @@ _FOLDERS = {ALL: "feeds/", TOPIC: "feeds/topics/", PROVIDER: "feeds/providers/"}
 def feed_path(kind: str, key: str, fmt: str) -> str:
     """Site path of one feed file, e.g. `feeds/topics/ai.rss` (no leading slash)."""
     return f"{_FOLDERS[kind]}{key}.{fmt}"
+
+
+def feed_url(settings: Settings, kind: str, key: str, fmt: str) -> str:
+    """Absolute URL of one feed file: a URI, so a unicode slug (`人工知能`) is percent-encoded.
+
+    The site path stays readable (it is the file name); feeds, pages and catalogs print this.
+    """
+    return settings.url(quote(feed_path(kind, key, fmt), safe="/"))
+
+
+_END_TAG = re.compile(r"</\w+>")
+_ENTITY = re.compile(r"&(#?\w+)(;?)")
+
+
+def looks_like_markup(text: str) -> bool:
+    """Would a reader (or the W3C validator) take this plain text for HTML?
+
+    True when it has an end tag (`</b>`) or something entity-like (`&amp;`, `&#8217`): what
+    feedparser's `looks_like_html` and the validator's `ContainsHTML` check look for. Such text
+    is published as escaped HTML where a format allows it (Atom `type="html"`, RSS titles), so
+    every reader shows the same characters the JSON Feed `title` holds. Plain "AT&T" or "a < b"
+    stays plain text.
+    """
+    if _END_TAG.search(text):
+        return True
+    return any(
+        semicolon or name in name2codepoint or name == "apos" or not name.isalpha()
+        for name, semicolon in _ENTITY.findall(text)
+    )
+
+
+def as_html(text: str) -> str:
+    """Plain text as the HTML that displays it: `<b>` → `&lt;b&gt;`."""
+    return escape(text, quote=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +77,7 @@ class Feed:
 
     def source_url(self, article: Article) -> str:
         """The RSS feed of the article's provider on this site: what RSS `<source url>` wants."""
-        return self.home_url + feed_path(PROVIDER, article.provider.domain, "rss")
+        return self.home_url + quote(feed_path(PROVIDER, article.provider.domain, "rss"), safe="/")
 
 
 def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
@@ -61,7 +98,7 @@ def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
         language=settings.language,
         author=settings.title,
         home_url=settings.url("/"),
-        urls={fmt: settings.url(feed_path(spec.kind, spec.key, fmt)) for fmt in FORMATS},
+        urls={fmt: feed_url(settings, spec.kind, spec.key, fmt) for fmt in FORMATS},
         updated=spec.newest or EPOCH,
         items=spec.items,
     )

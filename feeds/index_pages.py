@@ -4,14 +4,14 @@ and the `_headers` file static hosts read for Content-Types.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from email.utils import format_datetime
 from html import escape
 
 from .catalog import ALL, PROVIDER, TOPIC, FeedSpec
 from .dates import rfc3339
-from .feed import FORMATS, feed_path
+from .feed import FORMATS, feed_url
+from .jsonfeed import dump_json
 from .settings import Settings
 
 _LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
@@ -32,7 +32,7 @@ def _name(spec: FeedSpec, settings: Settings) -> str:
 
 
 def _urls(spec: FeedSpec, settings: Settings) -> dict[str, str]:
-    return {fmt: settings.url(feed_path(spec.kind, spec.key, fmt)) for fmt in FORMATS}
+    return {fmt: feed_url(settings, spec.kind, spec.key, fmt) for fmt in FORMATS}
 
 
 def render_index(feeds: Sequence[FeedSpec], everything: FeedSpec, settings: Settings) -> bytes:
@@ -128,7 +128,7 @@ def render_catalog(feeds: Sequence[FeedSpec], settings: Settings) -> bytes:
         for spec in feeds
     ]
     document = {"title": settings.title, "home_page_url": settings.url("/"), "feeds": entries}
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return dump_json(document)
 
 
 def render_headers() -> bytes:

@@ -24,7 +24,17 @@ def render_json(feed: Feed) -> bytes:
         "authors": [{"name": feed.author}],
         "items": [_item(article) for article in feed.items],
     }
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return dump_json(document)
+
+
+# `<`, `>` and `&` only ever occur inside JSON strings, so `\u003c` & co. are the same document;
+# written so, a body never holds a live `<script>` for a browser or a careless embedder to run.
+_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def dump_json(document: object) -> bytes:
+    """Deterministic UTF-8 JSON with HTML-significant characters escaped."""
+    return (json.dumps(document, ensure_ascii=False, indent=2).translate(_HTML_SAFE) + "\n").encode("utf-8")
 
 
 def _item(article: Article) -> dict[str, Any]:
