@@ -7,8 +7,10 @@ request only picks a representation and decides between 200 and 304. Nothing a r
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 from html import escape
 
@@ -19,6 +21,10 @@ from starlette.routing import Route
 
 from .http import accepts_gzip, is_not_modified
 from .live import LiveSite
+
+# An encoded slash, backslash or NUL names no file of the site, whatever it decodes to.
+_ENCODED = re.compile(rb"%(?:2f|5c|00)", re.IGNORECASE)
+READY_TIMEOUT_S = 10.0
 
 
 class Prepared(Response):
@@ -32,47 +38,59 @@ class Prepared(Response):
 
 
 def create_app(live: LiveSite, *, watch: bool = True) -> Starlette:
-    not_found = _not_found_page(live.settings.url("/"))
+    not_found_body = _not_found_page(live.settings.url("/"))
+    not_found_headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"cache-control", b"no-cache"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"content-length", str(len(not_found_body)).encode("latin-1")),
+    ]
 
     async def serve_file(request: Request) -> Response:
-        resource = live.published.get(request.scope["path"])  # one read: the old state or the new one
-        if resource is None:
-            return Response(not_found, 404, media_type="text/html; charset=utf-8",
-                            headers={"cache-control": "no-cache", "x-content-type-options": "nosniff"})
+        scope = request.scope
+        resource = live.published.get(scope["path"])  # one read: the old state or the new one
+        raw_path = scope.get("raw_path")
+        if resource is None or (raw_path and b"%" in raw_path and _ENCODED.search(raw_path)):
+            return Prepared(404, b"" if scope["method"] == "HEAD" else not_found_body, list(not_found_headers))
         headers = request.headers
         compressed = resource.gzip_body is not None and accepts_gzip(headers.get("accept-encoding"))
-        etag = resource.gzip_etag if compressed else resource.etag
-        raw = [*resource.headers, (b"etag", etag.encode("latin-1"))]  # type: ignore[union-attr]
+        etag = resource.gzip_etag_header if compressed else resource.etag_header
+        raw = [*resource.headers, etag]
         if is_not_modified(headers, resource.etags, resource.output.last_modified):
             return Prepared(304, b"", raw)
-        body = resource.gzip_body if compressed else resource.output.body
-        assert body is not None
         if compressed:
-            raw.append((b"content-encoding", b"gzip"))
-        raw.append((b"content-length", str(len(body)).encode("latin-1")))
-        return Prepared(200, b"" if request.method == "HEAD" else body, raw)
+            body = resource.gzip_body
+            raw += resource.gzip_extra
+        else:
+            body = resource.output.body
+            raw.append(resource.length_header)
+        return Prepared(200, b"" if scope["method"] == "HEAD" else body, raw)  # type: ignore[arg-type]
 
     async def healthz(request: Request) -> Response:
-        summary = live.build.summary()
+        summary = live.summary
         last = live.last
         document = {
             "status": "degraded" if live.held else "ok",
-            "articles": summary.published,
-            "feeds": summary.feeds,
-            "scheduled": summary.scheduled,
-            "drafts": summary.drafts,
+            "watching": live.ready.is_set() if watch else False,
+            "articles": summary.published if summary else 0,
+            "feeds": summary.feeds if summary else 0,
+            "files": summary.files if summary else 0,
+            "scheduled": summary.scheduled if summary else 0,
+            "drafts": summary.drafts if summary else 0,
+            "rebuilds": live.rebuilds,
             "last_rebuild": {"at": last.at.isoformat(timespec="milliseconds"), "seconds": round(last.seconds, 4),
                              "files": last.files, "feeds": last.feeds} if last else None,
-            "bad_files": [{"file": path, "reason": reason} for path, reason in summary.bad],
+            "bad_files": [{"file": path, "reason": reason} for path, reason in summary.bad] if summary else [],
         }
-        return Response(json.dumps(document, indent=2), media_type="application/json",
+        return Response(json.dumps(document, indent=2, ensure_ascii=False), media_type="application/json",
                         headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        import asyncio
-
         tasks = [asyncio.create_task(live.watch()), asyncio.create_task(live.schedule())] if watch else []
+        if watch:  # answer only once changes are seen, so a write after the first answer is never missed
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(live.ready.wait(), READY_TIMEOUT_S)
         try:
             yield
         finally:

@@ -1,12 +1,14 @@
 """Keeping the served site current: watch the article folder, rebuild what changed, swap atomically.
 
 Rebuilds run one at a time in a worker thread, so requests keep being answered while feeds
-render; each ends with a single assignment of a new immutable `Published`.
+render; each ends with a single assignment of a new immutable `Published`. Requests never read
+the `Build` (a worker may be changing it): `/healthz` reads snapshots taken after each rebuild.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -15,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from feeds.build import Build
-from feeds.library import SUFFIXES
+from feeds.build import Build, Summary
+from feeds.library import SUFFIXES, Library
 from feeds.settings import Settings
 
 from .published import Published, publish
@@ -28,6 +30,10 @@ log = logging.getLogger("feedpub")
 STEP_MS = 50
 DEBOUNCE_MS = 400
 MISSING_POLL_S = 0.5
+MAX_SLEEP_S = 60.0  # the scheduler re-reads the clock at least this often (clock changes, suspend)
+# Catching up after a gap re-reads files changed since it began; file times come from the kernel's
+# coarse clock, which lags by up to a tick (a network share's clock may differ more: not covered).
+CTIME_SLACK_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,21 +45,29 @@ class Rebuild:
 
 
 class LiveSite:
-    def __init__(self, root: Path, settings: Settings) -> None:
+    def __init__(self, root: Path, settings: Settings, *, cache_dir: Path | None = None, jobs: int = 1) -> None:
         self.root = root
         self.settings = settings
-        self.build = Build(root, settings)
+        self.build = Build(root, settings, cache_dir=cache_dir, jobs=jobs)
+        # Snapshots, replaced whole by the worker and read by requests.
         self.published = Published({})
+        self.summary: Summary | None = None
         self.last: Rebuild | None = None
+        self.rebuilds = 0  # rebuilds that changed what is served (load included)
+        self.next_due: datetime | None = None  # the next scheduled article's time
         self.held = False  # the folder vanished or was emptied: serving the last good state
+        self.ready = asyncio.Event()  # set once the folder is being watched
         self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()  # a rebuild finished: the scheduler re-reads `next_due`
+        self._loaded_at: float | None = None
 
     # -- rebuilding (synchronous; called in a worker thread once serving) --------------------
 
     def load(self) -> None:
         started = time.perf_counter()
+        self._loaded_at = time.time()
         self.build.load()
-        self._swap(started, files=len(self.build.library.good), feeds=self.build.builder.rendered_last)
+        self._settle(started, files=len(self.build.library.good), changed=True)
 
     def apply(self, paths: Iterable[str]) -> None:
         """Re-read the given relative paths and publish the feeds they touch."""
@@ -66,8 +80,17 @@ class LiveSite:
             if reason and bad_before.get(rel) != reason:
                 kept = " (its last good version stays live)" if rel in self.build.library.good else ""
                 log.warning("%s: %s%s", rel, reason, kept)
-        if touched:
-            self._swap(started, files=len(paths), feeds=self.build.builder.rendered_last)
+        self._settle(started, files=len(paths), changed=bool(touched))
+
+    def changed(self, paths: set[str], others: set[str], everything_deleted: bool) -> None:
+        """One batch from the watcher: article files, and other paths that came or went (maybe folders)."""
+        if self.held or not self.root.is_dir() or (everything_deleted and not self._has_articles()):
+            self.resync()  # decides between holding the last good state and publishing the folder
+            return
+        if others:
+            paths = paths | self._files_in(others)
+        if paths:
+            self.apply(paths)
 
     def resync(self) -> None:
         """Compare the folder with what is known and apply every difference (after a gap in watching)."""
@@ -75,87 +98,142 @@ class LiveSite:
             self._hold("is missing")
             return
         present = set(self.build.library.scan())
-        known = self.build.library.good.keys() | self.build.library.bad.keys()
+        known = self._known()
         if not present and known:
             self._hold("is empty")
             return
         self.held = False
         self.apply(present | known)
 
+    def catch_up(self, since: float) -> None:
+        """Apply what changed while nothing watched (between load and the watcher starting)."""
+        if self.held or not self.root.is_dir():
+            self.resync()
+            return
+        present = set(self.build.library.scan())
+        known = self._known()
+        stale = present ^ known
+        for rel in present & known:
+            try:
+                # ctime, not mtime: a sync tool may set an old mtime on a file it just rewrote.
+                if os.stat(self.root / rel).st_ctime >= since - CTIME_SLACK_S:
+                    stale.add(rel)
+            except OSError:
+                stale.add(rel)
+        if stale:
+            self.apply(stale)
+
     def advance(self) -> None:
         started = time.perf_counter()
-        if self.build.advance(datetime.now(timezone.utc)):
-            self._swap(started, files=0, feeds=self.build.builder.rendered_last)
+        touched = self.build.advance(datetime.now(timezone.utc))
+        self._settle(started, files=0, changed=bool(touched))
 
-    def _swap(self, started: float, *, files: int, feeds: int) -> None:
-        self.published = publish(self.build.site, max_age=self.settings.max_age, previous=self.published)
-        seconds = time.perf_counter() - started
-        self.last = Rebuild(datetime.now(timezone.utc), seconds, files, feeds)
+    def _settle(self, started: float, *, files: int, changed: bool) -> None:
+        if changed:  # the swap first: readers see the change before the bookkeeping below
+            self.published = publish(self.build.site, max_age=self.settings.max_age, previous=self.published)
         summary = self.build.summary()
-        log.info("rebuilt %d feeds in %.0f ms (%d files changed): %d articles in %d feeds, %d bad files",
-                 feeds, seconds * 1000, files, summary.published, summary.feeds, len(summary.bad))
+        if changed:  # logged and counted before /healthz shows the new summary
+            seconds = time.perf_counter() - started
+            feeds = self.build.builder.rendered_last
+            log.info("rebuilt %d feeds in %.0f ms (%d files changed): %d articles in %d feeds, %d bad files",
+                     feeds, seconds * 1000, files, summary.published, summary.feeds, len(summary.bad))
+            self.last = Rebuild(datetime.now(timezone.utc), seconds, files, feeds)
+            self.rebuilds += 1
+        self.next_due = self.build.catalog.next_due()
+        self.summary = summary
 
     def _hold(self, why: str) -> None:
         if not self.held:
             log.warning("article folder %s %s; serving the last good state until it is back", self.root, why)
         self.held = True
 
+    def _known(self) -> set[str]:
+        return self.build.library.good.keys() | self.build.library.bad.keys()
+
+    def _has_articles(self) -> bool:
+        return bool(self.build.library.scan()) if self.root.is_dir() else False
+
+    def _files_in(self, others: set[str]) -> set[str]:
+        """Article files in folders that came (moved in whole) or went (known files under them)."""
+        found: set[str] = set()
+        known = self._known()
+        folders = {parent for rel in known for parent in _parents(rel)}
+        for rel in others:
+            if (self.root / rel).is_dir():
+                found |= {f"{rel}/{sub}" for sub in Library(self.root / rel).scan()}
+            if rel in folders:
+                found |= {path for path in known if path.startswith(rel + "/")}
+        return found
+
     # -- watching (async) ----------------------------------------------------------------
 
     async def watch(self) -> None:
         from watchfiles import Change, awatch
 
+        since = self._loaded_at
         while True:
             if not self.root.is_dir():
                 self._hold("is missing")
+                self.ready.set()
                 await asyncio.sleep(MISSING_POLL_S)
                 continue
-            if self.held:
-                await self._run(self.resync)
+            stream = awatch(self.root, watch_filter=None, step=STEP_MS, debounce=DEBOUNCE_MS,
+                            recursive=True, ignore_permission_denied=True)
+            first = asyncio.ensure_future(anext(stream))
             try:
-                async for changes in awatch(self.root, watch_filter=None, step=STEP_MS, debounce=DEBOUNCE_MS,
-                                            recursive=True, ignore_permission_denied=True):
-                    paths, rescan = self._relevant(changes, Change.deleted)
-                    if self.held or rescan or not self.root.is_dir():
-                        await self._run(self.resync)
-                        if not self.root.is_dir():
-                            break
-                    elif paths:
-                        await self._run(self.apply, paths)
-            except (OSError, RuntimeError) as error:  # the watched folder went away under the watcher
-                log.warning("watching %s stopped: %s", self.root, error)
+                await asyncio.sleep(0)  # the stream's first step starts the OS watcher
+                self.ready.set()
+                if since is not None:  # files written before the watcher started
+                    await self._run(self.catch_up, since)
+                changes = await first
+                while True:
+                    paths, others, everything_deleted = self._relevant(changes, Change.deleted)
+                    if paths or others:
+                        await self._run(self.changed, paths, others, everything_deleted)
+                    if not self.root.is_dir():
+                        break
+                    changes = await anext(stream)
+            except (Exception, StopAsyncIteration) as error:  # e.g. the folder went away under the watcher
+                log.warning("watching %s stopped: %s; restarting", self.root, str(error) or type(error).__name__)
+            finally:
+                first.cancel()
+                with contextlib.suppress(BaseException):
+                    await first
+                with contextlib.suppress(BaseException):
+                    await stream.aclose()
+            since = time.time()
             await asyncio.sleep(MISSING_POLL_S)
 
-    def _relevant(self, changes: set[tuple[object, str]], deleted: object) -> tuple[set[str], bool]:
-        """Article paths to re-read, and whether a folder changed (which needs a full comparison)."""
+    def _relevant(self, changes: set[tuple[object, str]], deleted: object) -> tuple[set[str], set[str], bool]:
+        """Article paths to re-read; other paths that came or went; whether the batch only deleted."""
         paths: set[str] = set()
-        rescan = False
+        others: set[str] = set()
         root = str(self.root.absolute())
         for change, full in changes:
             rel = os.path.relpath(full, root).replace(os.sep, "/")
-            if rel.startswith("../") or any(part.startswith(".") for part in rel.split("/")):
+            if rel == "." or rel.startswith("../") or any(part.startswith(".") for part in rel.split("/")):
                 continue
             if rel.endswith(SUFFIXES):
                 paths.add(rel)
-                if os.path.isdir(full):
-                    rescan = True  # a file replaced by a folder, or a folder named like an article
-            elif change == deleted or os.path.isdir(full):
-                rescan = True  # a folder came or went: its files may not have been reported one by one
-        if paths and all(change == deleted for change, _ in changes) and not self._has_articles():
-            return set(), True  # everything deleted at once: hold the last good state (resync decides)
-        return paths, rescan
-
-    def _has_articles(self) -> bool:
-        return next(iter(self.build.library.scan()), None) is not None if self.root.is_dir() else False
+            if change == deleted or os.path.isdir(full):
+                others.add(rel)  # maybe a folder: its files may not have been reported one by one
+        everything_deleted = bool(paths) and all(change == deleted for change, _ in changes)
+        return paths, others, everything_deleted
 
     async def schedule(self) -> None:
-        """Publish scheduled articles when their time comes."""
+        """Publish scheduled articles when their time comes (woken early by every rebuild)."""
         while True:
-            due = self.build.catalog.next_due()
-            wait = 60.0 if due is None else max(0.0, (due - datetime.now(timezone.utc)).total_seconds())
-            await asyncio.sleep(min(wait, 60.0) + 0.01)
+            due = self.next_due
+            self._wake.clear()
+            wait = MAX_SLEEP_S if due is None else (due - datetime.now(timezone.utc)).total_seconds() + 0.005
+            if wait > 0:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), min(wait, MAX_SLEEP_S))
+            due = self.next_due
             if due is not None and due <= datetime.now(timezone.utc):
                 await self._run(self.advance)
+                if self.next_due == due:  # not published (a failed rebuild): don't spin
+                    await asyncio.sleep(1.0)
 
     async def _run(self, function: object, *args: object) -> None:
         async with self._lock:
@@ -163,3 +241,10 @@ class LiveSite:
                 await asyncio.to_thread(function, *args)  # type: ignore[arg-type]
             except Exception:  # a bug must not stop the watcher: keep serving the last good state
                 log.exception("rebuild failed; serving the last good state")
+            finally:
+                self._wake.set()
+
+
+def _parents(rel: str) -> Iterable[str]:
+    parts = rel.split("/")[:-1]
+    return ("/".join(parts[: i + 1]) for i in range(len(parts)))

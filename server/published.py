@@ -18,6 +18,8 @@ from .http import http_date
 
 MIN_GZIP = 256  # smaller bodies gain nothing from compression
 
+Header = tuple[bytes, bytes]
+
 
 @dataclass(frozen=True, slots=True)
 class Resource:
@@ -25,7 +27,11 @@ class Resource:
     etag: str
     gzip_body: bytes | None
     gzip_etag: str | None
-    headers: tuple[tuple[bytes, bytes], ...]  # raw, for the hot path: all but ETag, length and encoding
+    headers: tuple[Header, ...]  # raw, for the hot path: all but ETag, length and encoding
+    etag_header: Header
+    length_header: Header
+    gzip_etag_header: Header | None
+    gzip_extra: tuple[Header, ...]  # content-encoding and content-length of the gzip body
 
     @property
     def etags(self) -> tuple[str, ...]:
@@ -50,7 +56,8 @@ def publish(site: Site, *, max_age: int, previous: Published | None = None) -> P
         if path == HEADERS:  # configuration for static hosts, not a page
             continue
         resource = reuse.get(output.etag)
-        if resource is None or resource.output.media_type != output.media_type:
+        if resource is None or (resource.output.media_type, resource.output.last_modified) != (
+                output.media_type, output.last_modified):
             resource = _resource(output, max_age)
         resources["/" + path] = resource
         if path == INDEX:
@@ -70,9 +77,18 @@ def _resource(output: Output, max_age: int) -> Resource:
         # Feeds and catalogs are read by web apps on other origins; the index page is not an API.
         headers += [("access-control-allow-origin", "*"), ("access-control-expose-headers", "ETag, Last-Modified")]
     gzip_body = gzip_etag = None
+    gzip_etag_header = None
+    gzip_extra: tuple[Header, ...] = ()
     if len(output.body) >= MIN_GZIP:
         # mtime=0 keeps the compressed bytes a function of the body alone.
         gzip_body = gzip.compress(output.body, compresslevel=6, mtime=0)
         gzip_etag = output.etag[:-1] + '-gz"'
+        gzip_etag_header = (b"etag", gzip_etag.encode("latin-1"))
+        gzip_extra = ((b"content-encoding", b"gzip"), _length(gzip_body))
     raw = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
-    return Resource(output, output.etag, gzip_body, gzip_etag, raw)
+    return Resource(output, output.etag, gzip_body, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),
+                    _length(output.body), gzip_etag_header, gzip_extra)
+
+
+def _length(body: bytes) -> Header:
+    return (b"content-length", str(len(body)).encode("latin-1"))

@@ -15,13 +15,15 @@ from .app import create_app
 from .live import LiveSite
 
 
-def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool) -> None:
+def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, cache_dir: Path | None = None,
+        jobs: int = 1) -> None:
     logging.basicConfig(format="%(levelname)s:     %(message)s", stream=sys.stderr,
                         level=logging.WARNING if quiet else logging.INFO)
     started = time.perf_counter()
-    live = LiveSite(root, settings)
+    live = LiveSite(root, settings, cache_dir=cache_dir, jobs=jobs)
     live.load()
-    summary = live.build.summary()
+    summary = live.summary
+    assert summary is not None
     for path, reason in summary.bad:
         logging.getLogger("feedpub").warning("%s: %s", path, reason)
     local = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
