@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .catalog import Catalog, Group
 from .library import Duplicate, Library
+from .parse_cache import ParseCache
 from .settings import Settings
 from .site import Site, SiteBuilder
 
@@ -41,10 +42,11 @@ class Build:
     `refresh(paths)` re-reads only the given files and re-renders only the feeds they touch.
     """
 
-    def __init__(self, root: Path, settings: Settings) -> None:
+    def __init__(self, root: Path, settings: Settings, *, cache_dir: Path | None = None, jobs: int = 1) -> None:
         self.root = root
         self.settings = settings
-        self.library = Library(root, max_bytes=settings.max_file_bytes)
+        cache = ParseCache.for_folder(cache_dir, root, max_bytes=settings.max_file_bytes) if cache_dir else None
+        self.library = Library(root, max_bytes=settings.max_file_bytes, cache=cache, jobs=jobs)
         self.catalog = Catalog(
             limit=settings.limit,
             include_drafts=settings.include_drafts,

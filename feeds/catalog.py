@@ -64,18 +64,28 @@ class Catalog:
     def apply(self, changes: Mapping[str, Article | None], *, now: datetime) -> set[Group]:
         """Put each url's new version (None: gone) in place; return the groups that changed."""
         touched: set[Group] = set()
-        for url, article in changes.items():
+        # Every removal first, while each group's list is still sorted for bisect.
+        for url in changes:
             old = self._members.pop(url, None)
             self._waiting.pop(url, None)
             if old is not None:
                 touched |= self._remove(old)
+        # A large batch (the first load, a resync) appends and sorts once per group: insort into
+        # a 100,000-item list for each article would be quadratic.
+        bulk = len(changes) > 64
+        added: set[Group] = set()
+        for url, article in changes.items():
             if article is None or (article.draft and not self.include_drafts):
                 continue
             if article.published > now and not self.include_future:
                 self._waiting[url] = article
                 continue
             self._members[url] = article
-            touched |= self._add(article)
+            added |= self._add(article, sort=not bulk)
+        if bulk:
+            for group in added:
+                self._groups[group].sort()
+        touched |= added
         if any(kind == TOPIC for kind, _ in touched):
             self._slugs = assign_slugs(name for kind, name in self._groups if kind == TOPIC)
         return touched
@@ -91,10 +101,14 @@ class Catalog:
     def _groups_of(self, article: Article) -> list[Group]:
         return [EVERYTHING, (PROVIDER, article.provider.domain), *((TOPIC, t) for t in article.topics)]
 
-    def _add(self, article: Article) -> set[Group]:
+    def _add(self, article: Article, *, sort: bool = True) -> set[Group]:
         groups = self._groups_of(article)
+        key = article.sort_key
         for group in groups:
-            bisect.insort(self._groups[group], article.sort_key)
+            if sort:
+                bisect.insort(self._groups[group], key)
+            else:
+                self._groups[group].append(key)
         self._names[article.provider.domain][article.provider.name] += 1
         return set(groups)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ import click
 
 from .build import Build, Summary
 from .export import ExportError, export_site
+from .parse_cache import default_cache_dir
 from .settings import Settings, SettingsError, load_settings
 
 BUNDLED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -22,6 +24,26 @@ def _articles_argument(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument(
         "articles", required=False, type=click.Path(file_okay=False, path_type=Path), metavar="[ARTICLES]"
     )(function)
+
+
+def _cache_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Where parsed articles are cached (default: $XDG_CACHE_HOME/feedpub)."),
+        click.option("--no-cache", is_flag=True, help="Parse every file; read and write no cache."),
+        click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="CPU count",
+                     help="Processes that parse files when there are many."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def reading(options: dict[str, Any]) -> dict[str, Any]:
+    """Pop the cache options off the flags: how to read the folder, not what to publish."""
+    cache_dir = options.pop("cache_dir", None)
+    no_cache = options.pop("no_cache", False)
+    return {"cache_dir": None if no_cache else cache_dir or default_cache_dir(), "jobs": options.pop("jobs", 1)}
 
 
 def _site_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -63,8 +85,8 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
-def load_build(articles: Path, settings: Settings) -> Build:
-    build = Build(articles, settings)
+def load_build(articles: Path, settings: Settings, **read: Any) -> Build:
+    build = Build(articles, settings, **read)
     with _progress(len(build.library.scan())) as progress:
         build.load(progress=progress)
     return build
@@ -89,11 +111,13 @@ def main() -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the site to.")
 @_site_options
 @click.option("--strict", is_flag=True, help="Any bad file fails the export (exit 1) and nothing is written.")
+@_cache_options
 def export(articles: Path | None, out: Path, config: Path | None, strict: bool, **flags: Any) -> None:
     """Write every feed, the index page, OPML and catalog to OUT as static files."""
     started = time.perf_counter()
+    read = reading(flags)
     settings = make_settings(config, **flags)
-    build = load_build(resolve_articles(articles), settings)
+    build = load_build(resolve_articles(articles), settings, **read)
     summary = build.summary()
     report(summary)
     if strict and summary.bad:
@@ -113,10 +137,12 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
 @main.command()
 @_articles_argument
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file.")
-def check(articles: Path | None, config: Path | None) -> None:
+@_cache_options
+def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
     """List every problem in the article folder; exit 1 if any file is bad."""
+    read = reading(flags)
     settings = make_settings(config)
-    build = load_build(resolve_articles(articles), settings)
+    build = load_build(resolve_articles(articles), settings, **read)
     summary = build.summary()
     report(summary)
     for rel, parsed in sorted(build.library.good.items()):
@@ -134,16 +160,18 @@ def check(articles: Path | None, config: Path | None) -> None:
 @_site_options
 @click.option("--max-age", type=click.IntRange(min=0), help="Cache-Control max-age in seconds (default 300).")
 @click.option("--quiet", is_flag=True, help="No access log; only warnings and errors.")
+@_cache_options
 def serve(articles: Path | None, host: str, port: int, config: Path | None, quiet: bool,
           base_url: str | None, **flags: Any) -> None:
     """Serve every feed live and keep it current as article files change."""
     from server.run import run  # uvicorn and Starlette load only when serving
 
+    read = reading(flags)
     settings = make_settings(config, base_url=base_url, **flags)
     if base_url is None and settings.base_url == Settings().base_url:
         shown = f"[{host}]" if ":" in host else host
         settings = settings.replace(base_url=f"http://{shown}:{port}")
-    run(resolve_articles(articles), settings, host=host, port=port, quiet=quiet)
+    run(resolve_articles(articles), settings, host=host, port=port, quiet=quiet, **read)
 
 
 @main.command()

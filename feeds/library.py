@@ -7,13 +7,18 @@ and resolves duplicates: two files with the same canonical URL are one article.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import parse_cache
 from .article import Article
 from .article_file import MAX_FILE_BYTES, ArticleError, ParsedFile, read_article
+from .parse_cache import Identity, ParseCache, identity_of
 
 SUFFIXES = (".txt", ".md")
 
@@ -25,13 +30,24 @@ class Duplicate:
     dropped: tuple[str, ...]
 
 
+Outcome = ParsedFile | str | None  # an article, the reason a file is bad, or no file at all
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_MIN = 2000
+_CHUNK = 250
+
+
 class Library:
-    def __init__(self, root: Path, *, max_bytes: int = MAX_FILE_BYTES) -> None:
+    def __init__(self, root: Path, *, max_bytes: int = MAX_FILE_BYTES, cache: ParseCache | None = None,
+                 jobs: int = 1) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.cache = cache
+        self.jobs = jobs
         self.good: dict[str, ParsedFile] = {}  # relative path → last good parse
         self.bad: dict[str, str] = {}  # relative path → why it is bad now
         self._by_url: dict[str, set[str]] = {}  # canonical url → files that claim it
+        self.parsed_last = 0  # files actually parsed (not from the cache) by the last load
 
     # -- reading -------------------------------------------------------------------------
 
@@ -40,39 +56,87 @@ class Library:
         return sorted(self._walk())
 
     def load(self, paths: Iterable[str] | None = None, *, progress: Callable[[int], None] | None = None) -> set[str]:
-        """Read every file (or the given relative paths) and return the canonical URLs that changed."""
+        """Read every file (or the given relative paths) and return the canonical URLs that changed.
+
+        A full load also forgets files that are gone. Unchanged files come from the parse cache;
+        the rest are parsed, across processes when there are many.
+        """
+        rels = self.scan() if paths is None else sorted(set(paths))
         changed: set[str] = set()
-        for rel in self.scan() if paths is None else paths:
-            changed |= self.refresh(rel)
-            if progress:
-                progress(1)
+        if paths is None:
+            for rel in (self.good.keys() | self.bad.keys()) - set(rels):
+                changed |= self._record(rel, None)
+        for rel, outcome in self._read_many(rels, progress, full=paths is None):
+            changed |= self._record(rel, outcome)
         return changed
 
     def refresh(self, rel: str) -> set[str]:
         """Re-read one file (gone, changed or new); return the canonical URLs it affects."""
-        path = self.root / rel
-        if not self._is_candidate(rel) or not path.is_file():
+        return self.load([rel])
+
+    def _read_many(self, rels: list[str], progress: Callable[[int], None] | None, *,
+                   full: bool) -> Iterator[tuple[str, Outcome]]:
+        cached = self.cache.entries() if self.cache is not None and len(rels) > 1 else {}
+        identities: dict[str, Identity] = {}
+        misses: list[str] = []
+        for rel in rels:
+            try:
+                identity = identity_of(os.stat(self.root / rel))
+            except (OSError, ValueError):
+                misses.append(rel)
+                continue
+            identities[rel] = identity
+            hit = cached.get(rel)
+            if hit is not None and hit[0] == identity:
+                yield rel, parse_cache.load(hit[1])  # type: ignore[misc]
+                if progress:
+                    progress(1)
+            else:
+                misses.append(rel)
+        self.parsed_last = len(misses)
+        fresh: list[tuple[str, Identity, bytes]] = []
+        for rel, blob in self._parse(misses, progress):
+            outcome = parse_cache.load(blob)
+            if rel in identities and outcome is not None:
+                fresh.append((rel, identities[rel], blob))
+            yield rel, outcome  # type: ignore[misc]
+        if self.cache is not None:
+            self.cache.store(fresh, keep=rels if full else None)
+
+    def _parse(self, rels: list[str], progress: Callable[[int], None] | None) -> Iterator[tuple[str, bytes]]:
+        """(rel, pickled outcome) for each path; pickled because that is what crosses processes."""
+        if self.jobs > 1 and len(rels) >= PARALLEL_MIN:
+            chunks = [rels[i : i + _CHUNK] for i in range(0, len(rels), _CHUNK)]
+            context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+                for results in pool.map(_read_chunk, [(self.root, chunk, self.max_bytes) for chunk in chunks]):
+                    yield from results
+                    if progress:
+                        progress(len(results))
+            return
+        for rel in rels:
+            yield rel, parse_cache.dump(read_one(self.root, rel, self.max_bytes))
+            if progress:
+                progress(1)
+
+    def _record(self, rel: str, outcome: Outcome) -> set[str]:
+        if outcome is None:
+            if self.cache is not None:
+                self.cache.forget(rel)
             return self._forget(rel)
-        try:
-            if not self._inside(path):
-                raise ArticleError("a symlink to outside the article folder; not followed")
-            parsed = read_article(path, max_bytes=self.max_bytes, name=rel)
-        except FileNotFoundError:
-            return self._forget(rel)
-        except (ArticleError, OSError) as error:
+        if isinstance(outcome, str):
             # A file that breaks after it was good keeps its last good version live.
-            reason = str(error) if isinstance(error, ArticleError) else f"cannot read: {error.strerror or error}"
-            self.bad[rel] = reason
+            self.bad[rel] = outcome
             return set()
         self.bad.pop(rel, None)
         old = self.good.get(rel)
-        if old is not None and old.article == parsed.article:
-            self.good[rel] = parsed
+        if old is not None and old.article == outcome.article:
+            self.good[rel] = outcome
             return set()
         urls = self._forget(rel)
-        self.good[rel] = parsed
-        self._by_url.setdefault(parsed.article.url, set()).add(rel)
-        return urls | {parsed.article.url}
+        self.good[rel] = outcome
+        self._by_url.setdefault(outcome.article.url, set()).add(rel)
+        return urls | {outcome.article.url}
 
     def _forget(self, rel: str) -> set[str]:
         self.bad.pop(rel, None)
@@ -121,17 +185,39 @@ class Library:
                 if name.endswith(SUFFIXES) and not name.startswith("."):
                     yield os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
 
-    @staticmethod
-    def _is_candidate(rel: str) -> bool:
-        # Hidden parts include `..`; an absolute path is never inside the folder.
-        parts = Path(rel).parts
-        return rel.endswith(SUFFIXES) and not Path(rel).is_absolute() and not any(p.startswith(".") for p in parts)
 
-    def _inside(self, path: Path) -> bool:
-        # Don't let a link carry a file from outside the article folder into the feeds: the file
-        # itself or any folder on its way (the live server hands over paths the walk never took).
-        try:
-            path.resolve(strict=True).relative_to(self.root.resolve())
-        except (OSError, ValueError):
-            return False
-        return True
+
+def read_one(root: Path, rel: str, max_bytes: int) -> Outcome:
+    """Read one file: its article, the reason it is bad, or None when there is no such file."""
+    path = root / rel
+    if not _is_candidate(rel) or not path.is_file():
+        return None
+    try:
+        if not _inside(root, path):
+            raise ArticleError("a symlink to outside the article folder; not followed")
+        return read_article(path, max_bytes=max_bytes, name=rel)
+    except FileNotFoundError:
+        return None
+    except (ArticleError, OSError) as error:
+        return str(error) if isinstance(error, ArticleError) else f"cannot read: {error.strerror or error}"
+
+
+def _read_chunk(job: tuple[Path, list[str], int]) -> list[tuple[str, bytes]]:
+    root, rels, max_bytes = job
+    return [(rel, parse_cache.dump(read_one(root, rel, max_bytes))) for rel in rels]
+
+
+def _is_candidate(rel: str) -> bool:
+    # Hidden parts include `..`; an absolute path is never inside the folder.
+    parts = Path(rel).parts
+    return rel.endswith(SUFFIXES) and not Path(rel).is_absolute() and not any(p.startswith(".") for p in parts)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    # Don't let a link carry a file from outside the article folder into the feeds: the file
+    # itself or any folder on its way (the live server hands over paths the walk never took).
+    try:
+        path.resolve(strict=True).relative_to(root.resolve())
+    except (OSError, ValueError):
+        return False
+    return True

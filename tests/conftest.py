@@ -80,3 +80,9 @@ def articles(tmp_path: Path) -> Path:
     for n in range(6):
         (folder / f"{n:03d}.txt").write_text(article_text(**sample_fields(n)), encoding="utf-8")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's parse cache lives in its own folder, never in the user's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))

@@ -134,3 +134,17 @@ def test_ten_thousand_topics_get_unique_slugs() -> None:
     names = [f"Topic {n}" for n in range(10_000)] + [f"topic-{n}" for n in range(100)]
     slugs = assign_slugs(names)
     assert len(set(slugs.values())) == len(names)
+
+
+def test_a_large_batch_of_changes_gives_the_same_catalog_as_a_fresh_build() -> None:
+    first = [make(n, topics=(f"T{n % 7}",), domain=f"p{n % 5}.example") for n in range(200)]
+    catalog = Catalog.build(first, now=NOW, limit=10)
+    # Re-date and re-topic every article, and delete some, in one batch (the bulk path).
+    second = {a.url: make(n, topics=(f"T{n % 3}",), domain=f"p{n % 5}.example", hours=(n * 7) % 50)
+              for n, a in enumerate(first)}
+    for n in range(0, 200, 9):
+        second[first[n].url] = None
+    catalog.apply(second, now=NOW)
+    fresh = Catalog.build([a for a in second.values() if a], now=NOW, limit=10)
+    assert catalog.groups() == fresh.groups()
+    assert all(catalog.spec(g) == fresh.spec(g) for g in fresh.groups())

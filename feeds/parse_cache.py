@@ -1,0 +1,113 @@
+"""A persistent cache of parsed article files, so an unchanged file is never parsed twice.
+
+Entries are keyed by file identity — relative path, size, mtime (ns) and inode — in one SQLite
+database per article folder under `$XDG_CACHE_HOME/feedpub` (default `~/.cache/feedpub`). The
+whole cache is dropped when anything that shapes a parse changes: feedpub's parsing code, the
+PyYAML version or the size limit. A file modified less than a second ago is not cached, since
+a second write within the clock's granularity could keep the same mtime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+
+Identity = tuple[int, int, int]  # size, mtime_ns, inode
+_PARSING_MODULES = ("article.py", "article_file.py", "dates.py", "text.py", "fast_yaml.py", "parse_cache.py")
+RACY_SECONDS = 1.0
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "feedpub"
+
+
+def identity_of(stat: os.stat_result) -> Identity:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+def _schema(max_bytes: int) -> str:
+    digest = hashlib.sha256(f"{yaml.__version__}|{yaml.__with_libyaml__}|{max_bytes}".encode())
+    here = Path(__file__).resolve().parent
+    for name in _PARSING_MODULES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+class ParseCache:
+    def __init__(self, path: Path, *, max_bytes: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Rebuilds run in worker threads, one at a time; the lock makes that a guarantee.
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime INT, inode INT, outcome BLOB)"
+            )
+            schema = _schema(max_bytes)
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None or row[0] != schema:
+                self._db.execute("BEGIN")
+                self._db.execute("DELETE FROM files")
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (schema,))
+                self._db.execute("COMMIT")
+
+    @classmethod
+    def for_folder(cls, cache_dir: Path, root: Path, *, max_bytes: int) -> ParseCache | None:
+        """The cache of one article folder, or None (with no error) when it cannot be opened."""
+        name = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+        try:
+            return cls(cache_dir / f"parsed-{name}.sqlite3", max_bytes=max_bytes)
+        except (OSError, sqlite3.Error):
+            return None  # a cache is an accelerator: without one, everything is parsed
+
+    def entries(self) -> dict[str, tuple[Identity, bytes]]:
+        with self._lock:
+            rows = self._db.execute("SELECT path, size, mtime, inode, outcome FROM files").fetchall()
+        return {path: ((size, mtime, inode), outcome) for path, size, mtime, inode, outcome in rows}
+
+    def store(self, rows: Iterable[tuple[str, Identity, bytes]], *, keep: Iterable[str] | None = None) -> None:
+        """Record parsed outcomes; with `keep`, drop entries of every other path (files now gone)."""
+        now = time.time_ns()
+        racy = int(RACY_SECONDS * 1e9)
+        settled = [(rel, *ident, blob) for rel, ident, blob in rows if now - ident[1] > racy]
+        try:
+            with self._lock:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", settled)
+                if keep is not None:
+                    self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (path TEXT PRIMARY KEY)")
+                    self._db.execute("DELETE FROM keep")
+                    self._db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((p,) for p in keep))
+                    self._db.execute("DELETE FROM files WHERE path NOT IN (SELECT path FROM keep)")
+                self._db.execute("COMMIT")
+        except sqlite3.Error:
+            with self._lock:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+
+    def forget(self, rel: str) -> None:
+        try:
+            with self._lock:
+                self._db.execute("DELETE FROM files WHERE path = ?", (rel,))
+        except sqlite3.Error:
+            pass
+
+
+def dump(outcome: object) -> bytes:
+    return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load(blob: bytes) -> object:
+    return pickle.loads(blob)
