@@ -14,6 +14,12 @@ VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def render_json(feed: Feed) -> bytes:
+    head, tail = json_frame(feed)
+    return head + b",\n".join(json_item(article) for article in feed.items) + tail
+
+
+def json_frame(feed: Feed) -> tuple[bytes, bytes]:
+    """The document around the items: everything up to `"items":[` and from `]`."""
     document: dict[str, Any] = {
         "version": VERSION,
         "title": feed.title,
@@ -22,19 +28,27 @@ def render_json(feed: Feed) -> bytes:
         "description": feed.description,
         "language": feed.language,
         "authors": [{"name": feed.author}],
-        "items": [_item(article) for article in feed.items],
     }
-    return dump_json(document)
+    head = _dumps(document)[:-1] + ',\n"items":['  # drop the closing brace
+    return head.encode("utf-8") + (b"\n" if feed.items else b""), b"\n]}\n" if feed.items else b"]}\n"
+
+
+def json_item(article: Article) -> bytes:
+    """One item, on one line: feeds are assembled from these without re-encoding."""
+    return _dumps(_item(article)).encode("utf-8")
 
 
 # `<`, `>` and `&` only ever occur inside JSON strings, so `\u003c` & co. are the same document;
 # written so, a body never holds a live `<script>` for a browser or a careless embedder to run.
-_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+def _dumps(document: object) -> str:
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def dump_json(document: object) -> bytes:
-    """Deterministic UTF-8 JSON with HTML-significant characters escaped."""
-    return (json.dumps(document, ensure_ascii=False, indent=2).translate(_HTML_SAFE) + "\n").encode("utf-8")
+    """Deterministic, readable UTF-8 JSON with HTML-significant characters escaped (the catalog)."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n").encode("utf-8")
 
 
 def _item(article: Article) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from .atom import MEDIA_TYPE as ATOM_TYPE
 from .atom import render_atom
 from .catalog import Catalog, FeedSpec, Group
 from .feed import EPOCH, FORMATS, Feed, feed_path, make_feed
+from .fragments import FragmentRenderer
 from .index_pages import render_catalog, render_headers, render_index, render_opml
 from .jsonfeed import MEDIA_TYPE as JSON_FEED_TYPE
 from .jsonfeed import render_json
@@ -62,10 +63,13 @@ class _Rendered:
 
 
 class SiteBuilder:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, fragments: bool = True) -> None:
         self.settings = settings
         self._rendered: dict[Group, _Rendered] = {}
         self.rendered_last = 0  # feeds re-rendered by the last build, for logs and tests
+        # Rendering whole feeds (fragments=False) is the straightforward path the fast one is
+        # proven byte-identical to.
+        self._fragments = {fmt: FragmentRenderer(fmt) for fmt in RENDERERS} if fragments else None
 
     def build(self, catalog: Catalog) -> Site:
         specs = [(group, catalog.spec(group)) for group in catalog.groups()]
@@ -81,6 +85,10 @@ class SiteBuilder:
             rendered[group] = previous
             paths.update(previous.outputs)
         self._rendered = rendered
+        if self._fragments is not None and self.rendered_last:
+            shown = {article for _, spec in specs for article in spec.items}
+            for fragments in self._fragments.values():
+                fragments.retain(shown)
 
         feeds = [spec for _, spec in specs]
         newest = max((spec.newest for spec in feeds if spec.newest), default=EPOCH)
@@ -93,10 +101,11 @@ class SiteBuilder:
 
     def _render_feed(self, spec: FeedSpec) -> dict[str, Output]:
         feed = make_feed(spec, self.settings)
-        return {
-            feed_path(spec.kind, spec.key, fmt): make_output(render(feed), media_type, feed.updated)
-            for fmt, (media_type, render) in RENDERERS.items()
-        }
+        outputs = {}
+        for fmt, (media_type, render) in RENDERERS.items():
+            body = self._fragments[fmt].render(feed) if self._fragments is not None else render(feed)
+            outputs[feed_path(spec.kind, spec.key, fmt)] = make_output(body, media_type, feed.updated)
+        return outputs
 
 
 def build_site(catalog: Catalog, settings: Settings) -> Site:

@@ -1,0 +1,64 @@
+"""Feeds assembled from cached item fragments are byte-identical to feeds rendered whole."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS, article_text, sample_fields
+from feeds.build import Build
+from feeds.settings import Settings
+from feeds.site import SiteBuilder
+
+NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+TRICKY = [
+    {"title": "<b>Bold</b> & <script>alert(1)</script> ]]>", "excerpt": "AT&T &amp; &#8217; <i>x</i>"},
+    {"title": "שלום עולם 🎉", "topics": ["人工知能", "C++", "C#"], "excerpt": ""},
+    {"title": "No image", "images": None, "related": [{"title": "R", "webUrl": "https://r.example/1",
+                                                       "provider": {"name": "R & Co"}}]},
+]
+
+
+def both_paths(folder: Path, **options: object) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    fast = Build(folder, Settings(**options))  # type: ignore[arg-type]
+    plain = Build(folder, Settings(**options))  # type: ignore[arg-type]
+    plain.builder = SiteBuilder(plain.settings, fragments=False)
+    a = {p: o.body for p, o in fast.load(now=NOW).items()}
+    b = {p: o.body for p, o in plain.load(now=NOW).items()}
+    return a, b
+
+
+def test_the_seeds_export_is_identical_either_way() -> None:
+    fast, plain = both_paths(SEEDS, limit=20)
+    assert fast.keys() == plain.keys()
+    assert [p for p in fast if fast[p] != plain[p]] == []
+
+
+@pytest.mark.parametrize("limit", [1, 50])
+def test_tricky_text_is_identical_either_way(tmp_path: Path, limit: int) -> None:
+    for n, fields in enumerate(TRICKY):
+        (tmp_path / f"{n}.txt").write_text(article_text(**sample_fields(n, **fields)), encoding="utf-8")
+    fast, plain = both_paths(tmp_path, limit=limit)
+    assert [p for p in fast if fast[p] != plain[p]] == []
+
+
+def test_an_empty_folder_is_identical_either_way(tmp_path: Path) -> None:
+    fast, plain = both_paths(tmp_path)
+    assert fast == plain
+
+
+def test_a_change_renders_only_the_changed_articles_fragments(articles: Path) -> None:
+    build = Build(articles, Settings())
+    build.load(now=NOW)
+    fragments = build.builder._fragments
+    assert fragments is not None
+    before = fragments["rss"].rendered_items
+    (articles / "003.txt").write_text(article_text(**sample_fields(3, title="Changed")), encoding="utf-8")
+    build.refresh(["003.txt"], now=NOW)
+    assert fragments["rss"].rendered_items - before == 1
+    plain = Build(articles, Settings())
+    plain.builder = SiteBuilder(plain.settings, fragments=False)
+    expected = plain.load(now=NOW)
+    assert {p: o.body for p, o in build.site.items()} == {p: o.body for p, o in expected.items()}
