@@ -357,7 +357,7 @@ def test_offset_date_shows_the_utc_instant(readers, site):
         assert [i["published"] for i in items if i["id"] == "https://news0.example.com/story/6"] == [want]
     assert b"<pubDate>Thu, 15 Jan 2026 09:30:00 +0000</pubDate>" in site["feeds/all.rss"].body
     assert b"<published>2026-01-15T09:30:00+00:00</published>" in site["feeds/all.atom"].body
-    assert b'"date_published": "2026-01-15T09:30:00Z"' in site["feeds/all.json"].body
+    assert b'"date_published":"2026-01-15T09:30:00Z"' in site["feeds/all.json"].body
 
 
 @pytest.mark.parametrize("title", [TRICKY_TITLE, ONLY_B_TITLE, AMP_TITLE])
