@@ -5,6 +5,8 @@ Both `feedpub export` and the live server go through `Build`, so they publish th
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,6 +36,29 @@ class Summary:
             f"{self.scheduled} scheduled, {len(self.duplicates)} duplicates, {len(self.bad)} bad files; "
             f"{self.feeds} feeds"
         )
+
+
+def fingerprint(root: Path, settings: Settings) -> str:
+    """A digest of everything an export is made from: each file's identity, the settings and the code.
+
+    Equal fingerprints mean an export would come out byte-identical, so a warm export can stop
+    after a folder walk instead of parsing and rendering (`feedpub export` records it).
+    """
+    import feedgen.version
+    import lxml.etree
+    import yaml
+
+    digest = hashlib.sha256(repr((settings, feedgen.version.version_str, lxml.etree.LXML_VERSION,
+                                  yaml.__version__)).encode())
+    for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    for rel in Library(root).scan():
+        try:
+            stat = os.stat(root / rel)
+        except OSError:
+            continue
+        digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 class Build:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,8 +13,9 @@ from typing import Any
 
 import click
 
-from .build import Build, Summary
-from .export import ExportError, export_site
+from .build import Build, Summary, fingerprint
+from .dates import rfc3339
+from .export import ExportError, export_site, record_inputs, recorded_inputs
 from .parse_cache import default_cache_dir
 from .settings import Settings, SettingsError, load_settings
 
@@ -92,12 +94,16 @@ def load_build(articles: Path, settings: Settings, **read: Any) -> Build:
     return build
 
 
+def report_lines(summary: Summary) -> list[str]:
+    lines = [f"{path}: {reason}" for path, reason in summary.bad]
+    lines += [f"{d.kept}: duplicate of {', '.join(d.dropped)} ({d.url}); published from {d.kept}"
+              for d in summary.duplicates]
+    return lines
+
+
 def report(summary: Summary) -> None:
-    for path, reason in summary.bad:
-        click.echo(f"{path}: {reason}", err=True)
-    for duplicate in summary.duplicates:
-        click.echo(f"{duplicate.kept}: duplicate of {', '.join(duplicate.dropped)} ({duplicate.url}); "
-                   f"published from {duplicate.kept}", err=True)
+    for line in report_lines(summary):
+        click.echo(line, err=True)
 
 
 @click.group()
@@ -117,15 +123,34 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     started = time.perf_counter()
     read = reading(flags)
     settings = make_settings(config, **flags)
-    build = load_build(resolve_articles(articles), settings, **read)
+    root = resolve_articles(articles)
+    inputs = fingerprint(root, settings) if read["cache_dir"] else None
+    previous = recorded_inputs(out) if inputs else None
+    due = previous.get("next_due") if previous else None
+    if previous and previous.get("inputs") == inputs and (not due or str(due) > rfc3339(datetime.now(timezone.utc))):
+        # Same files, settings and code as the export in place: it would come out byte-identical.
+        for line in previous.get("report", []):  # type: ignore[union-attr]
+            click.echo(line, err=True)
+        if strict and previous.get("bad"):
+            raise click.ClickException(f"{previous['bad']} bad files (--strict): nothing written")
+        click.echo(f"{out} is up to date: no article, setting or feedpub file changed; "
+                   f"{time.perf_counter() - started:.2f} s", err=True)
+        return
+    build = load_build(root, settings, **read)
     summary = build.summary()
-    report(summary)
+    lines = report_lines(summary)
+    for line in lines:
+        click.echo(line, err=True)
     if strict and summary.bad:
         raise click.ClickException(f"{len(summary.bad)} bad files (--strict): nothing written")
     try:
         result = export_site(build.site, out)
     except ExportError as error:
         raise click.ClickException(str(error)) from None
+    if inputs:
+        due_next = build.catalog.next_due()
+        record_inputs(out, {"inputs": inputs, "report": [*lines, summary.describe()], "bad": len(summary.bad),
+                            "next_due": rfc3339(due_next) if due_next else None})
     click.echo(summary.describe(), err=True)
     click.echo(
         f"{result.files} files in {out}: {result.written} written, {result.removed} removed, "

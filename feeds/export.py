@@ -67,6 +67,30 @@ def export_site(site: Site, out: Path) -> ExportResult:
     return ExportResult(files=len(site), written=written, removed=removed, changed=True)
 
 
+INPUTS = "inputs.json"
+
+
+def recorded_inputs(out: Path) -> dict[str, object] | None:
+    """What the current export was made from (see `record_inputs`), if it is still in place."""
+    out = Path(os.path.abspath(out))
+    try:
+        record = json.loads((store_of(out) / INPUTS).read_text("utf-8"))
+        current = os.path.basename(os.readlink(out))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("generation") == current else None
+
+
+def record_inputs(out: Path, record: dict[str, object]) -> None:
+    """Remember what the current export was made from, so an unchanged rerun can stop early."""
+    out = Path(os.path.abspath(out))
+    try:
+        record = {**record, "generation": os.path.basename(os.readlink(out))}
+        _write_json(store_of(out) / INPUTS, record)  # type: ignore[arg-type]
+    except OSError:
+        pass  # only an accelerator
+
+
 def _current_generation(out: Path, store: Path) -> Path | None:
     if out.is_symlink():
         target = (out.parent / os.readlink(out)).resolve()
@@ -114,7 +138,7 @@ def _same(path: Path, body: bytes) -> bool:
         return False
 
 
-def _write_json(path: Path, data: dict[str, str]) -> None:
+def _write_json(path: Path, data: dict[str, object]) -> None:
     path.write_text(json.dumps(data, sort_keys=True), "utf-8")
 
 
@@ -128,7 +152,7 @@ def _sweep(store: Path, *, keep: Path) -> None:
     """Remove older generations and anything a killed run left behind."""
     keep_manifest = f"{keep.name}.{MANIFEST}"
     for entry in store.iterdir():
-        if entry.name in (keep.name, keep_manifest):
+        if entry.name in (keep.name, keep_manifest, INPUTS):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)

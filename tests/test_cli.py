@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, sample_fields
+from conftest import ROOT, article_text, sample_fields
 from feeds.cli import main
 
 
@@ -150,3 +150,50 @@ def test_python_dash_m_feeds_works(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "feeds", "--help"], capture_output=True, text=True,
                             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0 and "export" in result.stdout and "serve" in result.stdout
+
+
+def test_an_unchanged_rerun_stops_early_and_replays_the_report(articles: Path, write_article: Callable[..., Path],
+                                                                 tmp_path: Path) -> None:
+    write_article("broken.txt", "---\ntitle: [unclosed\n---\n")
+    out = tmp_path / "out"
+    code, first = run("export", articles, "--out", out)
+    assert code == 0, first
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    code, second = run("export", articles, "--out", out)
+    assert code == 0, second
+    assert "is up to date" in second and "broken.txt: invalid YAML" in second
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
+    code, strict = run("export", articles, "--out", out, "--strict")
+    assert code == 1 and "bad files (--strict)" in strict
+
+
+@pytest.mark.parametrize("change", ["edit", "settings", "no-cache"])
+def test_any_change_makes_a_real_export(articles: Path, tmp_path: Path, change: str) -> None:
+    out = tmp_path / "out"
+    assert run("export", articles, "--out", out)[0] == 0
+    extra: list[str] = []
+    if change == "edit":
+        (articles / "002.txt").write_text(article_text(**sample_fields(2, title="Edited")), encoding="utf-8")
+    elif change == "settings":
+        extra = ["--limit", "2"]
+    else:
+        extra = ["--no-cache"]
+    code, output = run("export", articles, "--out", out, *extra)
+    assert code == 0, output
+    assert "is up to date" not in output
+    if change == "edit":
+        assert "Edited" in (out / "feeds/all.rss").read_text()
+
+
+def test_a_scheduled_article_coming_due_makes_a_real_export(articles: Path, write_article: Callable[..., Path],
+                                                             tmp_path: Path) -> None:
+    from feeds.export import record_inputs, recorded_inputs
+
+    write_article("soon.txt", **sample_fields(30, title="Scheduled", publishedDateTime="2999-01-01T00:00:00Z"))
+    out = tmp_path / "out"
+    assert run("export", articles, "--out", out)[0] == 0
+    record = recorded_inputs(out)
+    assert record is not None and record["next_due"] == "2999-01-01T00:00:00Z"
+    record_inputs(out, {**record, "next_due": "2000-01-01T00:00:00Z"})  # as if that time had come
+    code, output = run("export", articles, "--out", out)
+    assert code == 0 and "is up to date" not in output
