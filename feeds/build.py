@@ -115,14 +115,15 @@ class Build:
         return touched
 
     def summary(self) -> Summary:
-        articles = list(self.library.articles())
+        """Counts kept up to date by the library and catalog: cheap enough for every rebuild."""
+        library, catalog = self.library, self.catalog
         return Summary(
-            files=len(self.library.good.keys() | self.library.bad.keys()),
-            articles=len(articles),
-            published=len(self.catalog.articles),
-            drafts=sum(1 for a in articles if a.draft) if not self.settings.include_drafts else 0,
-            scheduled=self.catalog.scheduled,
-            duplicates=tuple(self.library.duplicates()),
-            bad=tuple(sorted(self.library.bad.items())),
-            feeds=len(self.catalog.groups()),
+            files=len(library.good) + sum(1 for rel in library.bad if rel not in library.good),
+            articles=library.article_count,
+            published=len(catalog.articles),
+            drafts=catalog.drafts,
+            scheduled=catalog.scheduled,
+            duplicates=tuple(library.duplicates()),
+            bad=tuple(sorted(library.bad.items())),
+            feeds=catalog.feed_count,
         )

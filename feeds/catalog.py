@@ -49,6 +49,7 @@ class Catalog:
         self.topic_titles = dict(topic_titles or {})
         self._members: dict[str, Article] = {}  # url → article, eligible now
         self._waiting: dict[str, Article] = {}  # url → scheduled article, not due yet
+        self._drafts: set[str] = set()  # urls whose current version is a draft left out
         self._groups: dict[Group, list[tuple[float, str]]] = defaultdict(list)
         self._names: dict[str, Counter[str]] = defaultdict(Counter)  # domain → provider names seen
         self._slugs: dict[str, str] = {}
@@ -68,6 +69,7 @@ class Catalog:
         for url in changes:
             old = self._members.pop(url, None)
             self._waiting.pop(url, None)
+            self._drafts.discard(url)
             if old is not None:
                 touched |= self._remove(old)
         # A large batch (the first load, a resync) appends and sorts once per group: insort into
@@ -75,7 +77,10 @@ class Catalog:
         bulk = len(changes) > 64
         added: set[Group] = set()
         for url, article in changes.items():
-            if article is None or (article.draft and not self.include_drafts):
+            if article is None:
+                continue
+            if article.draft and not self.include_drafts:
+                self._drafts.add(url)
                 continue
             if article.published > now and not self.include_future:
                 self._waiting[url] = article
@@ -139,6 +144,14 @@ class Catalog:
     @property
     def scheduled(self) -> int:
         return len(self._waiting)
+
+    @property
+    def drafts(self) -> int:
+        return len(self._drafts)
+
+    @property
+    def feed_count(self) -> int:
+        return len(self._groups) + (EVERYTHING not in self._groups)
 
     def groups(self) -> list[Group]:
         """Every group with at least one article (and always the feed of everything), in URL order."""

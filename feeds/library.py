@@ -7,11 +7,9 @@ and resolves duplicates: two files with the same canonical URL are one article.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +45,7 @@ class Library:
         self.good: dict[str, ParsedFile] = {}  # relative path → last good parse
         self.bad: dict[str, str] = {}  # relative path → why it is bad now
         self._by_url: dict[str, set[str]] = {}  # canonical url → files that claim it
+        self._shared: set[str] = set()  # urls claimed by more than one file: the duplicates
         self.parsed_last = 0  # files actually parsed (not from the cache) by the last load
 
     # -- reading -------------------------------------------------------------------------
@@ -106,6 +105,9 @@ class Library:
     def _parse(self, rels: list[str], progress: Callable[[int], None] | None) -> Iterator[tuple[str, bytes]]:
         """(rel, pickled outcome) for each path; pickled because that is what crosses processes."""
         if self.jobs > 1 and len(rels) >= PARALLEL_MIN:
+            import multiprocessing  # only big cold loads pay for the import
+            from concurrent.futures import ProcessPoolExecutor
+
             chunks = [rels[i : i + _CHUNK] for i in range(0, len(rels), _CHUNK)]
             context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
             with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
@@ -135,7 +137,10 @@ class Library:
             return set()
         urls = self._forget(rel)
         self.good[rel] = outcome
-        self._by_url.setdefault(outcome.article.url, set()).add(rel)
+        claims = self._by_url.setdefault(outcome.article.url, set())
+        claims.add(rel)
+        if len(claims) > 1:
+            self._shared.add(outcome.article.url)
         return urls | {outcome.article.url}
 
     def _forget(self, rel: str) -> set[str]:
@@ -145,6 +150,8 @@ class Library:
             return set()
         claims = self._by_url.get(old.article.url, set())
         claims.discard(rel)
+        if len(claims) < 2:
+            self._shared.discard(old.article.url)
         if not claims:
             self._by_url.pop(old.article.url, None)
         return {old.article.url}
@@ -165,13 +172,18 @@ class Library:
             if article is not None:
                 yield article
 
+    @property
+    def article_count(self) -> int:
+        """Distinct articles: files with a good parse, duplicates folded."""
+        return len(self._by_url)
+
     def duplicates(self) -> list[Duplicate]:
         result = []
-        for url, files in sorted(self._by_url.items()):
-            if len(files) > 1:
-                kept = self.article(url)
-                assert kept is not None
-                result.append(Duplicate(url, kept.source, tuple(sorted(files - {kept.source}))))
+        for url in sorted(self._shared):
+            files = self._by_url[url]
+            kept = self.article(url)
+            assert kept is not None
+            result.append(Duplicate(url, kept.source, tuple(sorted(files - {kept.source}))))
         return result
 
     # -- files ---------------------------------------------------------------------------
