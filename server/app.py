@@ -18,9 +18,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from .http import accepts_gzip, is_not_modified
 from .live import LiveSite
+from .published import Resource
 
 # An encoded slash, backslash or NUL names no file of the site, whatever it decodes to.
 _ENCODED = re.compile(rb"%(?:2f|5c|00)", re.IGNORECASE)
@@ -37,7 +39,7 @@ class Prepared(Response):
         self.raw_headers = raw_headers
 
 
-def create_app(live: LiveSite, *, watch: bool = True) -> Starlette:
+def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
     not_found_body = _not_found_page(live.settings.url("/"))
     not_found_headers = [
         (b"content-type", b"text/html; charset=utf-8"),
@@ -46,25 +48,9 @@ def create_app(live: LiveSite, *, watch: bool = True) -> Starlette:
         (b"content-length", str(len(not_found_body)).encode("latin-1")),
     ]
 
-    async def serve_file(request: Request) -> Response:
-        scope = request.scope
-        resource = live.published.get(scope["path"])  # one read: the old state or the new one
-        raw_path = scope.get("raw_path")
-        if resource is None or (raw_path and b"%" in raw_path and _ENCODED.search(raw_path)):
-            return Prepared(404, b"" if scope["method"] == "HEAD" else not_found_body, list(not_found_headers))
-        headers = request.headers
-        compressed = resource.gzip_body is not None and accepts_gzip(headers.get("accept-encoding"))
-        etag = resource.gzip_etag_header if compressed else resource.etag_header
-        raw = [*resource.headers, etag]
-        if is_not_modified(headers, resource.etags, resource.output.last_modified):
-            return Prepared(304, b"", raw)
-        if compressed:
-            body = resource.gzip_body
-            raw += resource.gzip_extra
-        else:
-            body = resource.output.body
-            raw.append(resource.length_header)
-        return Prepared(200, b"" if scope["method"] == "HEAD" else body, raw)  # type: ignore[arg-type]
+    async def not_found(request: Request) -> Response:
+        # Every published path was answered by `FeedFiles` before Starlette saw the request.
+        return Prepared(404, b"" if request.method == "HEAD" else not_found_body, list(not_found_headers))
 
     async def healthz(request: Request) -> Response:
         summary = live.summary
@@ -102,9 +88,63 @@ def create_app(live: LiveSite, *, watch: bool = True) -> Starlette:
 
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
-        Route("/{path:path}", serve_file, methods=["GET", "HEAD"]),
+        Route("/{path:path}", not_found, methods=["GET", "HEAD"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return FeedFiles(Starlette(routes=routes, lifespan=lifespan), live)
+
+
+class FeedFiles:
+    """The hot path as bare ASGI: a GET or HEAD of a published path is answered from prepared
+    headers and bodies without building a Request or walking the router; everything else
+    (`/healthz`, 404, 405, lifespan) goes to the Starlette app behind it.
+    """
+
+    def __init__(self, app: Starlette, live: LiveSite) -> None:
+        self.app = app
+        self.live = live
+        self._gzip: dict[bytes, bool] = {}  # Accept-Encoding value → gzip acceptable; clients repeat theirs
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            resource = self.live.published.get(scope["path"])  # one read: the old state or the new one
+            raw_path = scope.get("raw_path") or b""
+            if resource is not None and not (b"%" in raw_path and _ENCODED.search(raw_path)):
+                await self._answer(scope, resource, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _answer(self, scope: Scope, resource: Resource, send: Send) -> None:
+        if_none_match = if_modified_since = accept_encoding = None
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept_encoding = value
+            elif name == b"if-none-match":
+                if_none_match = value
+            elif name == b"if-modified-since":
+                if_modified_since = value
+        compressed = False
+        if resource.gzip_body is not None and accept_encoding is not None:
+            compressed = self._gzip.get(accept_encoding)  # type: ignore[assignment]
+            if compressed is None:
+                compressed = accepts_gzip(accept_encoding.decode("latin-1"))
+                if len(self._gzip) < 256:
+                    self._gzip[accept_encoding] = compressed
+        raw = [*resource.headers, resource.gzip_etag_header if compressed else resource.etag_header]
+        conditions = {}
+        if if_none_match is not None:
+            conditions["if-none-match"] = if_none_match.decode("latin-1")
+        if if_modified_since is not None:
+            conditions["if-modified-since"] = if_modified_since.decode("latin-1")
+        if conditions and is_not_modified(conditions, resource.etags, resource.output.last_modified):
+            status, body = 304, b""
+        elif compressed:
+            status, body = 200, resource.gzip_body
+            raw += resource.gzip_extra
+        else:
+            status, body = 200, resource.output.body
+            raw.append(resource.length_header)
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
 def _not_found_page(index_url: str) -> bytes:
