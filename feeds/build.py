@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .catalog import Catalog, Group
 from .library import Duplicate, Library
+from .fragment_cache import FragmentCache
 from .parse_cache import ParseCache
 from .settings import Settings
 from .site import Site, SiteBuilder
@@ -78,12 +79,15 @@ class Build:
             include_future=settings.include_future,
             topic_titles=settings.topics,
         )
-        self.builder = SiteBuilder(settings)
+        fragments = FragmentCache.for_folder(cache_dir, root, settings) if cache_dir else None
+        self.builder = SiteBuilder(settings, store=fragments)
         self.site: Site = {}
 
     def load(self, *, now: datetime | None = None, progress: Callable[[int], None] | None = None) -> Site:
         urls = self.library.load(progress=progress)
-        return self._publish(urls, now)
+        site = self._publish(urls, now)
+        self.builder.prune_store()
+        return site
 
     def refresh(self, paths: Iterable[str], *, now: datetime | None = None) -> set[Group]:
         """Re-read changed files (relative paths); return the groups whose feeds changed."""

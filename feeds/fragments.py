@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from .article import Article
 from .atom import render_atom
 from .feed import Feed
+from .fragment_cache import FragmentCache, article_digest
 from .jsonfeed import json_frame, json_item
 from .rss import render_rss
 
@@ -28,19 +29,32 @@ _XML = {
 class FragmentRenderer:
     """Renders feeds in one format from cached item fragments (settings fixed for its lifetime)."""
 
-    def __init__(self, fmt: str) -> None:
+    def __init__(self, fmt: str, *, store: FragmentCache | None = None) -> None:
         self.fmt = fmt
+        self.store = store
         # Keyed by identity: hashing a frozen dataclass walks every field, on every lookup.
-        self._items: dict[int, tuple[Article, bytes]] = {}
+        self._items: dict[int, tuple[Article, bytes, str]] = {}  # id → (article, fragment, store key)
         self.rendered_items = 0  # fragments rendered so far, for tests and logs
 
     def render(self, feed: Feed) -> bytes:
         items = self._items
         missing = list({id(a): a for a in feed.items if id(a) not in items}.values())
+        keys: dict[int, str] = {}
+        if missing and self.store is not None:
+            keys = {id(a): f"{self.fmt}:{article_digest(a)}" for a in missing}
+            stored = self.store.get(list(keys.values()))
+            for article in missing:
+                piece = stored.get(keys[id(article)])
+                if piece is not None:
+                    items[id(article)] = (article, piece, keys[id(article)])
+            missing = [a for a in missing if id(a) not in items]
         if missing:
-            for article, piece in zip(missing, self._render_items(feed, missing)):
-                items[id(article)] = (article, piece)
+            pieces = self._render_items(feed, missing)
+            for article, piece in zip(missing, pieces):
+                items[id(article)] = (article, piece, keys.get(id(article), ""))
             self.rendered_items += len(missing)
+            if self.store is not None:
+                self.store.put((keys[id(a)], piece) for a, piece in zip(missing, pieces))
         head, tail = self._frame(feed)
         separator = b",\n" if self.fmt == "json" else b""
         return head + separator.join(items[id(a)][1] for a in feed.items) + tail
@@ -49,6 +63,10 @@ class FragmentRenderer:
         """Forget fragments of articles no feed shows any more (memory stays bounded)."""
         keep = {id(a) for a in articles}
         self._items = {key: entry for key, entry in self._items.items() if key in keep}
+
+    def stored_keys(self) -> list[str]:
+        """Store keys of the fragments held now: what a pruned store keeps."""
+        return [key for _, _, key in self._items.values() if key]
 
     def _frame(self, feed: Feed) -> tuple[bytes, bytes]:
         if self.fmt == "json":

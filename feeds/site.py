@@ -18,6 +18,7 @@ from .atom import MEDIA_TYPE as ATOM_TYPE
 from .atom import render_atom
 from .catalog import Catalog, FeedSpec, Group
 from .feed import EPOCH, FORMATS, Feed, feed_path, make_feed
+from .fragment_cache import FragmentCache
 from .fragments import FragmentRenderer
 from .index_pages import render_catalog, render_headers, render_index, render_opml
 from .jsonfeed import MEDIA_TYPE as JSON_FEED_TYPE
@@ -63,13 +64,13 @@ class _Rendered:
 
 
 class SiteBuilder:
-    def __init__(self, settings: Settings, *, fragments: bool = True) -> None:
+    def __init__(self, settings: Settings, *, fragments: bool = True, store: FragmentCache | None = None) -> None:
         self.settings = settings
         self._rendered: dict[Group, _Rendered] = {}
         self.rendered_last = 0  # feeds re-rendered by the last build, for logs and tests
         # Rendering whole feeds (fragments=False) is the straightforward path the fast one is
         # proven byte-identical to.
-        self._fragments = {fmt: FragmentRenderer(fmt) for fmt in RENDERERS} if fragments else None
+        self._fragments = {fmt: FragmentRenderer(fmt, store=store) for fmt in RENDERERS} if fragments else None
 
     def build(self, catalog: Catalog) -> Site:
         specs = [(group, catalog.spec(group)) for group in catalog.groups()]
@@ -98,6 +99,15 @@ class SiteBuilder:
         paths[CATALOG] = make_output(render_catalog(feeds, self.settings), "application/json", newest)
         paths[HEADERS] = make_output(render_headers(), "text/plain", EPOCH)
         return MappingProxyType(dict(sorted(paths.items())))
+
+    def prune_store(self) -> None:
+        """Drop stored fragments no feed shows now (after a full build, so the store stays bounded)."""
+        if self._fragments is None:
+            return
+        stores = {id(f.store): f.store for f in self._fragments.values() if f.store is not None}
+        keys = [key for fragments in self._fragments.values() for key in fragments.stored_keys()]
+        for store in stores.values():
+            store.keep_only(keys)
 
     def _render_feed(self, spec: FeedSpec) -> dict[str, Output]:
         feed = make_feed(spec, self.settings)

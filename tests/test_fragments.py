@@ -62,3 +62,18 @@ def test_a_change_renders_only_the_changed_articles_fragments(articles: Path) ->
     plain.builder = SiteBuilder(plain.settings, fragments=False)
     expected = plain.load(now=NOW)
     assert {p: o.body for p, o in build.site.items()} == {p: o.body for p, o in expected.items()}
+
+
+def test_stored_fragments_are_reused_across_builds_and_give_the_same_bytes(articles: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = Build(articles, Settings(), cache_dir=cache)
+    one = {p: o.body for p, o in first.load(now=NOW).items()}
+    assert first.builder._fragments["rss"].rendered_items == 6  # type: ignore[index]
+    second = Build(articles, Settings(), cache_dir=cache)
+    two = {p: o.body for p, o in second.load(now=NOW).items()}
+    assert second.builder._fragments["rss"].rendered_items == 0  # type: ignore[index]
+    assert one == two
+    # Another base URL is another cache: RSS items name their source feed by absolute URL.
+    third = Build(articles, Settings(base_url="https://elsewhere.example"), cache_dir=cache)
+    third.load(now=NOW)
+    assert third.builder._fragments["rss"].rendered_items == 6  # type: ignore[index]

@@ -1,0 +1,102 @@
+"""A persistent cache of rendered item fragments, so a restart does not re-render every item.
+
+Keys are the format and a digest of the article's value; the whole cache is dropped when the
+settings, feedpub's code or the feedgen/lxml versions change, since any of them can change
+the bytes. Like the parse cache it is only an accelerator: any error means "not cached".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from .article import Article
+from .settings import Settings
+
+_BATCH = 500  # SQLite's default limit on host parameters is 999
+
+
+def article_digest(article: Article) -> str:
+    """Digest of everything an item's bytes depend on (`source` is not rendered, so not included)."""
+    value = tuple(getattr(article, name) for name in Article.__slots__ if name != "source")
+    return hashlib.blake2b(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
+
+
+def _schema(settings: Settings) -> str:
+    import feedgen.version
+    import lxml.etree
+
+    digest = hashlib.sha256(repr((settings, feedgen.version.version_str, lxml.etree.LXML_VERSION)).encode())
+    for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()
+
+
+class FragmentCache:
+    def __init__(self, path: Path, settings: Settings) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, body BLOB)")
+            schema = _schema(settings)
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None or row[0] != schema:
+                self._db.execute("BEGIN")
+                self._db.execute("DELETE FROM fragments")
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (schema,))
+                self._db.execute("COMMIT")
+
+    @classmethod
+    def for_folder(cls, cache_dir: Path, root: Path, settings: Settings) -> FragmentCache | None:
+        name = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+        try:
+            return cls(cache_dir / f"fragments-{name}.sqlite3", settings)
+        except (OSError, sqlite3.Error):
+            return None
+
+    def get(self, keys: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        try:
+            with self._lock:
+                for start in range(0, len(keys), _BATCH):
+                    batch = keys[start : start + _BATCH]
+                    marks = ",".join("?" * len(batch))
+                    found.update(self._db.execute(f"SELECT key, body FROM fragments WHERE key IN ({marks})", batch))
+        except sqlite3.Error:
+            return {}
+        return found
+
+    def put(self, rows: Iterable[tuple[str, bytes]]) -> None:
+        try:
+            with self._lock:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", rows)
+                self._db.execute("COMMIT")
+        except sqlite3.Error:
+            self._rollback()
+
+    def keep_only(self, keys: Iterable[str]) -> None:
+        """Drop fragments of articles no feed shows (after a full build)."""
+        try:
+            with self._lock:
+                self._db.execute("BEGIN")
+                self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
+                self._db.execute("DELETE FROM keep")
+                self._db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keys))
+                self._db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM keep)")
+                self._db.execute("COMMIT")
+        except sqlite3.Error:
+            self._rollback()
+
+    def _rollback(self) -> None:
+        with self._lock:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
