@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 Identity = tuple[int, int, int]  # size, mtime_ns, inode
-_PARSING_MODULES = ("article.py", "article_file.py", "dates.py", "text.py", "fast_yaml.py", "parse_cache.py")
+_PARSING_MODULES = ("article.py", "article_file.py", "dates.py", "text.py", "parse_cache.py")
 RACY_SECONDS = 1.0
 
 
