@@ -33,6 +33,7 @@ Outcome = ParsedFile | str | None  # an article, the reason a file is bad, or no
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN = 2000
 _CHUNK = 250
+_STORE_BATCH = 2000  # parsed files written to the cache at a time, so their blobs can be freed
 
 
 class Library:
@@ -75,29 +76,31 @@ class Library:
 
     def _read_many(self, rels: list[str], progress: Callable[[int], None] | None, *,
                    full: bool) -> Iterator[tuple[str, Outcome]]:
-        cached = self.cache.entries() if self.cache is not None and len(rels) > 1 else {}
         identities: dict[str, Identity] = {}
-        misses: list[str] = []
         for rel in rels:
             try:
-                identity = identity_of(os.stat(self.root / rel))
+                identities[rel] = identity_of(os.stat(self.root / rel))
             except (OSError, ValueError):
-                misses.append(rel)
-                continue
-            identities[rel] = identity
-            hit = cached.get(rel)
-            if hit is not None and hit[0] == identity:
-                yield rel, parse_cache.load(hit[1])  # type: ignore[misc]
-                if progress:
-                    progress(1)
-            else:
-                misses.append(rel)
+                pass
+        hits: set[str] = set()
+        if self.cache is not None and len(rels) > 1:
+            # Streamed row by row: holding every cached blob at once would double the peak memory.
+            for rel, identity, blob in self.cache.entries():
+                if identities.get(rel) == identity:
+                    hits.add(rel)
+                    yield rel, parse_cache.load(blob)  # type: ignore[misc]
+                    if progress:
+                        progress(1)
+        misses = [rel for rel in rels if rel not in hits]
         self.parsed_last = len(misses)
         fresh: list[tuple[str, Identity, bytes]] = []
         for rel, blob in self._parse(misses, progress):
             outcome = parse_cache.load(blob)
             if rel in identities and outcome is not None:
                 fresh.append((rel, identities[rel], blob))
+                if len(fresh) >= _STORE_BATCH and self.cache is not None:
+                    self.cache.store(fresh)
+                    fresh = []
             yield rel, outcome  # type: ignore[misc]
         if self.cache is not None:
             self.cache.store(fresh, keep=rels if full else None)

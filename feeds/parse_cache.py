@@ -15,7 +15,7 @@ import pickle
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import yaml
@@ -72,10 +72,22 @@ class ParseCache:
         except (OSError, sqlite3.Error):
             return None  # a cache is an accelerator: without one, everything is parsed
 
-    def entries(self) -> dict[str, tuple[Identity, bytes]]:
-        with self._lock:
-            rows = self._db.execute("SELECT path, size, mtime, inode, outcome FROM files").fetchall()
-        return {path: ((size, mtime, inode), outcome) for path, size, mtime, inode, outcome in rows}
+    def entries(self) -> Iterator[tuple[str, Identity, bytes]]:
+        """Every cached (path, identity, outcome), fetched a batch at a time to bound memory."""
+        after = 0
+        while True:
+            try:
+                with self._lock:
+                    rows = self._db.execute(
+                        "SELECT rowid, path, size, mtime, inode, outcome FROM files WHERE rowid > ? ORDER BY rowid "
+                        "LIMIT 2000", (after,)).fetchall()
+            except sqlite3.Error:
+                return
+            if not rows:
+                return
+            for rowid, path, size, mtime, inode, outcome in rows:
+                yield path, (size, mtime, inode), outcome
+            after = rows[-1][0]
 
     def store(self, rows: Iterable[tuple[str, Identity, bytes]], *, keep: Iterable[str] | None = None) -> None:
         """Record parsed outcomes; with `keep`, drop entries of every other path (files now gone)."""
