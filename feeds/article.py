@@ -8,23 +8,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+
+class Compact:
+    """Pickled as the class and its field values: several times faster to load from the parse
+    cache than the generic state dict frozen, slotted dataclasses get by default."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (self.__class__, tuple(getattr(self, name) for name in self.__slots__))
 
 
 @dataclass(frozen=True, slots=True)
-class Image:
+class Image(Compact):
     url: str
     width: int | None = None
     height: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Provider:
+class Provider(Compact):
     name: str
     domain: str  # normalised: the per-provider feed key
 
 
 @dataclass(frozen=True, slots=True)
-class Related:
+class Related(Compact):
     title: str
     url: str
     provider: str  # display name; empty when unknown
@@ -32,7 +43,7 @@ class Related:
 
 
 @dataclass(frozen=True, slots=True)
-class Article:
+class Article(Compact):
     url: str  # canonical: webUrl, else originalUrl; also the item id readers de-duplicate on
     title: str
     summary: str

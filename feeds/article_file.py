@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .article import Article, Image, Provider, Related
+from .article import Article, Compact, Image, Provider, Related
 from .dates import DateError, parse_date
 from .text import NAME_LIMIT, SUMMARY_LIMIT, TITLE_LIMIT, clean_text, clean_url, domain_key, strip_forbidden
 
@@ -58,7 +58,7 @@ class ArticleError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedFile:
+class ParsedFile(Compact):
     article: Article
     warnings: tuple[str, ...]
 

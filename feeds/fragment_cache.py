@@ -8,7 +8,6 @@ the bytes. Like the parse cache it is only an accelerator: any error means "not 
 from __future__ import annotations
 
 import hashlib
-import pickle
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -21,9 +20,8 @@ _BATCH = 500  # SQLite's default limit on host parameters is 999
 
 
 def article_digest(article: Article) -> str:
-    """Digest of everything an item's bytes depend on (`source` is not rendered, so not included)."""
-    value = tuple(getattr(article, name) for name in Article.__slots__ if name != "source")
-    return hashlib.blake2b(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
+    """Digest of every field of the article (its dataclass repr: unambiguous and stable)."""
+    return hashlib.blake2b(repr(article).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _schema(settings: Settings) -> str:

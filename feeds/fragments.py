@@ -29,9 +29,12 @@ _XML = {
 class FragmentRenderer:
     """Renders feeds in one format from cached item fragments (settings fixed for its lifetime)."""
 
-    def __init__(self, fmt: str, *, store: FragmentCache | None = None) -> None:
+    def __init__(self, fmt: str, *, store: FragmentCache | None = None,
+                 digests: dict[int, tuple[Article, str]] | None = None) -> None:
         self.fmt = fmt
         self.store = store
+        # Shared by the three formats' renderers, so each article is digested once.
+        self.digests = digests if digests is not None else {}
         # Keyed by identity: hashing a frozen dataclass walks every field, on every lookup.
         self._items: dict[int, tuple[Article, bytes, str]] = {}  # id → (article, fragment, store key)
         self.rendered_items = 0  # fragments rendered so far, for tests and logs
@@ -41,7 +44,7 @@ class FragmentRenderer:
         missing = list({id(a): a for a in feed.items if id(a) not in items}.values())
         keys: dict[int, str] = {}
         if missing and self.store is not None:
-            keys = {id(a): f"{self.fmt}:{article_digest(a)}" for a in missing}
+            keys = {id(a): f"{self.fmt}:{self._digest(a)}" for a in missing}
             stored = self.store.get(list(keys.values()))
             for article in missing:
                 piece = stored.get(keys[id(article)])
@@ -63,6 +66,14 @@ class FragmentRenderer:
         """Forget fragments of articles no feed shows any more (memory stays bounded)."""
         keep = {id(a) for a in articles}
         self._items = {key: entry for key, entry in self._items.items() if key in keep}
+        for key in [key for key in self.digests if key not in keep]:
+            del self.digests[key]
+
+    def _digest(self, article: Article) -> str:
+        known = self.digests.get(id(article))
+        if known is None or known[0] is not article:
+            known = self.digests[id(article)] = (article, article_digest(article))
+        return known[1]
 
     def stored_keys(self) -> list[str]:
         """Store keys of the fragments held now: what a pruned store keeps."""

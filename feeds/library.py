@@ -192,13 +192,14 @@ class Library:
     # -- files ---------------------------------------------------------------------------
 
     def _walk(self) -> Iterator[str]:
-        root = str(self.root)
+        root = os.path.normpath(str(self.root))
         for folder, dirs, files in os.walk(root, followlinks=False):
             # Hidden folders and files are editors' and sync tools' scratch space, not articles.
             dirs[:] = [d for d in dirs if not d.startswith(".")]
+            prefix = "" if folder == root else folder[len(root) + 1 :].replace(os.sep, "/") + "/"
             for name in files:
                 if name.endswith(SUFFIXES) and not name.startswith("."):
-                    yield os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
+                    yield prefix + name
 
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 
+from .article import Article
 from .atom import MEDIA_TYPE as ATOM_TYPE
 from .atom import render_atom
 from .catalog import Catalog, FeedSpec, Group
@@ -70,7 +71,10 @@ class SiteBuilder:
         self.rendered_last = 0  # feeds re-rendered by the last build, for logs and tests
         # Rendering whole feeds (fragments=False) is the straightforward path the fast one is
         # proven byte-identical to.
-        self._fragments = {fmt: FragmentRenderer(fmt, store=store) for fmt in RENDERERS} if fragments else None
+        digests: dict[int, tuple[Article, str]] = {}
+        self._fragments = (
+            {fmt: FragmentRenderer(fmt, store=store, digests=digests) for fmt in RENDERERS} if fragments else None
+        )
 
     def build(self, catalog: Catalog) -> Site:
         specs = [(group, catalog.spec(group)) for group in catalog.groups()]
