@@ -53,6 +53,7 @@ class Catalog:
         self._groups: dict[Group, list[tuple[float, str]]] = defaultdict(list)
         self._names: dict[str, Counter[str]] = defaultdict(Counter)  # domain → provider names seen
         self._slugs: dict[str, str] = {}
+        self._specs: dict[Group, FeedSpec] = {}  # memo: a group's spec changes only when it is touched
 
     @classmethod
     def build(cls, articles: Iterable[Article], *, now: datetime, **options: object) -> Catalog:
@@ -91,8 +92,13 @@ class Catalog:
             for group in added:
                 self._groups[group].sort()
         touched |= added
+        for group in touched:
+            self._specs.pop(group, None)
         if any(kind == TOPIC for kind, _ in touched):
-            self._slugs = assign_slugs(name for kind, name in self._groups if kind == TOPIC)
+            slugs = assign_slugs(name for kind, name in self._groups if kind == TOPIC)
+            if slugs != self._slugs:
+                self._specs.clear()  # a slug is part of every topic spec
+            self._slugs = slugs
         return touched
 
     def advance(self, now: datetime) -> set[Group]:
@@ -165,6 +171,12 @@ class Catalog:
         return ALL if kind == ALL else self._slugs[name] if kind == TOPIC else name
 
     def spec(self, group: Group) -> FeedSpec:
+        known = self._specs.get(group)
+        if known is None:
+            known = self._specs[group] = self._make_spec(group)
+        return known
+
+    def _make_spec(self, group: Group) -> FeedSpec:
         kind, name = group
         members = self._groups.get(group, [])
         items = tuple(self._members[url] for _, url in members[: self.limit])

@@ -75,6 +75,10 @@ class FragmentRenderer:
             known = self.digests[id(article)] = (article, article_digest(article))
         return known[1]
 
+    @property
+    def size(self) -> int:
+        return len(self._items)
+
     def stored_keys(self) -> list[str]:
         """Store keys of the fragments held now: what a pruned store keeps."""
         return [key for _, _, key in self._items.values() if key]

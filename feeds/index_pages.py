@@ -4,6 +4,7 @@ and the `_headers` file static hosts read for Content-Types.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from email.utils import format_datetime
 from html import escape
@@ -11,7 +12,7 @@ from html import escape
 from .catalog import ALL, PROVIDER, TOPIC, FeedSpec
 from .dates import rfc3339
 from .feed import FORMATS, feed_url
-from .jsonfeed import dump_json
+from .jsonfeed import compact_json, dump_json
 from .settings import Settings
 
 _LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
@@ -32,7 +33,14 @@ def _name(spec: FeedSpec, settings: Settings) -> str:
 
 
 def _urls(spec: FeedSpec, settings: Settings) -> dict[str, str]:
-    return {fmt: feed_url(settings, spec.kind, spec.key, fmt) for fmt in FORMATS}
+    return dict(_feed_urls(settings.base_url, spec.kind, spec.key))
+
+
+@functools.lru_cache(maxsize=65536)
+def _feed_urls(base_url: str, kind: str, key: str) -> tuple[tuple[str, str], ...]:
+    # Every index page lists every feed on every rebuild; the URLs only change with the base.
+    settings = Settings(base_url=base_url)
+    return tuple((fmt, feed_url(settings, kind, key, fmt)) for fmt in FORMATS)
 
 
 def render_index(feeds: Sequence[FeedSpec], everything: FeedSpec, settings: Settings) -> bytes:
@@ -127,8 +135,11 @@ def render_catalog(feeds: Sequence[FeedSpec], settings: Settings) -> bytes:
         }
         for spec in feeds
     ]
-    document = {"title": settings.title, "home_page_url": settings.url("/"), "feeds": entries}
-    return dump_json(document)
+    # One feed per line, through the C encoder: the catalog is rebuilt on every change.
+    head = dump_json({"title": settings.title, "home_page_url": settings.url("/"), "feeds": []})
+    head = head[: head.rindex(b"[]")] + b"["
+    rows = b",\n".join(compact_json(entry) for entry in entries)
+    return head + (b"\n" + rows + b"\n]\n}\n" if entries else b"]\n}\n")
 
 
 def render_headers() -> bytes:

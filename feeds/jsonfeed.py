@@ -35,7 +35,7 @@ def json_frame(feed: Feed) -> tuple[bytes, bytes]:
 
 def json_item(article: Article) -> bytes:
     """One item, on one line: feeds are assembled from these without re-encoding."""
-    return _dumps(_item(article)).encode("utf-8")
+    return compact_json(_item(article))
 
 
 # `<`, `>` and `&` only ever occur inside JSON strings, so `\u003c` & co. are the same document;
@@ -43,6 +43,11 @@ def json_item(article: Article) -> bytes:
 def _dumps(document: object) -> str:
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def compact_json(document: object) -> bytes:
+    """One line of UTF-8 JSON with HTML-significant characters escaped."""
+    return _dumps(document).encode("utf-8")
 
 
 def dump_json(document: object) -> bytes:

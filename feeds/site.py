@@ -91,9 +91,13 @@ class SiteBuilder:
             paths.update(previous.outputs)
         self._rendered = rendered
         if self._fragments is not None and self.rendered_last:
-            shown = {article for _, spec in specs for article in spec.items}
+            # Prune fragments of articles that left every feed once they could outnumber the live
+            # ones: memory stays within about twice what the feeds show, and a one-file change
+            # does not pay for a sweep.
+            slots = sum(len(spec.items) for _, spec in specs)
             for fragments in self._fragments.values():
-                fragments.retain(shown)
+                if fragments.size > slots:
+                    fragments.retain(article for _, spec in specs for article in spec.items)
 
         feeds = [spec for _, spec in specs]
         newest = max((spec.newest for spec in feeds if spec.newest), default=EPOCH)

@@ -77,3 +77,17 @@ def test_stored_fragments_are_reused_across_builds_and_give_the_same_bytes(artic
     third = Build(articles, Settings(base_url="https://elsewhere.example"), cache_dir=cache)
     third.load(now=NOW)
     assert third.builder._fragments["rss"].rendered_items == 6  # type: ignore[index]
+
+
+def test_fragments_of_articles_that_left_every_feed_are_pruned(articles: Path) -> None:
+    build = Build(articles, Settings(limit=2))
+    build.load(now=NOW)
+    fragments = build.builder._fragments
+    assert fragments is not None
+    slots = sum(len(build.catalog.spec(g).items) for g in build.catalog.groups())
+    for n in range(40):  # every rewrite makes a new newest article and pushes another out
+        (articles / "000.txt").write_text(
+            article_text(**sample_fields(0, title=f"Version {n}", publishedDateTime=f"2026-02-01T00:{n:02d}:00Z")),
+            encoding="utf-8")
+        build.refresh(["000.txt"], now=NOW)
+        assert all(f.size <= 2 * slots for f in fragments.values())
