@@ -53,12 +53,15 @@ def fingerprint(root: Path, settings: Settings) -> str:
                                   yaml.__version__)).encode())
     for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
         digest.update(module.read_bytes())
+    base = str(root)
+    lines = []
     for rel in Library(root).scan():
         try:
-            stat = os.stat(root / rel)
+            stat = os.stat(f"{base}/{rel}")
         except OSError:
             continue
-        digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n".encode("utf-8", "surrogateescape"))
+        lines.append(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n")
+    digest.update("".join(lines).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
