@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,12 +61,14 @@ class LiveSite:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()  # a rebuild finished: the scheduler re-reads `next_due`
         self._loaded_at: float | None = None
+        self._loaded_root: tuple[int, int] | None = None  # the folder (device, inode) that was loaded
 
     # -- rebuilding (synchronous; called in a worker thread once serving) --------------------
 
     def load(self) -> None:
         started = time.perf_counter()
         self._loaded_at = time.time()
+        self._loaded_root = _identity(self.root)
         self.build.load()
         self._settle(started, files=len(self.build.library.good), changed=True)
 
@@ -102,6 +105,8 @@ class LiveSite:
         if not present and known:
             self._hold("is empty")
             return
+        if self.held:
+            log.info("article folder %s is back; publishing it again", self.root)
         self.held = False
         self.apply(present | known)
 
@@ -171,34 +176,54 @@ class LiveSite:
         from watchfiles import Change, awatch
 
         since = self._loaded_at
+        watched = self._loaded_root
         while True:
-            if not self.root.is_dir():
+            root = _identity(self.root)
+            if root is None:
                 self._hold("is missing")
                 self.ready.set()
                 await asyncio.sleep(MISSING_POLL_S)
                 continue
             stream = awatch(self.root, watch_filter=None, step=STEP_MS, debounce=DEBOUNCE_MS,
                             recursive=True, ignore_permission_denied=True)
-            first = asyncio.ensure_future(anext(stream))
+            pending = asyncio.ensure_future(anext(stream))
             try:
                 await asyncio.sleep(0)  # the stream's first step starts the OS watcher
                 self.ready.set()
-                if since is not None:  # files written before the watcher started
+                if root != watched:
+                    # Another folder under the same name (swapped in by a deploy, deleted and re-created,
+                    # a symlink re-pointed): its files may be older than `since`, so compare them all.
+                    log.info("article folder %s was moved or replaced; comparing every file", self.root)
+                    await self._run(self.resync)
+                elif since is not None:  # files written before the watcher started
                     await self._run(self.catch_up, since)
-                changes = await first
+                watched = root
                 while True:
+                    # The OS watcher follows the folder it was given, not its name: a folder renamed
+                    # or replaced (or a parent renamed, which reports nothing) is noticed by polling.
+                    done, _ = await asyncio.wait({pending}, timeout=MISSING_POLL_S)
+                    if not done:
+                        if _identity(self.root) != root:
+                            break
+                        continue
+                    changes = pending.result()
                     paths, others, everything_deleted = self._relevant(changes, Change.deleted)
                     if paths or others:
                         await self._run(self.changed, paths, others, everything_deleted)
-                    if not self.root.is_dir():
+                    if self._lost(changes, Change.deleted):
+                        # The folder itself was deleted or moved: its OS watch is gone even if a new
+                        # folder already stands there (often with the same inode number).
+                        watched = None
                         break
-                    changes = await anext(stream)
+                    if _identity(self.root) != root:
+                        break
+                    pending = asyncio.ensure_future(anext(stream))
             except (Exception, StopAsyncIteration) as error:  # e.g. the folder went away under the watcher
                 log.warning("watching %s stopped: %s; restarting", self.root, str(error) or type(error).__name__)
             finally:
-                first.cancel()
+                pending.cancel()
                 with contextlib.suppress(BaseException):
-                    await first
+                    await pending
                 with contextlib.suppress(BaseException):
                     await stream.aclose()
             since = time.time()
@@ -219,6 +244,11 @@ class LiveSite:
                 others.add(rel)  # maybe a folder: its files may not have been reported one by one
         everything_deleted = bool(paths) and all(change == deleted for change, _ in changes)
         return paths, others, everything_deleted
+
+    def _lost(self, changes: set[tuple[object, str]], deleted: object) -> bool:
+        """Whether the batch reports the watched folder itself deleted (or moved away)."""
+        root = str(self.root.absolute())
+        return any(change == deleted and os.path.relpath(full, root) == "." for change, full in changes)
 
     async def schedule(self) -> None:
         """Publish scheduled articles when their time comes (woken early by every rebuild)."""
@@ -243,6 +273,15 @@ class LiveSite:
                 log.exception("rebuild failed; serving the last good state")
             finally:
                 self._wake.set()
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The folder a path names now (device, inode; through symlinks), or None when it is no folder."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
 
 
 def _parents(rel: str) -> Iterable[str]:
