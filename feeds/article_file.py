@@ -123,8 +123,8 @@ def load_front_matter(text: str) -> dict[str, Any]:
     except Exception as error:
         # PyYAML's constructors raise bare ValueError, KeyError or IndexError on values such as
         # `!!int abc`, `!!bool maybe` or a 5,000-digit number: still this file's fault, not the build's.
-        reason = str(error).split(";")[0][:80]
-        raise ArticleError(f"invalid YAML: a value cannot be read ({reason})") from None
+        # The message would quote the value (a draft's title, the `secured` blob): name its kind only.
+        raise ArticleError(f"invalid YAML: a tagged value cannot be read ({type(error).__name__})") from None
     if front is None:
         raise ArticleError("empty front matter")
     if not isinstance(front, dict):

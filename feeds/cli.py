@@ -96,8 +96,9 @@ def load_build(articles: Path, settings: Settings, **read: Any) -> Build:
 
 def report_lines(summary: Summary) -> list[str]:
     lines = [f"{path}: {reason}" for path, reason in summary.bad]
-    lines += [f"{d.kept}: duplicate of {', '.join(d.dropped)} ({d.url}); published from {d.kept}"
-              for d in summary.duplicates]
+    lines += [f"{d.kept}: duplicate of {', '.join(d.dropped)}; " + (
+        "the newest version is a draft" if d.draft else f"({d.url}) published from {d.kept}")
+        for d in summary.duplicates]
     return lines
 
 

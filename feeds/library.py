@@ -26,6 +26,7 @@ class Duplicate:
     url: str
     kept: str  # the file whose version is published
     dropped: tuple[str, ...]
+    draft: bool = False  # the kept version is a draft: its URL must not be printed
 
 
 Outcome = ParsedFile | str | None  # an article, the reason a file is bad, or no file at all
@@ -186,7 +187,7 @@ class Library:
             files = self._by_url[url]
             kept = self.article(url)
             assert kept is not None
-            result.append(Duplicate(url, kept.source, tuple(sorted(files - {kept.source}))))
+            result.append(Duplicate(url, kept.source, tuple(sorted(files - {kept.source})), kept.draft))
         return result
 
     # -- files ---------------------------------------------------------------------------
