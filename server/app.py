@@ -123,7 +123,7 @@ class FeedFiles:
             elif name == b"if-modified-since":
                 if_modified_since = value
         compressed = False
-        if resource.gzip_body is not None and accept_encoding is not None:
+        if resource.gzip_etag is not None and accept_encoding is not None:
             compressed = self._gzip.get(accept_encoding)  # type: ignore[assignment]
             if compressed is None:
                 compressed = accepts_gzip(accept_encoding.decode("latin-1"))

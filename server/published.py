@@ -2,14 +2,15 @@
 
 Built once per change, off the event loop, then swapped in with one assignment: a request reads
 one `Published` from start to end, so it sees the old state or the new one, never a mix. Gzip
-bodies are compressed once per distinct body and carried over while the body is unchanged.
+bodies are compressed once per distinct body, on first demand, and carried over while the body
+is unchanged.
 """
 
 from __future__ import annotations
 
 import gzip
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from feeds.site import HEADERS, INDEX, Output, Site
@@ -25,18 +26,36 @@ Header = tuple[bytes, bytes]
 class Resource:
     output: Output
     etag: str
-    gzip_body: bytes | None
-    gzip_etag: str | None
+    gzip_etag: str | None  # None: too small to be worth compressing
     headers: tuple[Header, ...]  # raw, for the hot path: all but ETag, length and encoding
     etag_header: Header
     length_header: Header
     gzip_etag_header: Header | None
-    gzip_extra: tuple[Header, ...]  # content-encoding and content-length of the gzip body
+    # The gzip body and its headers, made on the first request that wants them and kept with
+    # the resource, which lives as long as its bytes do: compressed once per change, and never
+    # for the many feeds nobody asks for compressed (which keeps start-up and memory down).
+    _gzip: list[object] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def etags(self) -> tuple[str, ...]:
         """Both representations' tags: a client holding either has the current content."""
         return (self.etag, self.gzip_etag) if self.gzip_etag else (self.etag,)
+
+    @property
+    def gzip_body(self) -> bytes | None:
+        if self.gzip_etag is None:
+            return None
+        if not self._gzip:
+            # mtime=0 keeps the compressed bytes a function of the body alone.
+            body = gzip.compress(self.output.body, compresslevel=6, mtime=0)
+            self._gzip[:] = [body, ((b"content-encoding", b"gzip"), _length(body))]
+        return self._gzip[0]  # type: ignore[return-value]
+
+    @property
+    def gzip_extra(self) -> tuple[Header, ...]:
+        """Content-Encoding and Content-Length of the gzip body."""
+        self.gzip_body
+        return self._gzip[1] if self._gzip else ()  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,18 +95,13 @@ def _resource(output: Output, max_age: int) -> Resource:
     if not output.media_type.startswith("text/html"):
         # Feeds and catalogs are read by web apps on other origins; the index page is not an API.
         headers += [("access-control-allow-origin", "*"), ("access-control-expose-headers", "ETag, Last-Modified")]
-    gzip_body = gzip_etag = None
-    gzip_etag_header = None
-    gzip_extra: tuple[Header, ...] = ()
+    gzip_etag = gzip_etag_header = None
     if len(output.body) >= MIN_GZIP:
-        # mtime=0 keeps the compressed bytes a function of the body alone.
-        gzip_body = gzip.compress(output.body, compresslevel=6, mtime=0)
         gzip_etag = output.etag[:-1] + '-gz"'
         gzip_etag_header = (b"etag", gzip_etag.encode("latin-1"))
-        gzip_extra = ((b"content-encoding", b"gzip"), _length(gzip_body))
     raw = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
-    return Resource(output, output.etag, gzip_body, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),
-                    _length(output.body), gzip_etag_header, gzip_extra)
+    return Resource(output, output.etag, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),
+                    _length(output.body), gzip_etag_header)
 
 
 def _length(body: bytes) -> Header:
