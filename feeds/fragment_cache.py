@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .article import Article
+from .cache_db import cache_path, keep_only, open_cache
 from .settings import Settings
 
 _BATCH = 500  # SQLite's default limit on host parameters is 999
@@ -36,27 +37,14 @@ def _schema(settings: Settings) -> str:
 
 class FragmentCache:
     def __init__(self, path: Path, settings: Settings) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db = open_cache(path, table="fragments", columns="key TEXT PRIMARY KEY, body BLOB",
+                              schema=_schema(settings))
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            self._db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, body BLOB)")
-            schema = _schema(settings)
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is None or row[0] != schema:
-                self._db.execute("BEGIN")
-                self._db.execute("DELETE FROM fragments")
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (schema,))
-                self._db.execute("COMMIT")
 
     @classmethod
     def for_folder(cls, cache_dir: Path, root: Path, settings: Settings) -> FragmentCache | None:
-        name = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
         try:
-            return cls(cache_dir / f"fragments-{name}.sqlite3", settings)
+            return cls(cache_path(cache_dir, "fragments", root), settings)
         except (OSError, sqlite3.Error):
             return None
 
@@ -86,10 +74,7 @@ class FragmentCache:
         try:
             with self._lock:
                 self._db.execute("BEGIN")
-                self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
-                self._db.execute("DELETE FROM keep")
-                self._db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keys))
-                self._db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM keep)")
+                keep_only(self._db, "fragments", "key", keys)
                 self._db.execute("COMMIT")
         except sqlite3.Error:
             self._rollback()

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import yaml
 
+from .cache_db import cache_path, keep_only, open_cache
+
 Identity = tuple[int, int, int]  # size, mtime_ns, inode
-_PARSING_MODULES = ("article.py", "article_file.py", "dates.py", "text.py", "parse_cache.py")
+_PARSING_MODULES = ("article.py", "article_file.py", "dates.py", "text.py", "parse_cache.py", "cache_db.py")
 RACY_SECONDS = 1.0
 
 
@@ -44,31 +46,16 @@ def _schema(max_bytes: int) -> str:
 
 class ParseCache:
     def __init__(self, path: Path, *, max_bytes: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = open_cache(path, table="files", schema=_schema(max_bytes),
+                              columns="path TEXT PRIMARY KEY, size INT, mtime INT, inode INT, outcome BLOB")
         # Rebuilds run in worker threads, one at a time; the lock makes that a guarantee.
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime INT, inode INT, outcome BLOB)"
-            )
-            schema = _schema(max_bytes)
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is None or row[0] != schema:
-                self._db.execute("BEGIN")
-                self._db.execute("DELETE FROM files")
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (schema,))
-                self._db.execute("COMMIT")
 
     @classmethod
     def for_folder(cls, cache_dir: Path, root: Path, *, max_bytes: int) -> ParseCache | None:
         """The cache of one article folder, or None (with no error) when it cannot be opened."""
-        name = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
         try:
-            return cls(cache_dir / f"parsed-{name}.sqlite3", max_bytes=max_bytes)
+            return cls(cache_path(cache_dir, "parsed", root), max_bytes=max_bytes)
         except (OSError, sqlite3.Error):
             return None  # a cache is an accelerator: without one, everything is parsed
 
@@ -99,10 +86,7 @@ class ParseCache:
                 self._db.execute("BEGIN")
                 self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", settled)
                 if keep is not None:
-                    self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (path TEXT PRIMARY KEY)")
-                    self._db.execute("DELETE FROM keep")
-                    self._db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((p,) for p in keep))
-                    self._db.execute("DELETE FROM files WHERE path NOT IN (SELECT path FROM keep)")
+                    keep_only(self._db, "files", "path", keep)
                 self._db.execute("COMMIT")
         except sqlite3.Error:
             with self._lock:

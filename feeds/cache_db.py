@@ -1,0 +1,46 @@
+"""The SQLite databases behind feedpub's caches: one per article folder and kind of cache.
+
+A cache is only an accelerator. Each database holds one table and the schema digest it was
+filled under; when the digest changes (new code, settings or library versions) the table is
+emptied rather than trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+
+def cache_path(cache_dir: Path, kind: str, root: Path) -> Path:
+    """`<cache_dir>/<kind>-<digest of the folder's absolute path>.sqlite3`."""
+    name = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    return cache_dir / f"{kind}-{name}.sqlite3"
+
+
+def open_cache(path: Path, *, table: str, columns: str, schema: str) -> sqlite3.Connection:
+    """Open (creating) a cache database; its table is emptied if it was filled under another schema.
+
+    The connection is used from worker threads, one at a time: callers hold their own lock.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if row is None or row[0] != schema:
+        db.execute("BEGIN")
+        db.execute(f"DELETE FROM {table}")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (schema,))
+        db.execute("COMMIT")
+    return db
+
+
+def keep_only(db: sqlite3.Connection, table: str, column: str, keys: object) -> None:
+    """Delete every row whose `column` is not among `keys` (inside the caller's transaction)."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM keep")
+    db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((key,) for key in keys))  # type: ignore[attr-defined]
+    db.execute(f"DELETE FROM {table} WHERE {column} NOT IN (SELECT key FROM keep)")
