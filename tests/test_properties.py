@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
