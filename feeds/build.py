@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .catalog import Catalog, Group
 from .library import Duplicate, Library
-from .fragment_cache import FragmentCache
+from .fragment_cache import FragmentCache, code_digest
 from .parse_cache import ParseCache
 from .settings import Settings
 from .site import Site, SiteBuilder
@@ -45,14 +45,10 @@ def fingerprint(root: Path, settings: Settings) -> str:
     Equal fingerprints mean an export would come out byte-identical, so a warm export can stop
     after a folder walk instead of parsing and rendering (`feedpub export` records it).
     """
-    import feedgen.version
-    import lxml.etree
     import yaml
 
-    digest = hashlib.sha256(repr((settings, feedgen.version.version_str, lxml.etree.LXML_VERSION,
-                                  yaml.__version__)).encode())
-    for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(module.read_bytes())
+    digest = hashlib.sha256(code_digest(settings).encode())
+    digest.update(f"{yaml.__version__}|{yaml.__with_libyaml__}".encode())
     base = str(root)
     lines = []
     for rel in Library(root).scan():
@@ -60,7 +56,8 @@ def fingerprint(root: Path, settings: Settings) -> str:
             stat = os.stat(f"{base}/{rel}")
         except OSError:
             continue
-        lines.append(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n")
+        # ctime too: a chmod that makes an unreadable file readable changes nothing else.
+        lines.append(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\0{stat.st_ctime_ns}\n")
     digest.update("".join(lines).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 

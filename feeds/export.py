@@ -9,10 +9,13 @@ a failure or a kill half-way leaves the previous export untouched; the next run 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,27 +46,45 @@ def export_site(site: Site, out: Path) -> ExportResult:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         store.mkdir(exist_ok=True)
-        current = _current_generation(out, store)
-        manifest = _read_manifest(store, current)
-        wanted = {path: output.etag for path, output in site.items()}
-        if current is not None and manifest == wanted:
-            _sweep(store, keep=current)
-            return ExportResult(files=len(site), written=0, removed=0, changed=False)
-        generation = store / f"gen-{secrets.token_hex(6)}"
-        generation.mkdir()
-        try:
-            written = _write_generation(site, generation, current, manifest)
-            _write_json(store / f"{generation.name}.{MANIFEST}", wanted)
-            _swap(out, store, generation)
-        except BaseException:
-            shutil.rmtree(generation, ignore_errors=True)
-            (store / f"{generation.name}.{MANIFEST}").unlink(missing_ok=True)
-            raise
+        with _locked(store):
+            return _export(site, out, store)
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         raise ExportError(f"cannot write the export to {out}: {error.strerror or error}{where}") from None
+
+
+@contextmanager
+def _locked(store: Path) -> Iterator[None]:
+    """One export of a folder at a time: two overlapping runs (cron) would sweep each other's work."""
+    with open(store / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _export(site: Site, out: Path, store: Path) -> ExportResult:
+    current = _current_generation(out, store)
+    manifest = _read_manifest(store, current)
+    wanted = {path: output.etag for path, output in site.items()}
+    if current is not None and manifest == wanted:
+        _sweep(store, keep=(current,))
+        return ExportResult(files=len(site), written=0, removed=0, changed=False)
+    generation = store / f"gen-{secrets.token_hex(6)}"
+    generation.mkdir()
+    try:
+        written = _write_generation(site, generation, current, manifest)
+        _write_json(store / f"{generation.name}.{MANIFEST}", wanted)
+        _swap(out, store, generation)
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        (store / f"{generation.name}.{MANIFEST}").unlink(missing_ok=True)
+        raise
     removed = len(set(manifest) - set(wanted)) if manifest else 0
-    _sweep(store, keep=generation)
+    # The previous generation stays until the next export: a reader (rsync, an upload) that
+    # started walking it before the swap can finish.
+    _sweep(store, keep=(generation, current) if current is not None else (generation,))
     return ExportResult(files=len(site), written=written, removed=removed, changed=True)
 
 
@@ -148,11 +169,11 @@ def _swap(out: Path, store: Path, generation: Path) -> None:
     os.replace(link, out)  # the one atomic step
 
 
-def _sweep(store: Path, *, keep: Path) -> None:
+def _sweep(store: Path, *, keep: tuple[Path, ...]) -> None:
     """Remove older generations and anything a killed run left behind."""
-    keep_manifest = f"{keep.name}.{MANIFEST}"
+    kept = {INPUTS, ".lock"} | {g.name for g in keep} | {f"{g.name}.{MANIFEST}" for g in keep}
     for entry in store.iterdir():
-        if entry.name in (keep.name, keep_manifest, INPUTS):
+        if entry.name in kept:
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)

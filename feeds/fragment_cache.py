@@ -25,11 +25,15 @@ def article_digest(article: Article) -> str:
     return hashlib.blake2b(repr(article).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _schema(settings: Settings) -> str:
-    import feedgen.version
+def code_digest(settings: Settings) -> str:
+    """Digest of what shapes rendered bytes besides the articles: settings, feedpub's code, and the
+    versions of the libraries that render (feedgen, lxml) or name things (python-slugify)."""
+    from importlib.metadata import version
+
     import lxml.etree
 
-    digest = hashlib.sha256(repr((settings, feedgen.version.version_str, lxml.etree.LXML_VERSION)).encode())
+    libraries = (version("feedgen"), lxml.etree.LXML_VERSION, version("python-slugify"))
+    digest = hashlib.sha256(repr((settings, libraries)).encode())
     for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
         digest.update(module.read_bytes())
     return digest.hexdigest()
@@ -38,7 +42,7 @@ def _schema(settings: Settings) -> str:
 class FragmentCache:
     def __init__(self, path: Path, settings: Settings) -> None:
         self._db = open_cache(path, table="fragments", columns="key TEXT PRIMARY KEY, body BLOB",
-                              schema=_schema(settings))
+                              schema=code_digest(settings))
         self._lock = threading.Lock()
 
     @classmethod

@@ -19,6 +19,7 @@ from .article_file import MAX_FILE_BYTES, ArticleError, ParsedFile, read_article
 from .parse_cache import Identity, ParseCache, identity_of
 
 SUFFIXES = (".txt", ".md")
+CANNOT_READ = "cannot read:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,9 @@ class Library:
         fresh: list[tuple[str, Identity, bytes]] = []
         for rel, blob in self._parse(misses, progress):
             outcome = parse_cache.load(blob)
-            if rel in identities and outcome is not None:
+            # A read error (permissions, I/O) may pass without the file changing: never cache it.
+            if rel in identities and outcome is not None and not (
+                    isinstance(outcome, str) and outcome.startswith(CANNOT_READ)):
                 fresh.append((rel, identities[rel], blob))
                 if len(fresh) >= _STORE_BATCH and self.cache is not None:
                     self.cache.store(fresh)
@@ -216,7 +219,7 @@ def read_one(root: Path, rel: str, max_bytes: int) -> Outcome:
     except FileNotFoundError:
         return None
     except (ArticleError, OSError) as error:
-        return str(error) if isinstance(error, ArticleError) else f"cannot read: {error.strerror or error}"
+        return str(error) if isinstance(error, ArticleError) else f"{CANNOT_READ} {error.strerror or error}"
 
 
 def _read_chunk(job: tuple[Path, list[str], int]) -> list[tuple[str, bytes]]:

@@ -23,7 +23,9 @@ import yaml
 from .cache_db import cache_path, keep_only, open_cache
 
 Identity = tuple[int, int, int]  # size, mtime_ns, inode
-_PARSING_MODULES = ("article.py", "article_file.py", "dates.py", "text.py", "parse_cache.py", "cache_db.py")
+# Everything that decides a file's outcome; a change to any of them drops the cache.
+_PARSING_MODULES = ("article.py", "article_file.py", "dates.py", "text.py", "library.py", "parse_cache.py",
+                    "cache_db.py")
 RACY_SECONDS = 1.0
 
 
@@ -80,13 +82,13 @@ class ParseCache:
         """Record parsed outcomes; with `keep`, drop entries of every other path (files now gone)."""
         now = time.time_ns()
         racy = int(RACY_SECONDS * 1e9)
-        settled = [(rel, *ident, blob) for rel, ident, blob in rows if now - ident[1] > racy]
+        settled = [(rel, *ident, blob) for rel, ident, blob in rows if now - ident[1] > racy and storable(rel)]
         try:
             with self._lock:
                 self._db.execute("BEGIN")
                 self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", settled)
                 if keep is not None:
-                    keep_only(self._db, "files", "path", keep)
+                    keep_only(self._db, "files", "path", (rel for rel in keep if storable(rel)))
                 self._db.execute("COMMIT")
         except sqlite3.Error:
             with self._lock:
@@ -94,11 +96,23 @@ class ParseCache:
                     self._db.execute("ROLLBACK")
 
     def forget(self, rel: str) -> None:
+        if not storable(rel):
+            return
         try:
             with self._lock:
                 self._db.execute("DELETE FROM files WHERE path = ?", (rel,))
         except sqlite3.Error:
             pass
+
+
+def storable(rel: str) -> bool:
+    """A file name that is not valid UTF-8 (surrogate-escaped bytes) cannot be a SQLite text key:
+    such a file is simply parsed every time."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def dump(outcome: object) -> bytes:

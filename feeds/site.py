@@ -125,6 +125,3 @@ class SiteBuilder:
             outputs[feed_path(spec.kind, spec.key, fmt)] = make_output(body, media_type, feed.updated)
         return outputs
 
-
-def build_site(catalog: Catalog, settings: Settings) -> Site:
-    return SiteBuilder(settings).build(catalog)

@@ -68,7 +68,7 @@ def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
                              "files": last.files, "feeds": last.feeds} if last else None,
             "bad_files": [{"file": path, "reason": reason} for path, reason in summary.bad] if summary else [],
         }
-        return Response(json.dumps(document, indent=2, ensure_ascii=False), media_type="application/json",
+        return Response(json.dumps(document, indent=2), media_type="application/json",
                         headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
 
     @contextlib.asynccontextmanager

@@ -1,6 +1,6 @@
 """What the server answers from: every path of a `Site` turned into ready headers and bodies.
 
-Built once per change, off the event loop, then swapped in with one assignment: a request reads
+Built once per change in the rebuild thread, then swapped in with one assignment: a request reads
 one `Published` from start to end, so it sees the old state or the new one, never a mix. Gzip
 bodies are compressed once per distinct body, on first demand, and carried over while the body
 is unchanged.

@@ -176,3 +176,49 @@ def test_export_bytes_equal_the_site_map(articles: Path, tmp_path: Path) -> None
     assert written == {path: output.body for path, output in site.items()}
     for path, output in site.items():
         assert output.etag.strip('"') == hashlib.sha256(output.body).hexdigest()[:32]
+
+
+def test_the_previous_generation_outlives_one_export_for_readers_still_walking_it(articles: Path,
+                                                                                tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    generations = []
+    for n in range(3):
+        (articles / "000.txt").write_text(article_text(**sample_fields(0, title=f"Round {n}")), encoding="utf-8")
+        export_site(site_of(articles), out)
+        generations.append(os.path.basename(os.readlink(out)))
+    kept = sorted(p.name for p in store_of(out).iterdir() if p.is_dir())
+    assert kept == sorted(generations[1:])  # the current one and the one before it
+
+
+def test_overlapping_exports_take_turns(articles: Path, tmp_path: Path) -> None:
+    import fcntl
+    import threading
+
+    out = tmp_path / "site"
+    export_site(site_of(articles), out)
+    lock = open(store_of(out) / ".lock", "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)  # another export is running
+    done = threading.Event()
+    (articles / "000.txt").write_text(article_text(**sample_fields(0, title="Waited")), encoding="utf-8")
+    worker = threading.Thread(target=lambda: (export_site(site_of(articles), out), done.set()))
+    worker.start()
+    assert not done.wait(0.5)
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    lock.close()
+    assert done.wait(10)
+    worker.join()
+    assert b"Waited" in (out / "feeds/all.rss").read_bytes()
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_never_breaks_the_cache(articles: Path, tmp_path: Path) -> None:
+    from feeds.build import Build
+
+    name = os.fsdecode(b"caf\xe9.txt")  # a Latin-1 file name, as old sync tools write them
+    (articles / name).write_text(article_text(**sample_fields(9, title="Latin-1 name")), encoding="utf-8")
+    past = 1_700_000_000
+    for path in articles.iterdir():
+        os.utime(path, (past, past))
+    for _ in range(2):  # the second run reads the cache
+        build = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
+        site = build.load()
+        assert b"Latin-1 name" in site["feeds/all.rss"].body

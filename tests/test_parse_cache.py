@@ -84,3 +84,22 @@ def test_an_unusable_cache_is_no_cache(articles: Path, tmp_path: Path) -> None:
     again = Library(articles, cache=ParseCache.for_folder(corrupt, articles, max_bytes=1 << 20))
     again.load()
     assert len(again.good) == len(lib.good) == 6
+
+
+def test_a_read_error_is_not_cached(articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    settle(articles)
+    real_open = builtins.open
+
+    def unreadable(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(path).endswith("003.txt"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", unreadable)
+    first = library(articles, tmp_path / "c")
+    assert first.bad["003.txt"].startswith("cannot read:")
+    monkeypatch.undo()
+    again = library(articles, tmp_path / "c")  # readable now, though size, mtime and inode are the same
+    assert "003.txt" not in again.bad and again.parsed_last == 1
