@@ -186,6 +186,7 @@ class LiveSite:
                 continue
             stream = awatch(self.root, watch_filter=None, step=STEP_MS, debounce=DEBOUNCE_MS,
                             recursive=True, ignore_permission_denied=True)
+            asked = time.time()  # changes the stream holds when it dies happened after this
             pending = asyncio.ensure_future(anext(stream))
             try:
                 await asyncio.sleep(0)  # the stream's first step starts the OS watcher
@@ -217,6 +218,7 @@ class LiveSite:
                         break
                     if _identity(self.root) != root:
                         break
+                    asked = time.time()
                     pending = asyncio.ensure_future(anext(stream))
             except (Exception, StopAsyncIteration) as error:  # e.g. the folder went away under the watcher
                 log.warning("watching %s stopped: %s; restarting", self.root, str(error) or type(error).__name__)
@@ -226,7 +228,9 @@ class LiveSite:
                     await pending
                 with contextlib.suppress(BaseException):
                     await stream.aclose()
-            since = time.time()
+            # Catch up from the last time a batch was asked for, not from now: a batch the dead
+            # stream was still gathering (up to DEBOUNCE_MS of writes) would otherwise be lost.
+            since = asked
             await asyncio.sleep(MISSING_POLL_S)
 
     def _relevant(self, changes: set[tuple[object, str]], deleted: object) -> tuple[set[str], set[str], bool]:
