@@ -80,7 +80,7 @@ class Build:
             topic_titles=settings.topics,
         )
         fragments = FragmentCache.for_folder(cache_dir, root, settings) if cache_dir else None
-        self.builder = SiteBuilder(settings, store=fragments)
+        self.builder = SiteBuilder(settings, store=fragments, jobs=jobs)
         self.site: Site = {}
 
     def load(self, *, now: datetime | None = None, progress: Callable[[int], None] | None = None) -> Site:

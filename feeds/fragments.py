@@ -40,27 +40,39 @@ class FragmentRenderer:
         self.rendered_items = 0  # fragments rendered so far, for tests and logs
 
     def render(self, feed: Feed) -> bytes:
+        missing = self.lookup(feed.items)
+        if missing:
+            self.add(missing, self._render_items(feed, missing))
+        head, tail = self._frame(feed)
+        separator = b",\n" if self.fmt == "json" else b""
         items = self._items
-        missing = list({id(a): a for a in feed.items if id(a) not in items}.values())
-        keys: dict[int, str] = {}
+        return head + separator.join(items[id(a)][1] for a in feed.items) + tail
+
+    def lookup(self, articles: Iterable[Article]) -> list[Article]:
+        """Take what the store has for these articles; return the ones still to render."""
+        items = self._items
+        missing = list({id(a): a for a in articles if id(a) not in items}.values())
         if missing and self.store is not None:
-            keys = {id(a): f"{self.fmt}:{self._digest(a)}" for a in missing}
+            keys = {id(a): self._key(a) for a in missing}
             stored = self.store.get(list(keys.values()))
             for article in missing:
                 piece = stored.get(keys[id(article)])
                 if piece is not None:
                     items[id(article)] = (article, piece, keys[id(article)])
             missing = [a for a in missing if id(a) not in items]
-        if missing:
-            pieces = self._render_items(feed, missing)
-            for article, piece in zip(missing, pieces):
-                items[id(article)] = (article, piece, keys.get(id(article), ""))
-            self.rendered_items += len(missing)
-            if self.store is not None:
-                self.store.put((keys[id(a)], piece) for a, piece in zip(missing, pieces))
-        head, tail = self._frame(feed)
-        separator = b",\n" if self.fmt == "json" else b""
-        return head + separator.join(items[id(a)][1] for a in feed.items) + tail
+        return missing
+
+    def add(self, articles: list[Article], pieces: list[bytes]) -> None:
+        """Keep freshly rendered fragments (and put them in the store)."""
+        keys = [self._key(a) if self.store is not None else "" for a in articles]
+        for article, piece, key in zip(articles, pieces, keys):
+            self._items[id(article)] = (article, piece, key)
+        self.rendered_items += len(articles)
+        if self.store is not None:
+            self.store.put(zip(keys, pieces))
+
+    def _key(self, article: Article) -> str:
+        return f"{self.fmt}:{self._digest(article)}"
 
     def retain(self, articles: Iterable[Article]) -> None:
         """Forget fragments of articles no feed shows any more (memory stays bounded)."""
@@ -93,6 +105,10 @@ class FragmentRenderer:
         cut = document.rindex(close)
         return document[:cut], document[cut:]
 
+    def render_items(self, feed: Feed, articles: list[Article]) -> list[bytes]:
+        """Fragments of `articles` as `feed` would show them (only its site-wide values matter)."""
+        return self._render_items(feed, articles)
+
     def _render_items(self, feed: Feed, articles: list[Article]) -> list[bytes]:
         if self.fmt == "json":
             return [json_item(a) for a in articles]
@@ -104,3 +120,9 @@ class FragmentRenderer:
         assert len(pieces) == len(articles), (self.fmt, len(pieces), len(articles))
         return pieces
 
+
+
+def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article]]) -> dict[str, list[bytes]]:
+    """In a worker process: the fragments of a chunk of articles, in each of the given formats."""
+    template, formats, articles = job
+    return {fmt: FragmentRenderer(fmt).render_items(template, articles) for fmt in formats}

@@ -9,6 +9,7 @@ they list every feed.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ from .atom import render_atom
 from .catalog import Catalog, FeedSpec, Group
 from .feed import EPOCH, FORMATS, Feed, feed_path, make_feed
 from .fragment_cache import FragmentCache
-from .fragments import FragmentRenderer
+from .fragments import FragmentRenderer, render_chunk
 from .index_pages import render_catalog, render_headers, render_index, render_opml
 from .jsonfeed import MEDIA_TYPE as JSON_FEED_TYPE
 from .jsonfeed import render_json
@@ -35,6 +36,9 @@ RENDERERS: dict[str, tuple[str, Callable[[Feed], bytes]]] = {
     "json": (JSON_FEED_TYPE, render_json),
 }
 assert tuple(RENDERERS) == FORMATS
+
+# Below this many items to render, worker processes cost more than they save.
+PARALLEL_RENDER_MIN = 1000
 
 INDEX = "index.html"
 OPML = "feeds/index.opml"
@@ -65,8 +69,10 @@ class _Rendered:
 
 
 class SiteBuilder:
-    def __init__(self, settings: Settings, *, fragments: bool = True, store: FragmentCache | None = None) -> None:
+    def __init__(self, settings: Settings, *, fragments: bool = True, store: FragmentCache | None = None,
+                 jobs: int = 1) -> None:
         self.settings = settings
+        self.jobs = jobs
         self._rendered: dict[Group, _Rendered] = {}
         self.rendered_last = 0  # feeds re-rendered by the last build, for logs and tests
         # Rendering whole feeds (fragments=False) is the straightforward path the fast one is
@@ -78,6 +84,7 @@ class SiteBuilder:
 
     def build(self, catalog: Catalog) -> Site:
         specs = [(group, catalog.spec(group)) for group in catalog.groups()]
+        self._prefill(specs)
         paths: dict[str, Output] = {}
         rendered: dict[Group, _Rendered] = {}
         self.rendered_last = 0
@@ -107,6 +114,34 @@ class SiteBuilder:
         paths[CATALOG] = make_output(render_catalog(feeds, self.settings), "application/json", newest)
         paths[HEADERS] = make_output(render_headers(), "text/plain", EPOCH)
         return MappingProxyType(dict(sorted(paths.items())))
+
+    def _prefill(self, specs: list[tuple[Group, FeedSpec]]) -> None:
+        """On a cold build, render the missing fragments across processes before assembling feeds."""
+        if self._fragments is None or self.jobs < 2:
+            return
+        slots = sum(len(spec.items) for _, spec in specs)
+        if min(renderer.size for renderer in self._fragments.values()) * 2 >= slots:
+            return  # a warm or incremental build: little or nothing to render
+        shown = list({id(a): a for _, spec in specs for a in spec.items}.values())
+        missing = {fmt: renderer.lookup(shown) for fmt, renderer in self._fragments.items()}
+        todo = list({id(a): a for articles in missing.values() for a in articles}.values())
+        if len(todo) < PARALLEL_RENDER_MIN:
+            return  # the renderers do it in this process, feed by feed
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        template = make_feed(specs[0][1], self.settings)  # items' bytes depend only on site-wide values
+        formats = tuple(self._fragments)
+        chunks = [todo[i : i + 200] for i in range(0, len(todo), 200)]
+        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+            results = pool.map(render_chunk, [(template, formats, chunk) for chunk in chunks])
+            for chunk, pieces in zip(chunks, results):
+                for fmt, renderer in self._fragments.items():
+                    wanted = {id(a) for a in missing[fmt]}
+                    keep = [(a, piece) for a, piece in zip(chunk, pieces[fmt]) if id(a) in wanted]
+                    if keep:
+                        renderer.add([a for a, _ in keep], [piece for _, piece in keep])
 
     def prune_store(self) -> None:
         """Drop stored fragments no feed shows now (after a full build, so the store stays bounded)."""

@@ -91,3 +91,15 @@ def test_fragments_of_articles_that_left_every_feed_are_pruned(articles: Path) -
             encoding="utf-8")
         build.refresh(["000.txt"], now=NOW)
         assert all(f.size <= 2 * slots for f in fragments.values())
+
+
+def test_fragments_rendered_across_processes_are_identical(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import feeds.site
+
+    monkeypatch.setattr(feeds.site, "PARALLEL_RENDER_MIN", 1)
+    parallel = Build(SEEDS, Settings(), jobs=2)
+    fast = {p: o.body for p, o in parallel.load(now=NOW).items()}
+    assert parallel.builder._fragments["rss"].rendered_items > 100  # type: ignore[index]
+    plain = Build(SEEDS, Settings())
+    plain.builder = SiteBuilder(plain.settings, fragments=False)
+    assert fast == {p: o.body for p, o in plain.load(now=NOW).items()}
