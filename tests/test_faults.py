@@ -27,103 +27,25 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
-import httpx
 import pytest
 
 from conftest import article_text, sample_fields
+from live_server import ROOT, Server, servers
 from feeds.article_file import ArticleError, parse_article
 from feeds.settings import Settings
 from server.live import LiveSite
 from server.published import Published
 
-ROOT = Path(__file__).resolve().parent.parent
-STARTUP_TIMEOUT_S = 20.0
 WAIT_S = 8.0  # a fault is reported / a recovery is served within this (the watcher polls every 0.5 s)
-SITE_PATHS = ("/", "/index.html", "/feeds/index.json", "/feeds/index.opml")
 
 
 # -- a real server ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, folder: Path, logs: Path, *args: str, quiet: bool) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = logs / f"serve-{self.port}.log"
-        command = [sys.executable, "-m", "feeds", "serve", str(folder), "--host", "127.0.0.1",
-                   "--port", str(self.port), *args]
-        if quiet:
-            command.append("--quiet")
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(command, cwd=logs, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self.client = httpx.Client(base_url=self.base, timeout=5.0, headers={"accept-encoding": "identity"})
-        started = time.monotonic()
-        while True:
-            if self.process.poll() is not None:
-                raise AssertionError(f"feedpub serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if self.client.get("/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() - started > STARTUP_TIMEOUT_S:
-                raise AssertionError(f"feedpub serve did not answer within {STARTUP_TIMEOUT_S} s:\n{self.log()}")
-            time.sleep(0.02)
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.client.get(path, **kwargs)
-
-    def health(self) -> dict[str, Any]:
-        return self.client.get("/healthz").json()
-
-    def paths(self) -> list[str]:
-        """Every path the server publishes: the index pages and each feed of the catalog, every format."""
-        found = list(SITE_PATHS)
-        for entry in self.get("/feeds/index.json").json()["feeds"]:
-            found += [httpx.URL(url).raw_path.decode("ascii") for url in entry["urls"].values()]
-        return found
-
-    def snapshot(self, paths: list[str]) -> dict[str, tuple[int, bytes]]:
-        return {path: (response.status_code, response.content) for path in paths
-                for response in [self.get(path)]}
-
-    def log(self) -> str:
-        return self.log_path.read_text("utf-8", errors="replace")
-
-    def stop(self) -> None:
-        self.client.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    servers: list[Server] = []
-    logs = tmp_path / "logs"
-    logs.mkdir()
-
-    def start(folder: Path, *args: str, quiet: bool = False) -> Server:
-        server = Server(folder, logs, *args, quiet=quiet)
-        servers.append(server)
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.stop()
+    # Not quiet by default: these tests read the log. Identity, so bodies compare byte for byte.
+    yield from servers(tmp_path, quiet=False, headers={"accept-encoding": "identity"})
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = WAIT_S) -> float:

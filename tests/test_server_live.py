@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import shutil
 import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,86 +20,17 @@ import httpx
 import pytest
 
 from conftest import article_text, sample_fields
+from live_server import ROOT, Server, servers
 
-ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DEADLINE_S = 1.0  # a write shows in every feed it belongs to within this
-STARTUP_TIMEOUT_S = 20.0
 FORMATS = ("rss", "atom", "json")
 LATENCIES: list[float] = []  # every change's write → visible-everywhere time, for the summary line
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, folder: Path, logs: Path, *args: str, quiet: bool = True) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.stderr_path = logs / f"serve-{self.port}.log"
-        command = [sys.executable, "-m", "feeds", "serve", str(folder), "--port", str(self.port), *args]
-        if quiet:
-            command.append("--quiet")
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        started = time.perf_counter()
-        with open(self.stderr_path, "wb") as stderr:
-            self.process = subprocess.Popen(command, cwd=logs, env=env, stdout=stderr, stderr=subprocess.STDOUT)
-        self.client = httpx.Client(base_url=self.base, timeout=5.0)
-        while True:
-            if self.process.poll() is not None:
-                raise AssertionError(f"feedpub serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if self.client.get("/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.perf_counter() - started > STARTUP_TIMEOUT_S:
-                raise AssertionError(f"feedpub serve did not answer within {STARTUP_TIMEOUT_S} s:\n{self.log()}")
-            time.sleep(0.02)
-        self.startup = time.perf_counter() - started
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.client.get(path, **kwargs)
-
-    def health(self) -> dict[str, Any]:
-        return self.client.get("/healthz").json()
-
-    def catalog(self) -> dict[str, Any]:
-        return self.client.get("/feeds/index.json").json()
-
-    def log(self) -> str:
-        return self.stderr_path.read_text("utf-8", errors="replace")
-
-    def stop(self) -> None:
-        self.client.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    servers: list[Server] = []
-    logs = tmp_path / "logs"
-    logs.mkdir()
-
-    def start(folder: Path, *args: str, quiet: bool = True) -> Server:
-        server = Server(folder, logs, *args, quiet=quiet)
-        servers.append(server)
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.stop()
+    yield from servers(tmp_path)
 
 
 @pytest.fixture(scope="module", autouse=True)
