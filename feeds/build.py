@@ -91,10 +91,8 @@ class Build:
 
     def refresh(self, paths: Iterable[str], *, now: datetime | None = None) -> set[Group]:
         """Re-read changed files (relative paths); return the groups whose feeds changed."""
-        urls: set[str] = set()
-        for rel in paths:
-            urls |= self.library.refresh(rel)
-        touched = self._apply(urls, now)
+        # One batch: one stat pass and one cache transaction, not one per file of a sync.
+        touched = self._apply(self.library.load(paths), now)
         if touched:
             self.site = self.builder.build(self.catalog)
         return touched

@@ -85,7 +85,9 @@ class Library:
             except (OSError, ValueError):
                 pass
         hits: set[str] = set()
-        if self.cache is not None and len(rels) > 1:
+        # Reading the cache means streaming every row: worth it for a whole folder (a load, a resync),
+        # not for the few files a watcher batch names, which changed anyway.
+        if self.cache is not None and (full or len(rels) >= PARALLEL_MIN):
             # Streamed row by row: holding every cached blob at once would double the peak memory.
             for rel, identity, blob in self.cache.entries():
                 if identities.get(rel) == identity:
