@@ -134,12 +134,12 @@ class SiteBuilder:
         formats = tuple(self._fragments)
         chunks = [todo[i : i + 200] for i in range(0, len(todo), 200)]
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        wanted = {fmt: {id(a) for a in articles} for fmt, articles in missing.items()}
         with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
             results = pool.map(render_chunk, [(template, formats, chunk) for chunk in chunks])
             for chunk, pieces in zip(chunks, results):
                 for fmt, renderer in self._fragments.items():
-                    wanted = {id(a) for a in missing[fmt]}
-                    keep = [(a, piece) for a, piece in zip(chunk, pieces[fmt]) if id(a) in wanted]
+                    keep = [(a, piece) for a, piece in zip(chunk, pieces[fmt]) if id(a) in wanted[fmt]]
                     if keep:
                         renderer.add([a for a, _ in keep], [piece for _, piece in keep])
 
