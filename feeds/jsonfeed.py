@@ -40,9 +40,12 @@ def json_item(article: Article) -> bytes:
 
 # `<`, `>` and `&` only ever occur inside JSON strings, so `\u003c` & co. are the same document;
 # written so, a body never holds a live `<script>` for a browser or a careless embedder to run.
-def _dumps(document: object) -> str:
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+def _html_safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _dumps(document: object) -> str:
+    return _html_safe(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
 
 
 def compact_json(document: object) -> bytes:
@@ -52,8 +55,7 @@ def compact_json(document: object) -> bytes:
 
 def dump_json(document: object) -> bytes:
     """Deterministic, readable UTF-8 JSON with HTML-significant characters escaped (the catalog)."""
-    text = json.dumps(document, ensure_ascii=False, indent=2)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n").encode("utf-8")
+    return (_html_safe(json.dumps(document, ensure_ascii=False, indent=2)) + "\n").encode("utf-8")
 
 
 def _item(article: Article) -> dict[str, Any]:
