@@ -25,7 +25,6 @@ Header = tuple[bytes, bytes]
 @dataclass(frozen=True, slots=True)
 class Resource:
     output: Output
-    etag: str
     gzip_etag: str | None  # None: too small to be worth compressing
     headers: tuple[Header, ...]  # raw, for the hot path: all but ETag, length and encoding
     etag_header: Header
@@ -35,6 +34,10 @@ class Resource:
     # the resource, which lives as long as its bytes do: compressed once per change, and never
     # for the many feeds nobody asks for compressed (which keeps start-up and memory down).
     _gzip: list[object] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def etag(self) -> str:
+        return self.output.etag
 
     @property
     def etags(self) -> tuple[str, ...]:
@@ -100,7 +103,7 @@ def _resource(output: Output, max_age: int) -> Resource:
         gzip_etag = output.etag[:-1] + '-gz"'
         gzip_etag_header = (b"etag", gzip_etag.encode("latin-1"))
     raw = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
-    return Resource(output, output.etag, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),
+    return Resource(output, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),
                     _length(output.body), gzip_etag_header)
 
 
