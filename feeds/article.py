@@ -6,6 +6,7 @@ The `secured` blob of the input has no field here on purpose: it never leaves th
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,4 +63,44 @@ class Article(Compact):
     @property
     def sort_key(self) -> tuple[float, str]:
         """Newest first; ties broken by URL so the order never depends on reading order."""
+        return (-self.published.timestamp(), self.url)
+
+
+def article_digest(article: Article) -> str:
+    """Digest of every field of the article (its dataclass repr: unambiguous and stable)."""
+    return hashlib.blake2b(repr(article).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Entry(Compact):
+    """What the library and the catalog keep of an article: where it goes, not what it says.
+
+    Holding 100,000 full articles costs ~2.8 KB each; an entry is a fraction of that. The full
+    `Article` is fetched (`Library.resolve`) only when an item has to be rendered, which happens
+    once per article per format. Entries are equal when their articles are: the digest covers
+    every field, and it is also the key of the article's rendered fragments.
+    """
+
+    url: str
+    published: datetime
+    provider: Provider
+    topics: tuple[str, ...]
+    draft: bool
+    digest: str
+    source: str
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, article: Article, warnings: tuple[str, ...] = ()) -> Entry:
+        return cls(article.url, article.published, article.provider, article.topics, article.draft,
+                   article_digest(article), article.source, warnings)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Entry) and self.digest == other.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    @property
+    def sort_key(self) -> tuple[float, str]:
         return (-self.published.timestamp(), self.url)

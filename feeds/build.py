@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .catalog import Catalog, Group
-from .library import Duplicate, Library
+from .library import Duplicate, Library, StaleEntries
 from .fragment_cache import FragmentCache, code_digest
 from .parse_cache import ParseCache
 from .settings import Settings
@@ -94,24 +94,37 @@ class Build:
         # One batch: one stat pass and one cache transaction, not one per file of a sync.
         touched = self._apply(self.library.load(paths), now)
         if touched:
-            self.site = self.builder.build(self.catalog)
+            touched |= self._render(now)
         return touched
 
     def advance(self, now: datetime) -> set[Group]:
         """Publish scheduled articles that are due."""
         touched = self.catalog.advance(now)
         if touched:
-            self.site = self.builder.build(self.catalog)
+            touched |= self._render(now)
         return touched
 
     def _publish(self, urls: set[str], now: datetime | None) -> Site:
         self._apply(urls, now)
-        self.site = self.builder.build(self.catalog)
+        self._render(now)
         return self.site
+
+    def _render(self, now: datetime | None) -> set[Group]:
+        """Build the site; returns groups that changed on the way (files re-read as stale)."""
+        touched: set[Group] = set()
+        for _ in range(3):
+            try:
+                self.site = self.builder.build(self.catalog, self.library.resolve)
+                return touched
+            except StaleEntries as stale:
+                # Another process re-parsed a file that changed since it was read: read it now.
+                touched |= self._apply(self.library.load(stale.paths), now)
+        self.site = self.builder.build(self.catalog, self.library.resolve)
+        return touched
 
     def _apply(self, urls: set[str], now: datetime | None) -> set[Group]:
         moment = now or datetime.now(timezone.utc)
-        changes = {url: self.library.article(url) for url in sorted(urls)}
+        changes = {url: self.library.entry(url) for url in sorted(urls)}
         touched = self.catalog.apply(changes, now=moment)
         touched |= self.catalog.advance(moment)
         return touched

@@ -31,8 +31,10 @@ def open_cache(path: Path, *, table: str, columns: str, schema: str) -> sqlite3.
     db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
     row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     if row is None or row[0] != schema:
+        # Dropped, not emptied: a new version of feedpub may store other columns.
         db.execute("BEGIN")
-        db.execute(f"DELETE FROM {table}")
+        db.execute(f"DROP TABLE {table}")
+        db.execute(f"CREATE TABLE {table} ({columns})")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (schema,))
         db.execute("COMMIT")
     return db

@@ -1,7 +1,7 @@
 """The catalog: which articles belong to which feed, kept sorted and updated in place.
 
 Groups are the feed of everything, one per topic name and one per provider domain. Each keeps
-its members as a sorted list of `Article.sort_key`s, so a change costs a binary search per
+its members as a sorted list of `Entry.sort_key`s, so a change costs a binary search per
 group it touches, and selecting a feed's newest `limit` items is a slice.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from .article import Article
+from .article import Entry
 from .slugs import assign_slugs
 
 ALL = "all"
@@ -32,7 +32,7 @@ class FeedSpec:
     kind: str
     key: str  # "all", a topic slug or a provider domain: the file name in the URL
     name: str  # what a reader shows: the topic's display name or the provider's name
-    items: tuple[Article, ...]
+    items: tuple[Entry, ...]  # full articles are fetched only to render them (`Library.resolve`)
     total: int  # articles in the group, before the limit
 
     @property
@@ -47,8 +47,8 @@ class Catalog:
         self.include_drafts = include_drafts
         self.include_future = include_future
         self.topic_titles = dict(topic_titles or {})
-        self._members: dict[str, Article] = {}  # url → article, eligible now
-        self._waiting: dict[str, Article] = {}  # url → scheduled article, not due yet
+        self._members: dict[str, Entry] = {}  # url → article, eligible now
+        self._waiting: dict[str, Entry] = {}  # url → scheduled article, not due yet
         self._drafts: set[str] = set()  # urls whose current version is a draft left out
         self._groups: dict[Group, list[tuple[float, str]]] = defaultdict(list)
         self._names: dict[str, Counter[str]] = defaultdict(Counter)  # domain → provider names seen
@@ -56,14 +56,14 @@ class Catalog:
         self._specs: dict[Group, FeedSpec] = {}  # memo: a group's spec changes only when it is touched
 
     @classmethod
-    def build(cls, articles: Iterable[Article], *, now: datetime, **options: object) -> Catalog:
+    def build(cls, articles: Iterable[Entry], *, now: datetime, **options: object) -> Catalog:
         catalog = cls(**options)  # type: ignore[arg-type]
         catalog.apply({a.url: a for a in articles}, now=now)
         return catalog
 
     # -- changes -------------------------------------------------------------------------
 
-    def apply(self, changes: Mapping[str, Article | None], *, now: datetime) -> set[Group]:
+    def apply(self, changes: Mapping[str, Entry | None], *, now: datetime) -> set[Group]:
         """Put each url's new version (None: gone) in place; return the groups that changed."""
         touched: set[Group] = set()
         # Every removal first, while each group's list is still sorted for bisect.
@@ -109,10 +109,10 @@ class Catalog:
     def next_due(self) -> datetime | None:
         return min((a.published for a in self._waiting.values()), default=None)
 
-    def _groups_of(self, article: Article) -> list[Group]:
+    def _groups_of(self, article: Entry) -> list[Group]:
         return [EVERYTHING, (PROVIDER, article.provider.domain), *((TOPIC, t) for t in article.topics)]
 
-    def _add(self, article: Article, *, sort: bool = True) -> set[Group]:
+    def _add(self, article: Entry, *, sort: bool = True) -> set[Group]:
         groups = self._groups_of(article)
         key = article.sort_key
         for group in groups:
@@ -123,7 +123,7 @@ class Catalog:
         self._names[article.provider.domain][article.provider.name] += 1
         return set(groups)
 
-    def _remove(self, article: Article) -> set[Group]:
+    def _remove(self, article: Entry) -> set[Group]:
         groups = self._groups_of(article)
         key = article.sort_key
         for group in groups:
@@ -144,7 +144,7 @@ class Catalog:
     # -- reading -------------------------------------------------------------------------
 
     @property
-    def articles(self) -> Mapping[str, Article]:
+    def articles(self) -> Mapping[str, Entry]:
         return self._members
 
     @property

@@ -171,8 +171,8 @@ def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
     build = load_build(resolve_articles(articles), settings, **read)
     summary = build.summary()
     report(summary)
-    for rel, parsed in sorted(build.library.good.items()):
-        for warning in parsed.warnings:
+    for rel, entry in sorted(build.library.good.items()):
+        for warning in entry.warnings:
             click.echo(f"{rel}: warning: {warning}", err=True)
     click.echo(summary.describe(), err=True)
     if summary.bad:

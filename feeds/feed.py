@@ -13,7 +13,7 @@ from html import escape
 from html.entities import name2codepoint
 from urllib.parse import quote
 
-from .article import Article, Image
+from .article import Article, Entry, Image
 from .catalog import ALL, PROVIDER, TOPIC, FeedSpec
 from .settings import Settings
 
@@ -73,14 +73,16 @@ class Feed:
     home_url: str  # the index page: the feed's alternate link
     urls: dict[str, str]  # format → absolute URL of this feed in that format (its self link)
     updated: datetime
-    items: tuple[Article, ...]
+    # Full articles to render the feed whole. The fragment path passes the spec's entries instead:
+    # it renders only the frame from the feed, and the items it lacks from resolved articles.
+    items: tuple[Article, ...] | tuple[Entry, ...]
 
     def source_url(self, article: Article) -> str:
         """The RSS feed of the article's provider on this site: what RSS `<source url>` wants."""
         return self.home_url + quote(feed_path(PROVIDER, article.provider.domain, "rss"), safe="/")
 
 
-def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
+def make_feed(spec: FeedSpec, settings: Settings, items: tuple[Article, ...] | None = None) -> Feed:
     if spec.kind == TOPIC:
         title = f"{settings.title}: {spec.name}"
         description = f"The latest {spec.name} news from {settings.title}"
@@ -100,7 +102,7 @@ def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
         home_url=settings.url("/"),
         urls={fmt: feed_url(settings, spec.kind, spec.key, fmt) for fmt in FORMATS},
         updated=spec.newest or EPOCH,
-        items=spec.items,
+        items=spec.items if items is None else items,
     )
 
 

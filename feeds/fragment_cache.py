@@ -13,16 +13,10 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from .article import Article
 from .cache_db import cache_path, keep_only, open_cache
 from .settings import Settings
 
 _BATCH = 500  # SQLite's default limit on host parameters is 999
-
-
-def article_digest(article: Article) -> str:
-    """Digest of every field of the article (its dataclass repr: unambiguous and stable)."""
-    return hashlib.blake2b(repr(article).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def code_digest(settings: Settings) -> str:

@@ -10,12 +10,12 @@ byte-identical to rendering it whole — `tests/test_fragments.py` proves it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
-from .article import Article
+from .article import Article, Entry
 from .atom import render_atom
 from .feed import Feed
-from .fragment_cache import FragmentCache, article_digest
+from .fragment_cache import FragmentCache
 from .jsonfeed import json_frame, json_item
 from .rss import render_rss
 
@@ -26,66 +26,60 @@ _XML = {
 }
 
 
-class FragmentRenderer:
-    """Renders feeds in one format from cached item fragments (settings fixed for its lifetime)."""
+Resolve = Callable[[Sequence[Entry]], list[Article]]  # entries → their full articles (Library.resolve)
 
-    def __init__(self, fmt: str, *, store: FragmentCache | None = None,
-                 digests: dict[int, tuple[Article, str]] | None = None) -> None:
+
+class FragmentRenderer:
+    """Renders feeds in one format from cached item fragments (settings fixed for its lifetime).
+
+    Fragments are keyed by the article's digest (`Entry.digest`), so a feed is assembled from its
+    entries alone: only articles without a fragment are fetched in full and rendered.
+    """
+
+    def __init__(self, fmt: str, *, store: FragmentCache | None = None) -> None:
         self.fmt = fmt
         self.store = store
-        # Shared by the three formats' renderers, so each article is digested once.
-        self.digests = digests if digests is not None else {}
-        # Keyed by identity: hashing a frozen dataclass walks every field, on every lookup.
-        self._items: dict[int, tuple[Article, bytes, str]] = {}  # id → (article, fragment, store key)
+        self._items: dict[str, bytes] = {}  # digest → fragment
         self.rendered_items = 0  # fragments rendered so far, for tests and logs
 
-    def render(self, feed: Feed) -> bytes:
-        missing = self.lookup(feed.items)
+    def render(self, feed: Feed, resolve: Resolve) -> bytes:
+        """`feed` with the spec's entries as items."""
+        entries: Sequence[Entry] = feed.items  # type: ignore[assignment]
+        missing = self.lookup(entries)
         if missing:
-            self.add(missing, self._render_items(feed, missing))
+            self.add(missing, self._render_items(feed, resolve(missing)))
         head, tail = self._frame(feed)
         separator = b",\n" if self.fmt == "json" else b""
         items = self._items
-        return head + separator.join(items[id(a)][1] for a in feed.items) + tail
+        return head + separator.join(items[e.digest] for e in entries) + tail
 
-    def lookup(self, articles: Iterable[Article]) -> list[Article]:
-        """Take what the store has for these articles; return the ones still to render."""
+    def lookup(self, entries: Iterable[Entry]) -> list[Entry]:
+        """Take what the store has for these entries; return the ones still to render."""
         items = self._items
-        missing = list({id(a): a for a in articles if id(a) not in items}.values())
+        missing = list({e.digest: e for e in entries if e.digest not in items}.values())
         if missing and self.store is not None:
-            keys = {id(a): self._key(a) for a in missing}
-            stored = self.store.get(list(keys.values()))
-            for article in missing:
-                piece = stored.get(keys[id(article)])
+            stored = self.store.get([self._key(e.digest) for e in missing])
+            for entry in missing:
+                piece = stored.get(self._key(entry.digest))
                 if piece is not None:
-                    items[id(article)] = (article, piece, keys[id(article)])
-            missing = [a for a in missing if id(a) not in items]
+                    items[entry.digest] = piece
+            missing = [e for e in missing if e.digest not in items]
         return missing
 
-    def add(self, articles: list[Article], pieces: list[bytes]) -> None:
+    def add(self, entries: Sequence[Entry], pieces: list[bytes]) -> None:
         """Keep freshly rendered fragments (and put them in the store)."""
-        keys = [self._key(a) if self.store is not None else "" for a in articles]
-        for article, piece, key in zip(articles, pieces, keys):
-            self._items[id(article)] = (article, piece, key)
-        self.rendered_items += len(articles)
+        for entry, piece in zip(entries, pieces):
+            self._items[entry.digest] = piece
+        self.rendered_items += len(entries)
         if self.store is not None:
-            self.store.put(zip(keys, pieces))
+            self.store.put([(self._key(e.digest), piece) for e, piece in zip(entries, pieces)])
 
-    def _key(self, article: Article) -> str:
-        return f"{self.fmt}:{self._digest(article)}"
+    def _key(self, digest: str) -> str:
+        return f"{self.fmt}:{digest}"
 
-    def retain(self, articles: Iterable[Article]) -> None:
+    def retain(self, digests: set[str]) -> None:
         """Forget fragments of articles no feed shows any more (memory stays bounded)."""
-        keep = {id(a) for a in articles}
-        self._items = {key: entry for key, entry in self._items.items() if key in keep}
-        for key in [key for key in self.digests if key not in keep]:
-            del self.digests[key]
-
-    def _digest(self, article: Article) -> str:
-        known = self.digests.get(id(article))
-        if known is None or known[0] is not article:
-            known = self.digests[id(article)] = (article, article_digest(article))
-        return known[1]
+        self._items = {key: piece for key, piece in self._items.items() if key in digests}
 
     @property
     def size(self) -> int:
@@ -93,7 +87,7 @@ class FragmentRenderer:
 
     def stored_keys(self) -> list[str]:
         """Store keys of the fragments held now: what a pruned store keeps."""
-        return [key for _, _, key in self._items.values() if key]
+        return [self._key(digest) for digest in self._items] if self.store is not None else []
 
     def _frame(self, feed: Feed) -> tuple[bytes, bytes]:
         if self.fmt == "json":
@@ -105,11 +99,11 @@ class FragmentRenderer:
         cut = document.rindex(close)
         return document[:cut], document[cut:]
 
-    def render_items(self, feed: Feed, articles: list[Article]) -> list[bytes]:
+    def render_items(self, feed: Feed, articles: Sequence[Article]) -> list[bytes]:
         """Fragments of `articles` as `feed` would show them (only its site-wide values matter)."""
         return self._render_items(feed, articles)
 
-    def _render_items(self, feed: Feed, articles: list[Article]) -> list[bytes]:
+    def _render_items(self, feed: Feed, articles: Sequence[Article]) -> list[bytes]:
         if self.fmt == "json":
             return [json_item(a) for a in articles]
         render, opening, close = _XML[self.fmt]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from email.utils import format_datetime
 from html import escape
 
+from .article import Article
 from .catalog import ALL, PROVIDER, TOPIC, FeedSpec
 from .dates import rfc3339
 from .feed import FORMATS, feed_url
@@ -43,7 +44,9 @@ def _feed_urls(base_url: str, kind: str, key: str) -> tuple[tuple[str, str], ...
     return tuple((fmt, feed_url(settings, kind, key, fmt)) for fmt in FORMATS)
 
 
-def render_index(feeds: Sequence[FeedSpec], everything: FeedSpec, settings: Settings) -> bytes:
+def render_index(feeds: Sequence[FeedSpec], latest: Sequence[Article], settings: Settings) -> bytes:
+    """The home page; `feeds[0]` is the feed of everything and `latest` its newest articles, in full."""
+    everything = feeds[0]
     e = escape
     title = e(settings.title)
     urls = _urls(everything, settings)
@@ -54,7 +57,7 @@ def render_index(feeds: Sequence[FeedSpec], everything: FeedSpec, settings: Sett
     latest = "\n".join(
         f'<li><a href="{e(a.url)}">{e(a.title)}</a> <span class="muted">— {e(a.provider.name)}, '
         f'<time datetime="{rfc3339(a.published)}">{a.published:%Y-%m-%d %H:%M} UTC</time></span></li>'
-        for a in everything.items[:LATEST]
+        for a in latest[:LATEST]
     )
     sections = []
     for kind, heading in _SECTIONS:

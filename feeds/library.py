@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import parse_cache
-from .article import Article
+from .article import Article, Entry
 from .article_file import MAX_FILE_BYTES, ArticleError, ParsedFile, read_article
 from .parse_cache import Identity, ParseCache, identity_of
 
@@ -31,11 +31,24 @@ class Duplicate:
 
 
 Outcome = ParsedFile | str | None  # an article, the reason a file is bad, or no file at all
+Result = Entry | str | None  # what the library keeps of an outcome
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN = 2000
 _CHUNK = 250
 _STORE_BATCH = 2000  # parsed files written to the cache at a time, so their blobs can be freed
+
+
+class StaleEntries(Exception):
+    """Files that changed after they were read, found while fetching their full articles.
+
+    Raised only when something else (another feedpub process) re-parsed them into the shared cache
+    first; the caller re-reads `paths` and builds again.
+    """
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(f"changed while being read: {', '.join(paths)}")
+        self.paths = paths
 
 
 class Library:
@@ -45,8 +58,11 @@ class Library:
         self.max_bytes = max_bytes
         self.cache = cache
         self.jobs = jobs
-        self.good: dict[str, ParsedFile] = {}  # relative path → last good parse
+        self.good: dict[str, Entry] = {}  # relative path → last good version
         self.bad: dict[str, str] = {}  # relative path → why it is bad now
+        # Full articles the cache cannot give back (no cache, a file written within its racy
+        # second, a last good version whose file is now bad); every other one is fetched on demand.
+        self._held: dict[str, Article] = {}
         self._by_url: dict[str, set[str]] = {}  # canonical url → files that claim it
         self._shared: set[str] = set()  # urls claimed by more than one file: the duplicates
         self.parsed_last = 0  # files actually parsed (not from the cache) by the last load
@@ -67,9 +83,9 @@ class Library:
         changed: set[str] = set()
         if paths is None:
             for rel in (self.good.keys() | self.bad.keys()) - set(rels):
-                changed |= self._record(rel, None)
-        for rel, outcome in self._read_many(rels, progress, full=paths is None):
-            changed |= self._record(rel, outcome)
+                changed |= self._record(rel, None, None)
+        for rel, result, article in self._read_many(rels, progress, full=paths is None):
+            changed |= self._record(rel, result, article)
         return changed
 
     def refresh(self, rel: str) -> set[str]:
@@ -77,42 +93,68 @@ class Library:
         return self.load([rel])
 
     def _read_many(self, rels: list[str], progress: Callable[[int], None] | None, *,
-                   full: bool) -> Iterator[tuple[str, Outcome]]:
+                   full: bool) -> Iterator[tuple[str, Result, Article | None]]:
+        """(path, what to keep, the full article when it must stay in memory) for each path."""
+        base = str(self.root)
         identities: dict[str, Identity] = {}
         for rel in rels:
             try:
-                identities[rel] = identity_of(os.stat(self.root / rel))
+                identities[rel] = identity_of(os.stat(f"{base}/{rel}"))
             except (OSError, ValueError):
                 pass
         hits: set[str] = set()
+        others = False  # cached rows of paths not read now: a full load drops them
+        cache = self.cache
         # Reading the cache means streaming every row: worth it for a whole folder (a load, a resync),
         # not for the few files a watcher batch names, which changed anyway.
-        if self.cache is not None and (full or len(rels) >= PARALLEL_MIN):
+        if cache is not None and (full or len(rels) >= PARALLEL_MIN):
             # Streamed row by row: holding every cached blob at once would double the peak memory.
-            for rel, identity, blob in self.cache.entries():
-                if identities.get(rel) == identity:
+            for rel, identity, blob in cache.entries():
+                known = identities.get(rel)
+                if known == identity:
                     hits.add(rel)
-                    yield rel, parse_cache.load(blob)  # type: ignore[misc]
+                    yield rel, parse_cache.load(blob), None  # type: ignore[misc]
                     if progress:
                         progress(1)
+                elif known is None:
+                    others = True
         misses = [rel for rel in rels if rel not in hits]
         self.parsed_last = len(misses)
-        fresh: list[tuple[str, Identity, bytes]] = []
-        for rel, blob in self._parse(misses, progress):
-            outcome = parse_cache.load(blob)
+        fresh: list[parse_cache.Row] = []
+        for rel, entry_blob, blob in self._parse(misses, progress):
+            identity = identities.get(rel)
+            result: Result
+            article = None
+            if entry_blob is None:
+                result = parse_cache.load(blob)  # type: ignore[assignment]
+            else:
+                result = parse_cache.load(entry_blob)  # type: ignore[assignment]
+                if cache is None or identity is None or not cache.will_store(rel, identity):
+                    article = parse_cache.load(blob).article  # type: ignore[attr-defined]
             # A read error (permissions, I/O) may pass without the file changing: never cache it.
-            if rel in identities and outcome is not None and not (
-                    isinstance(outcome, str) and outcome.startswith(CANNOT_READ)):
-                fresh.append((rel, identities[rel], blob))
-                if len(fresh) >= _STORE_BATCH and self.cache is not None:
-                    self.cache.store(fresh)
-                    fresh = []
-            yield rel, outcome  # type: ignore[misc]
-        if self.cache is not None:
-            self.cache.store(fresh, keep=rels if full else None)
+            if identity is not None and result is not None and not (
+                    isinstance(result, str) and result.startswith(CANNOT_READ)):
+                digest = result.digest if isinstance(result, Entry) else None
+                fresh.append((rel, identity, entry_blob, digest, blob))
+            yield rel, result, article
+            if len(fresh) >= _STORE_BATCH and cache is not None:
+                self._stored(cache.store(fresh))
+                fresh = []
+        if cache is not None:
+            # Dropping the rows of vanished files rewrites the table: only when there are some.
+            self._stored(cache.store(fresh, keep=rels if full and others else None))
 
-    def _parse(self, rels: list[str], progress: Callable[[int], None] | None) -> Iterator[tuple[str, bytes]]:
-        """(rel, pickled outcome) for each path; pickled because that is what crosses processes."""
+    def _stored(self, rels: set[str]) -> None:
+        # An article the cache now holds need not stay in memory (unless a good version is kept
+        # for a file that is bad now: its row holds the reason).
+        for rel in rels:
+            if rel in self._held and rel not in self.bad:
+                del self._held[rel]
+
+    def _parse(self, rels: list[str], progress: Callable[[int], None] | None
+               ) -> Iterator[tuple[str, bytes | None, bytes]]:
+        """(rel, pickled entry, pickled outcome) for each path; pickled because that is what crosses
+        processes, and what the cache stores."""
         if self.jobs > 1 and len(rels) >= PARALLEL_MIN:
             import multiprocessing  # only big cold loads pay for the import
             from concurrent.futures import ProcessPoolExecutor
@@ -126,54 +168,109 @@ class Library:
                         progress(len(results))
             return
         for rel in rels:
-            yield rel, parse_cache.dump(read_one(self.root, rel, self.max_bytes))
+            yield rel, *_pickled(read_one(self.root, rel, self.max_bytes))
             if progress:
                 progress(1)
 
-    def _record(self, rel: str, outcome: Outcome) -> set[str]:
-        if outcome is None:
+    def _record(self, rel: str, result: Result, article: Article | None) -> set[str]:
+        if result is None:
             if self.cache is not None:
                 self.cache.forget(rel)
             return self._forget(rel)
-        if isinstance(outcome, str):
-            # A file that breaks after it was good keeps its last good version live.
-            self.bad[rel] = outcome
+        if isinstance(result, str):
+            # A file that breaks after it was good keeps its last good version live. Its cache row
+            # is about to hold the reason, so the article moves into memory.
+            self.bad[rel] = result
+            old = self.good.get(rel)
+            if old is not None and rel not in self._held:
+                kept = self._fetch([old])
+                if rel in kept:
+                    self._held[rel] = kept[rel]
+                else:  # the cache lost it too (another process, an error): nothing left to show
+                    return self._forget(rel, keep_reason=True)
             return set()
         self.bad.pop(rel, None)
+        if article is not None:
+            self._held[rel] = article
+        else:
+            self._held.pop(rel, None)
         old = self.good.get(rel)
-        if old is not None and old.article == outcome.article:
-            self.good[rel] = outcome
+        if old is not None and old == result:
+            self.good[rel] = result
             return set()
-        urls = self._forget(rel)
-        self.good[rel] = outcome
-        claims = self._by_url.setdefault(outcome.article.url, set())
+        urls = self._forget(rel, keep_held=True)
+        self.good[rel] = result
+        claims = self._by_url.setdefault(result.url, set())
         claims.add(rel)
         if len(claims) > 1:
-            self._shared.add(outcome.article.url)
-        return urls | {outcome.article.url}
+            self._shared.add(result.url)
+        return urls | {result.url}
 
-    def _forget(self, rel: str) -> set[str]:
-        self.bad.pop(rel, None)
+    def _forget(self, rel: str, *, keep_reason: bool = False, keep_held: bool = False) -> set[str]:
+        if not keep_reason:
+            self.bad.pop(rel, None)
+        if not keep_held:
+            self._held.pop(rel, None)
         old = self.good.pop(rel, None)
         if old is None:
             return set()
-        claims = self._by_url.get(old.article.url, set())
+        claims = self._by_url.get(old.url, set())
         claims.discard(rel)
         if len(claims) < 2:
-            self._shared.discard(old.article.url)
+            self._shared.discard(old.url)
         if not claims:
-            self._by_url.pop(old.article.url, None)
-        return {old.article.url}
+            self._by_url.pop(old.url, None)
+        return {old.url}
 
-    # -- resolving -----------------------------------------------------------------------
+    # -- full articles -------------------------------------------------------------------
 
-    def article(self, url: str) -> Article | None:
+    def resolve(self, entries: Sequence[Entry]) -> list[Article]:
+        """The full articles of entries this library holds, in order.
+
+        From memory when held, else from the parse cache, else by reading the file again. Raises
+        `StaleEntries` if a file no longer holds the version its entry describes.
+        """
+        found = self._fetch(entries)
+        stale = sorted({e.source for e in entries if e.source not in found})
+        if stale:
+            raise StaleEntries(stale)
+        return [found[e.source] for e in entries]
+
+    def _fetch(self, entries: Sequence[Entry]) -> dict[str, Article]:
+        """Full articles by path, for the entries whose version can still be had."""
+        found: dict[str, Article] = {}
+        wanted: dict[str, str] = {}
+        for entry in entries:
+            held = self._held.get(entry.source)
+            if held is not None:
+                found[entry.source] = held
+            else:
+                wanted[entry.source] = entry.digest
+        if wanted and self.cache is not None:
+            for rel, blob in self.cache.outcomes(wanted.items()).items():
+                found[rel] = parse_cache.load(blob).article  # type: ignore[attr-defined]
+                del wanted[rel]
+        for rel, digest in wanted.items():  # not cached (an error, a cleared cache): read again
+            outcome = read_one(self.root, rel, self.max_bytes)
+            if isinstance(outcome, ParsedFile) and Entry.of(outcome.article).digest == digest:
+                found[rel] = outcome.article
+        return found
+
+    def entry(self, url: str) -> Entry | None:
         """The published version of a URL: the newest date wins, then the first path."""
         files = self._by_url.get(url)
         if not files:
             return None
-        best = min(files, key=lambda rel: (-self.good[rel].article.published.timestamp(), rel))
-        return self.good[best].article
+        best = min(files, key=lambda rel: (-self.good[rel].published.timestamp(), rel))
+        return self.good[best]
+
+    def article(self, url: str) -> Article | None:
+        entry = self.entry(url)
+        return None if entry is None else self.resolve([entry])[0]
+
+    def parsed(self, rel: str) -> Article:
+        """The last good article of one file."""
+        return self.resolve([self.good[rel]])[0]
 
     def articles(self) -> Iterator[Article]:
         for url in sorted(self._by_url):
@@ -190,7 +287,7 @@ class Library:
         result = []
         for url in sorted(self._shared):
             files = self._by_url[url]
-            kept = self.article(url)
+            kept = self.entry(url)
             assert kept is not None
             result.append(Duplicate(url, kept.source, tuple(sorted(files - {kept.source})), kept.draft))
         return result
@@ -224,9 +321,15 @@ def read_one(root: Path, rel: str, max_bytes: int) -> Outcome:
         return str(error) if isinstance(error, ArticleError) else f"{CANNOT_READ} {error.strerror or error}"
 
 
-def _read_chunk(job: tuple[Path, list[str], int]) -> list[tuple[str, bytes]]:
+def _pickled(outcome: Outcome) -> tuple[bytes | None, bytes]:
+    """A file's pickled entry (None unless it is good) and pickled outcome, made where it is parsed."""
+    entry = Entry.of(outcome.article, outcome.warnings) if isinstance(outcome, ParsedFile) else None
+    return (None if entry is None else parse_cache.dump(entry)), parse_cache.dump(outcome)
+
+
+def _read_chunk(job: tuple[Path, list[str], int]) -> list[tuple[str, bytes | None, bytes]]:
     root, rels, max_bytes = job
-    return [(rel, parse_cache.dump(read_one(root, rel, max_bytes))) for rel in rels]
+    return [(rel, *_pickled(read_one(root, rel, max_bytes))) for rel in rels]
 
 
 def _is_candidate(rel: str) -> bool:

@@ -1,10 +1,13 @@
 """A persistent cache of parsed article files, so an unchanged file is never parsed twice.
 
-Entries are keyed by file identity — relative path, size, mtime (ns) and inode — in one SQLite
+Rows are keyed by file identity — relative path, size, mtime (ns) and inode — in one SQLite
 database per article folder under `$XDG_CACHE_HOME/feedpub` (default `~/.cache/feedpub`). The
 whole cache is dropped when anything that shapes a parse changes: feedpub's parsing code, the
 PyYAML version or the size limit. A file modified less than a second ago is not cached, since
 a second write within the clock's granularity could keep the same mtime.
+
+Each good file's row holds two pickles: its small `Entry`, which a warm load streams for every
+file, and its full outcome, fetched (by path and digest) only for articles that get rendered.
 """
 
 from __future__ import annotations
@@ -23,10 +26,14 @@ import yaml
 from .cache_db import cache_path, keep_only, open_cache
 
 Identity = tuple[int, int, int]  # size, mtime_ns, inode
+# One parsed file as stored: path, identity, entry pickle (None for a bad file), digest (None for a
+# bad file) and the outcome pickle (a ParsedFile, or the reason the file is bad).
+Row = tuple[str, Identity, "bytes | None", "str | None", bytes]
 # Everything that decides a file's outcome; a change to any of them drops the cache.
 _PARSING_MODULES = ("article.py", "article_file.py", "dates.py", "text.py", "library.py", "parse_cache.py",
                     "cache_db.py")
 RACY_SECONDS = 1.0
+_BATCH = 500  # SQLite's default limit on host parameters is 999
 
 
 def default_cache_dir() -> Path:
@@ -49,7 +56,8 @@ def _schema(max_bytes: int) -> str:
 class ParseCache:
     def __init__(self, path: Path, *, max_bytes: int) -> None:
         self._db = open_cache(path, table="files", schema=_schema(max_bytes),
-                              columns="path TEXT PRIMARY KEY, size INT, mtime INT, inode INT, outcome BLOB")
+                              columns="path TEXT PRIMARY KEY, size INT, mtime INT, inode INT, entry BLOB, "
+                                      "digest TEXT, outcome BLOB")
         # Rebuilds run in worker threads, one at a time; the lock makes that a guarantee.
         self._lock = threading.Lock()
 
@@ -62,31 +70,60 @@ class ParseCache:
             return None  # a cache is an accelerator: without one, everything is parsed
 
     def entries(self) -> Iterator[tuple[str, Identity, bytes]]:
-        """Every cached (path, identity, outcome), fetched a batch at a time to bound memory."""
+        """Every cached (path, identity, entry or bad-file outcome), a batch at a time to bound memory.
+
+        A good file gives its pickled `Entry`, a bad one its pickled reason; the full articles stay
+        on disk.
+        """
         after = 0
         while True:
             try:
                 with self._lock:
                     rows = self._db.execute(
-                        "SELECT rowid, path, size, mtime, inode, outcome FROM files WHERE rowid > ? ORDER BY rowid "
-                        "LIMIT 2000", (after,)).fetchall()
+                        "SELECT rowid, path, size, mtime, inode, "
+                        "CASE WHEN entry IS NULL THEN outcome ELSE entry END "
+                        "FROM files WHERE rowid > ? ORDER BY rowid LIMIT 2000", (after,)).fetchall()
             except sqlite3.Error:
                 return
             if not rows:
                 return
-            for rowid, path, size, mtime, inode, outcome in rows:
-                yield path, (size, mtime, inode), outcome
+            for rowid, path, size, mtime, inode, blob in rows:
+                yield path, (size, mtime, inode), blob
             after = rows[-1][0]
 
-    def store(self, rows: Iterable[tuple[str, Identity, bytes]], *, keep: Iterable[str] | None = None) -> None:
-        """Record parsed outcomes; with `keep`, drop entries of every other path (files now gone)."""
-        now = time.time_ns()
-        racy = int(RACY_SECONDS * 1e9)
-        settled = [(rel, *ident, blob) for rel, ident, blob in rows if now - ident[1] > racy and storable(rel)]
+    def outcomes(self, wanted: Iterable[tuple[str, str]]) -> dict[str, bytes]:
+        """Pickled full outcomes of (path, digest) pairs; a path whose row has another digest is left out."""
+        found: dict[str, bytes] = {}
+        pairs = dict(wanted)
+        paths = list(pairs)
+        try:
+            with self._lock:
+                for start in range(0, len(paths), _BATCH):
+                    batch = paths[start : start + _BATCH]
+                    marks = ",".join("?" * len(batch))
+                    for path, digest, outcome in self._db.execute(
+                            f"SELECT path, digest, outcome FROM files WHERE path IN ({marks})", batch):
+                        if digest is not None and digest == pairs[path]:
+                            found[path] = outcome
+        except sqlite3.Error:
+            return {}
+        return found
+
+    def will_store(self, rel: str, identity: Identity) -> bool:
+        """Would `store` keep this file? Not when it changed within the last second, or its name can't be a key."""
+        return time.time_ns() - identity[1] > int(RACY_SECONDS * 1e9) and storable(rel)
+
+    def store(self, rows: Iterable[Row], *, keep: Iterable[str] | None = None) -> set[str]:
+        """Record parsed files; with `keep`, drop rows of every other path (files now gone).
+
+        Returns the paths stored, so their full articles need not stay in memory.
+        """
+        settled = [(rel, *ident, entry, digest, outcome) for rel, ident, entry, digest, outcome in rows
+                   if self.will_store(rel, ident)]
         try:
             with self._lock:
                 self._db.execute("BEGIN")
-                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", settled)
+                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", settled)
                 if keep is not None:
                     keep_only(self._db, "files", "path", (rel for rel in keep if storable(rel)))
                 self._db.execute("COMMIT")
@@ -94,6 +131,8 @@ class ParseCache:
             with self._lock:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
+            return set()
+        return {row[0] for row in settled}
 
     def forget(self, rel: str) -> None:
         if not storable(rel):

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 
-from .article import Article
 from .atom import MEDIA_TYPE as ATOM_TYPE
 from .atom import render_atom
 from .catalog import Catalog, FeedSpec, Group
 from .feed import EPOCH, FORMATS, Feed, feed_path, make_feed
 from .fragment_cache import FragmentCache
-from .fragments import FragmentRenderer, render_chunk
-from .index_pages import render_catalog, render_headers, render_index, render_opml
+from .fragments import FragmentRenderer, Resolve, render_chunk
+from .index_pages import LATEST, render_catalog, render_headers, render_index, render_opml
 from .jsonfeed import MEDIA_TYPE as JSON_FEED_TYPE
 from .jsonfeed import render_json
 from .rss import MEDIA_TYPE as RSS_TYPE
@@ -77,14 +76,13 @@ class SiteBuilder:
         self.rendered_last = 0  # feeds re-rendered by the last build, for logs and tests
         # Rendering whole feeds (fragments=False) is the straightforward path the fast one is
         # proven byte-identical to.
-        digests: dict[int, tuple[Article, str]] = {}
-        self._fragments = (
-            {fmt: FragmentRenderer(fmt, store=store, digests=digests) for fmt in RENDERERS} if fragments else None
-        )
+        self._fragments = {fmt: FragmentRenderer(fmt, store=store) for fmt in RENDERERS} if fragments else None
 
-    def build(self, catalog: Catalog) -> Site:
+    def build(self, catalog: Catalog, resolve: Resolve) -> Site:
+        """Every published path, from the catalog's specs; `resolve` fetches the full articles of
+        the items that have to be rendered (all of them when rendering whole feeds)."""
         specs = [(group, catalog.spec(group)) for group in catalog.groups()]
-        self._prefill(specs)
+        self._prefill(specs, resolve)
         paths: dict[str, Output] = {}
         rendered: dict[Group, _Rendered] = {}
         self.rendered_last = 0
@@ -92,7 +90,7 @@ class SiteBuilder:
             signature = (spec.kind, spec.key, spec.name, spec.items)
             previous = self._rendered.get(group)
             if previous is None or previous.signature != signature:
-                previous = _Rendered(signature, self._render_feed(spec))
+                previous = _Rendered(signature, self._render_feed(spec, resolve))
                 self.rendered_last += 1
             rendered[group] = previous
             paths.update(previous.outputs)
@@ -104,44 +102,46 @@ class SiteBuilder:
             slots = sum(len(spec.items) for _, spec in specs)
             for fragments in self._fragments.values():
                 if fragments.size > slots:
-                    fragments.retain(article for _, spec in specs for article in spec.items)
+                    fragments.retain({entry.digest for _, spec in specs for entry in spec.items})
 
         feeds = [spec for _, spec in specs]
         newest = max((spec.newest for spec in feeds if spec.newest), default=EPOCH)
         everything = feeds[0]  # groups() always lists the feed of everything first
-        paths[INDEX] = make_output(render_index(feeds, everything, self.settings), "text/html", newest)
+        latest = resolve(everything.items[:LATEST])
+        paths[INDEX] = make_output(render_index(feeds, latest, self.settings), "text/html", newest)
         paths[OPML] = make_output(render_opml(feeds, self.settings), "text/x-opml", newest)
         paths[CATALOG] = make_output(render_catalog(feeds, self.settings), "application/json", newest)
         paths[HEADERS] = make_output(render_headers(), "text/plain", EPOCH)
         return MappingProxyType(dict(sorted(paths.items())))
 
-    def _prefill(self, specs: list[tuple[Group, FeedSpec]]) -> None:
+    def _prefill(self, specs: list[tuple[Group, FeedSpec]], resolve: Resolve) -> None:
         """On a cold build, render the missing fragments across processes before assembling feeds."""
         if self._fragments is None or self.jobs < 2:
             return
         slots = sum(len(spec.items) for _, spec in specs)
         if min(renderer.size for renderer in self._fragments.values()) * 2 >= slots:
             return  # a warm or incremental build: little or nothing to render
-        shown = list({id(a): a for _, spec in specs for a in spec.items}.values())
+        shown = list({e.digest: e for _, spec in specs for e in spec.items}.values())
         missing = {fmt: renderer.lookup(shown) for fmt, renderer in self._fragments.items()}
-        todo = list({id(a): a for articles in missing.values() for a in articles}.values())
+        todo = list({e.digest: e for entries in missing.values() for e in entries}.values())
         if len(todo) < PARALLEL_RENDER_MIN:
             return  # the renderers do it in this process, feed by feed
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        template = make_feed(specs[0][1], self.settings)  # items' bytes depend only on site-wide values
+        # Items' bytes depend only on site-wide values, so any feed is the template.
+        template = make_feed(specs[0][1], self.settings, items=())
         formats = tuple(self._fragments)
         chunks = [todo[i : i + 200] for i in range(0, len(todo), 200)]
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        wanted = {fmt: {id(a) for a in articles} for fmt, articles in missing.items()}
+        wanted = {fmt: {e.digest for e in entries} for fmt, entries in missing.items()}
         with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
-            results = pool.map(render_chunk, [(template, formats, chunk) for chunk in chunks])
-            for chunk, pieces in zip(chunks, results):
+            jobs = ((template, formats, resolve(chunk)) for chunk in chunks)
+            for chunk, pieces in zip(chunks, pool.map(render_chunk, jobs)):
                 for fmt, renderer in self._fragments.items():
-                    keep = [(a, piece) for a, piece in zip(chunk, pieces[fmt]) if id(a) in wanted[fmt]]
+                    keep = [(e, piece) for e, piece in zip(chunk, pieces[fmt]) if e.digest in wanted[fmt]]
                     if keep:
-                        renderer.add([a for a, _ in keep], [piece for _, piece in keep])
+                        renderer.add([e for e, _ in keep], [piece for _, piece in keep])
 
     def prune_store(self) -> None:
         """Drop stored fragments no feed shows now (after a full build, so the store stays bounded)."""
@@ -152,11 +152,13 @@ class SiteBuilder:
         for store in stores.values():
             store.keep_only(keys)
 
-    def _render_feed(self, spec: FeedSpec) -> dict[str, Output]:
-        feed = make_feed(spec, self.settings)
+    def _render_feed(self, spec: FeedSpec, resolve: Resolve) -> dict[str, Output]:
+        if self._fragments is not None:
+            feed = make_feed(spec, self.settings)  # items stay entries: see FragmentRenderer.render
+        else:
+            feed = make_feed(spec, self.settings, items=tuple(resolve(spec.items)))
         outputs = {}
         for fmt, (media_type, render) in RENDERERS.items():
-            body = self._fragments[fmt].render(feed) if self._fragments is not None else render(feed)
+            body = self._fragments[fmt].render(feed, resolve) if self._fragments is not None else render(feed)
             outputs[feed_path(spec.kind, spec.key, fmt)] = make_output(body, media_type, feed.updated)
         return outputs
-

@@ -119,7 +119,7 @@ def test_an_alias_bomb_is_handled_quickly_and_without_a_memory_blow_up(folder: P
     assert elapsed < 0.5
     assert peak < 20 * 1024 * 1024
     # A bad field in an otherwise good article is dropped (like any topics that are not names)...
-    assert "bomb.txt" in library.good and library.good["bomb.txt"].article.topics == ()
+    assert "bomb.txt" in library.good and library.parsed("bomb.txt").topics == ()
     # ...but a draft flag we cannot read never publishes the article.
     assert "published must be true or false, not a list" in library.bad["bomb-published.txt"]
     assert_others_still_read(library)
@@ -180,7 +180,7 @@ def test_crlf_line_endings_and_a_utf8_bom_work(folder: Path, write_article: Writ
     write_article("windows.txt", encode(article_text(**sample_fields(3, title="Ünïcode from Windows"))))
     library = load(folder)
     assert library.bad == {}
-    article = library.good["windows.txt"].article
+    article = library.parsed("windows.txt")
     assert article.title == "Ünïcode from Windows"
     assert article.url == "https://news0.example.com/story/3"  # no stray \r in a value
 
@@ -191,7 +191,7 @@ def test_jekyll_style_nested_folders_and_a_markdown_body_are_read(folder: Path, 
     write_article("_news/2021/05/deeper.md", **sample_fields(4))
     library = load(folder)
     assert library.bad == {}
-    assert library.good["_news/2021-05-07-some-title.md"].article.title == "From Jekyll"
+    assert library.parsed("_news/2021-05-07-some-title.md").title == "From Jekyll"
     assert "_news/2021/05/deeper.md" in library.good
 
 
@@ -315,8 +315,8 @@ def test_a_deleted_bad_file_is_no_longer_reported(folder: Path, write_article: W
 def test_a_draft_is_kept_as_a_draft_and_an_article_without_published_is_published(folder: Path, write_article: WriteArticle) -> None:
     write_article("draft.txt", **sample_fields(3, published=False))
     library = load(folder)
-    assert library.good["draft.txt"].article.draft is True
-    assert library.good["001.txt"].article.draft is False
+    assert library.parsed("draft.txt").draft is True
+    assert library.parsed("001.txt").draft is False
 
 
 # -- secured -------------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ def test_a_second_load_parses_nothing_and_gives_the_same_articles(articles: Path
     assert first.parsed_last == 7
     second = library(articles, tmp_path / "c")
     assert second.parsed_last == 0
-    assert {r: p.article for r, p in second.good.items()} == {r: p.article for r, p in first.good.items()}
+    assert second.good == first.good
+    assert {r: second.parsed(r) for r in second.good} == {r: first.parsed(r) for r in first.good}
     assert second.bad == first.bad and "bad.txt" in second.bad
 
 
@@ -45,7 +46,7 @@ def test_a_changed_file_is_parsed_again(articles: Path, tmp_path: Path) -> None:
     settle(articles, "002.txt")
     again = library(articles, tmp_path / "c")
     assert again.parsed_last == 1
-    assert again.good["002.txt"].article.title == "Changed title"
+    assert again.parsed("002.txt").title == "Changed title"
 
 
 def test_files_written_a_moment_ago_are_not_trusted_to_the_cache(articles: Path, tmp_path: Path) -> None:
@@ -103,3 +104,83 @@ def test_a_read_error_is_not_cached(articles: Path, tmp_path: Path, monkeypatch:
     monkeypatch.undo()
     again = library(articles, tmp_path / "c")  # readable now, though size, mtime and inode are the same
     assert "003.txt" not in again.bad and again.parsed_last == 1
+
+
+# -- full articles stay on disk ---------------------------------------------------------------
+
+def _titles(site: object, path: str = "feeds/all.json") -> list[str]:
+    import json
+
+    return [item["title"] for item in json.loads(site[path].body)["items"]]  # type: ignore[index]
+
+
+def test_with_a_cache_only_entries_stay_in_memory_and_the_feeds_are_the_same(articles: Path, tmp_path: Path) -> None:
+    from feeds.build import Build
+    from feeds.settings import Settings
+
+    settle(articles)
+    plain = Build(articles, Settings()).load()
+    cached = Build(articles, Settings(), cache_dir=tmp_path / "c")
+    assert cached.load() == plain
+    assert cached.library._held == {}  # every full article can be fetched from the cache
+    warm = Build(articles, Settings(), cache_dir=tmp_path / "c")
+    assert warm.load() == plain and warm.library.parsed_last == 0 and warm.library._held == {}
+    # Without a cache (or for a file too new to cache) the full articles are the only copy.
+    assert len(Build(articles, Settings()).library._held) == 0  # nothing read yet
+    nocache = Build(articles, Settings())
+    nocache.load()
+    assert sorted(nocache.library._held) == sorted(nocache.library.good)
+
+
+def test_a_file_too_new_to_cache_is_kept_in_memory(articles: Path, tmp_path: Path) -> None:
+    settle(articles)
+    (articles / "006.txt").write_text(article_text(**sample_fields(6, title="Brand new")), encoding="utf-8")
+    lib = library(articles, tmp_path / "c")
+    assert sorted(lib._held) == ["006.txt"]
+    assert lib.parsed("006.txt").title == "Brand new"
+
+
+def test_a_broken_file_keeps_its_last_good_version_when_only_the_cache_held_it(articles: Path, tmp_path: Path) -> None:
+    from feeds.build import Build
+    from feeds.settings import Settings
+
+    settle(articles)
+    build = Build(articles, Settings(), cache_dir=tmp_path / "c")
+    build.load()
+    assert "Headline number 2" in _titles(build.site) and build.library._held == {}
+    (articles / "002.txt").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    settle(articles, "002.txt")
+    build.refresh(["002.txt"])
+    assert "invalid YAML" in build.library.bad["002.txt"]
+    assert build.library.parsed("002.txt").title == "Headline number 2"  # now held in memory
+    # Any later render that needs it (here: its fragments are gone) still finds the article.
+    fresh = Build(articles, Settings(), cache_dir=tmp_path / "c2")
+    fresh.library, fresh.catalog = build.library, build.catalog
+    fresh.refresh(["003.txt"])
+    (articles / "003.txt").unlink()
+    fresh.refresh(["003.txt"])
+    assert "Headline number 2" in _titles(fresh.site)
+
+
+def test_an_article_changed_by_another_process_is_read_again_before_it_is_rendered(tmp_path: Path,
+                                                                                     write_article) -> None:  # type: ignore[no-untyped-def]
+    """Two processes share a folder's cache. When one re-parses a changed file first, the other
+    finds its old version gone from the cache the moment it needs it, and publishes the file as it is."""
+    from feeds.build import Build
+    from feeds.settings import Settings
+
+    shared = {"provider": {"name": "Same", "domain": "same.example"}, "topics": ["World"]}
+    write_article("old.txt", **sample_fields(5, title="Older story", **shared))
+    write_article("new.txt", **sample_fields(1, title="Newer story", **shared))
+    folder = tmp_path / "articles"
+    settle(folder)
+    server = Build(folder, Settings(limit=1), cache_dir=tmp_path / "c")
+    server.load()
+    assert _titles(server.site) == ["Newer story"]  # the older one is in no feed: never rendered
+    write_article("old.txt", **sample_fields(5, title="Older story, corrected", **shared))
+    settle(folder, "old.txt")
+    Build(folder, Settings(limit=1), cache_dir=tmp_path / "c").load()  # e.g. an export: re-parses old.txt
+    (folder / "new.txt").unlink()
+    server.refresh(["new.txt"])  # before the server has seen old.txt change
+    assert _titles(server.site) == ["Older story, corrected"]
+    assert server.library.parsed("old.txt").title == "Older story, corrected"
