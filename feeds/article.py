@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+# url, published (µs since 1970), provider name and domain, topics, draft, digest, warnings
+EntryRow = tuple[str, int, str, str, tuple[str, ...], bool, str, tuple[str, ...]]
+SharedValues = tuple[dict[tuple[str, str], "Provider"], dict[tuple[str, ...], tuple[str, ...]]]
 
 
 class Compact:
@@ -94,6 +100,28 @@ class Entry(Compact):
     def of(cls, article: Article, warnings: tuple[str, ...] = ()) -> Entry:
         return cls(article.url, article.published, article.provider, article.topics, article.draft,
                    article_digest(article), article.source, warnings)
+
+    def row(self) -> EntryRow:
+        """The entry as plain values (its file is the cache row's key): a few times quicker to
+        unpickle for 100,000 files than dataclasses, datetimes and time zones."""
+        micros = (self.published - _EPOCH) // _MICROSECOND
+        return (self.url, micros, self.provider.name, self.provider.domain, self.topics, self.draft, self.digest,
+                self.warnings)
+
+    @classmethod
+    def from_row(cls, row: EntryRow, source: str, shared: SharedValues | None = None) -> Entry:
+        """The entry back from `row()`; `shared` maps equal providers and topic lists to one object
+        each, so 100,000 entries hold a few hundred of them."""
+        url, micros, name, domain, topics, draft, digest, warnings = row
+        if shared is None:
+            provider = Provider(name, domain)
+        else:
+            providers, topic_lists = shared
+            provider = providers.get((name, domain))  # type: ignore[assignment]
+            if provider is None:
+                provider = providers[(name, domain)] = Provider(name, domain)
+            topics = topic_lists.setdefault(topics, topics)
+        return cls(url, _EPOCH + _MICROSECOND * micros, provider, topics, draft, digest, source, warnings)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Entry) and self.digest == other.digest

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import parse_cache
-from .article import Article, Entry
+from .article import Article, Entry, SharedValues
 from .article_file import MAX_FILE_BYTES, ArticleError, ParsedFile, read_article
 from .parse_cache import Identity, ParseCache, identity_of
 
@@ -65,6 +65,7 @@ class Library:
         self._held: dict[str, Article] = {}
         self._by_url: dict[str, set[str]] = {}  # canonical url → files that claim it
         self._shared: set[str] = set()  # urls claimed by more than one file: the duplicates
+        self._shared_values: SharedValues = ({}, {})  # one object per distinct provider and topic list
         self.parsed_last = 0  # files actually parsed (not from the cache) by the last load
 
     # -- reading -------------------------------------------------------------------------
@@ -113,7 +114,7 @@ class Library:
                 known = identities.get(rel)
                 if known == identity:
                     hits.add(rel)
-                    yield rel, parse_cache.load(blob), None  # type: ignore[misc]
+                    yield rel, self._result(rel, parse_cache.load(blob)), None
                     if progress:
                         progress(1)
                 elif known is None:
@@ -128,7 +129,7 @@ class Library:
             if entry_blob is None:
                 result = parse_cache.load(blob)  # type: ignore[assignment]
             else:
-                result = parse_cache.load(entry_blob)  # type: ignore[assignment]
+                result = self._result(rel, parse_cache.load(entry_blob))
                 if cache is None or identity is None or not cache.will_store(rel, identity):
                     article = parse_cache.load(blob).article  # type: ignore[attr-defined]
             # A read error (permissions, I/O) may pass without the file changing: never cache it.
@@ -143,6 +144,12 @@ class Library:
         if cache is not None:
             # Dropping the rows of vanished files rewrites the table: only when there are some.
             self._stored(cache.store(fresh, keep=rels if full and others else None))
+
+    def _result(self, rel: str, loaded: object) -> Result:
+        """A cached or fresh entry row (or bad file's reason) as what the library keeps."""
+        if isinstance(loaded, tuple):
+            return Entry.from_row(loaded, rel, self._shared_values)  # type: ignore[arg-type]
+        return loaded  # type: ignore[return-value]
 
     def _stored(self, rels: set[str]) -> None:
         # An article the cache now holds need not stay in memory (unless a good version is kept
@@ -198,13 +205,17 @@ class Library:
         if old is not None and old == result:
             self.good[rel] = result
             return set()
-        urls = self._forget(rel, keep_held=True)
+        urls = self._forget(rel, keep_held=True) if old is not None else set()
         self.good[rel] = result
-        claims = self._by_url.setdefault(result.url, set())
-        claims.add(rel)
-        if len(claims) > 1:
-            self._shared.add(result.url)
-        return urls | {result.url}
+        claims = self._by_url.get(result.url)
+        if claims is None:
+            self._by_url[result.url] = {rel}
+        else:
+            claims.add(rel)
+            if len(claims) > 1:
+                self._shared.add(result.url)
+        urls.add(result.url)
+        return urls
 
     def _forget(self, rel: str, *, keep_reason: bool = False, keep_held: bool = False) -> set[str]:
         if not keep_reason:
@@ -261,6 +272,9 @@ class Library:
         files = self._by_url.get(url)
         if not files:
             return None
+        if len(files) == 1:
+            for only in files:
+                return self.good[only]
         best = min(files, key=lambda rel: (-self.good[rel].published.timestamp(), rel))
         return self.good[best]
 
@@ -324,7 +338,7 @@ def read_one(root: Path, rel: str, max_bytes: int) -> Outcome:
 def _pickled(outcome: Outcome) -> tuple[bytes | None, bytes]:
     """A file's pickled entry (None unless it is good) and pickled outcome, made where it is parsed."""
     entry = Entry.of(outcome.article, outcome.warnings) if isinstance(outcome, ParsedFile) else None
-    return (None if entry is None else parse_cache.dump(entry)), parse_cache.dump(outcome)
+    return (None if entry is None else parse_cache.dump(entry.row())), parse_cache.dump(outcome)
 
 
 def _read_chunk(job: tuple[Path, list[str], int]) -> list[tuple[str, bytes | None, bytes]]:

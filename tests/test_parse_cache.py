@@ -184,3 +184,20 @@ def test_an_article_changed_by_another_process_is_read_again_before_it_is_render
     server.refresh(["new.txt"])  # before the server has seen old.txt change
     assert _titles(server.site) == ["Older story, corrected"]
     assert server.library.parsed("old.txt").title == "Older story, corrected"
+
+
+def test_an_entry_read_back_from_the_cache_has_every_field_of_a_fresh_one(articles: Path, tmp_path: Path) -> None:
+    from dataclasses import fields
+
+    (articles / "odd.txt").write_text(article_text(**sample_fields(
+        7, publishedDateTime="2024-02-29T23:59:59.123456+05:30", topics=[], quality="high")), encoding="utf-8")
+    settle(articles)
+    first = library(articles, tmp_path / "c")
+    second = library(articles, tmp_path / "c")
+    assert second.parsed_last == 0 and first.good.keys() == second.good.keys()
+    for rel, entry in first.good.items():
+        again = second.good[rel]
+        assert [getattr(again, f.name) for f in fields(again)] == [getattr(entry, f.name) for f in fields(entry)]
+        assert again.published.utcoffset().total_seconds() == 0 and again.sort_key == entry.sort_key
+    odd = second.good["odd.txt"]
+    assert odd.warnings and (odd.published.hour, odd.published.minute, odd.published.second) == (18, 29, 59)
