@@ -12,10 +12,10 @@ import sqlite3
 from pathlib import Path
 
 
-def cache_path(cache_dir: Path, kind: str, root: Path) -> Path:
-    """`<cache_dir>/<kind>-<digest of the folder's absolute path>.sqlite3`."""
+def cache_path(cache_dir: Path, kind: str, root: Path, suffix: str = ".sqlite3") -> Path:
+    """`<cache_dir>/<kind>-<digest of the folder's absolute path><suffix>`."""
     name = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
-    return cache_dir / f"{kind}-{name}.sqlite3"
+    return cache_dir / f"{kind}-{name}{suffix}"
 
 
 def open_cache(path: Path, *, table: str, columns: str, schema: str) -> sqlite3.Connection:

@@ -58,9 +58,9 @@ class FragmentRenderer:
         items = self._items
         missing = list({e.digest: e for e in entries if e.digest not in items}.values())
         if missing and self.store is not None:
-            stored = self.store.get([self._key(e.digest) for e in missing])
+            stored = self.store.get([self.key(e.digest) for e in missing])
             for entry in missing:
-                piece = stored.get(self._key(entry.digest))
+                piece = stored.get(self.key(entry.digest))
                 if piece is not None:
                     items[entry.digest] = piece
             missing = [e for e in missing if e.digest not in items]
@@ -72,9 +72,9 @@ class FragmentRenderer:
             self._items[entry.digest] = piece
         self.rendered_items += len(entries)
         if self.store is not None:
-            self.store.put([(self._key(e.digest), piece) for e, piece in zip(entries, pieces)])
+            self.store.put([(self.key(e.digest), piece) for e, piece in zip(entries, pieces)])
 
-    def _key(self, digest: str) -> str:
+    def key(self, digest: str) -> str:
         return f"{self.fmt}:{digest}"
 
     def retain(self, digests: set[str]) -> None:
@@ -84,10 +84,6 @@ class FragmentRenderer:
     @property
     def size(self) -> int:
         return len(self._items)
-
-    def stored_keys(self) -> list[str]:
-        """Store keys of the fragments held now: what a pruned store keeps."""
-        return [self._key(digest) for digest in self._items] if self.store is not None else []
 
     def _frame(self, feed: Feed) -> tuple[bytes, bytes]:
         if self.fmt == "json":

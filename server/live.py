@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from feeds.build import Build, Summary
+from feeds import snapshot
+from feeds.build import Build, Summary, fingerprint
+from feeds.cache_db import cache_path
+from feeds.snapshot import Snapshot
 from feeds.library import SUFFIXES, Library
 from feeds.settings import Settings
 
@@ -50,6 +53,9 @@ class LiveSite:
         self.root = root
         self.settings = settings
         self.build = Build(root, settings, cache_dir=cache_dir, jobs=jobs)
+        self._snapshot_path = cache_path(cache_dir, "site", root, ".pickle") if cache_dir else None
+        self._to_save: Snapshot | None = None  # written by the watcher once serving, off the start-up path
+        self.deferred = False  # serving a snapshot: the folder is loaded once the watcher runs
         # Snapshots, replaced whole by the worker and read by requests.
         self.published = Published({})
         self.summary: Summary | None = None
@@ -65,12 +71,46 @@ class LiveSite:
 
     # -- rebuilding (synchronous; called in a worker thread once serving) --------------------
 
-    def load(self) -> None:
+    def start(self) -> None:
+        """Publish the folder before serving: from the snapshot of the last load when not a file
+        has changed since (the load itself then runs first thing in `watch`), else by loading it."""
+        if self._snapshot_path is None:
+            self.load()
+            return
+        marked = fingerprint(self.root, self.settings)
+        found = snapshot.read(self._snapshot_path, marked, datetime.now(timezone.utc))
+        if found is None:
+            self.load(marked)
+            return
+        self.published = publish(found.site, max_age=self.settings.max_age)
+        self.summary, self.next_due = found.summary, found.next_due
+        self._loaded_root = _identity(self.root)
+        self.deferred = True
+        log.info("serving the snapshot of an unchanged folder; loading it behind")
+
+    def load(self, marked: str | None = None) -> None:
+        """Read the whole folder and publish it; `marked` is its fingerprint, taken before reading."""
         started = time.perf_counter()
         self._loaded_at = time.time()
         self._loaded_root = _identity(self.root)
+        if marked is None and self._snapshot_path is not None and not self.deferred:
+            marked = fingerprint(self.root, self.settings)
         self.build.load()
+        self.deferred = False
         self._settle(started, files=len(self.build.library.good), changed=True)
+        _release_free_memory()
+        if marked is not None and self.summary is not None:
+            self._to_save = Snapshot(marked, dict(self.build.site), self.summary, self.next_due)
+
+    def load_behind(self) -> None:
+        """The load a snapshot start put off; the snapshot on disk already holds its result."""
+        self.load()
+        self._to_save = None
+
+    def save_snapshot(self) -> None:
+        found, self._to_save = self._to_save, None
+        if found is not None and self._snapshot_path is not None:
+            snapshot.write(self._snapshot_path, found)
 
     def apply(self, paths: Iterable[str]) -> None:
         """Re-read the given relative paths and publish the feeds they touch."""
@@ -191,6 +231,13 @@ class LiveSite:
             try:
                 await asyncio.sleep(0)  # the stream's first step starts the OS watcher
                 self.ready.set()
+                if self.deferred:
+                    # Started from a snapshot: load now that every later change is being seen (the
+                    # load reads the files as they are, so nothing before needs catching up).
+                    await self._run(self.load_behind)
+                    since, watched = None, self._loaded_root
+                if self._to_save is not None:
+                    await self._run(self.save_snapshot)
                 if root != watched:
                     # Another folder under the same name (swapped in by a deploy, deleted and re-created,
                     # a symlink re-pointed): its files may be older than `since`, so compare them all.
@@ -277,6 +324,17 @@ class LiveSite:
                 log.exception("rebuild failed; serving the last good state")
             finally:
                 self._wake.set()
+
+
+def _release_free_memory() -> None:
+    """Hand the heap pages a load freed back to the OS (glibc keeps them otherwise): a load's
+    transient objects (cache rows, a snapshot's bodies) would stay resident for the process's life."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -77,10 +77,15 @@ def publish(site: Site, *, max_age: int, previous: Published | None = None) -> P
     for path, output in site.items():
         if path == HEADERS:  # configuration for static hosts, not a page
             continue
-        resource = reuse.get(output.etag)
-        if resource is None or (resource.output.media_type, resource.output.last_modified) != (
-                output.media_type, output.last_modified):
+        old = reuse.get(output.etag)
+        if old is not None and old.output is output:
+            resource = old
+        else:
+            # A new output object, even with equal bytes, gets a new resource: keeping the old one
+            # would keep a second copy of the body alive (a re-rendered index page, a snapshot).
             resource = _resource(output, max_age)
+            if old is not None and old.output.body == output.body:
+                resource._gzip[:] = old._gzip  # the same bytes compress the same
         resources["/" + path] = resource
         if path == INDEX:
             resources["/"] = resource

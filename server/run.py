@@ -22,7 +22,7 @@ def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, ca
                         level=logging.WARNING if quiet else logging.INFO)
     started = time.perf_counter()
     live = LiveSite(root, settings, cache_dir=cache_dir, jobs=jobs)
-    live.load()
+    live.start()
     summary = live.summary
     assert summary is not None
     for path, reason in summary.bad:

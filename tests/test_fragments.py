@@ -79,6 +79,24 @@ def test_stored_fragments_are_reused_across_builds_and_give_the_same_bytes(artic
     assert third.builder._fragments["rss"].rendered_items == 6  # type: ignore[index]
 
 
+def test_with_a_store_fragments_live_there_and_a_change_still_renders_one(articles: Path, tmp_path: Path) -> None:
+    build = Build(articles, Settings(), cache_dir=tmp_path / "cache")
+    build.load(now=NOW)
+    fragments = build.builder._fragments
+    assert fragments is not None and all(f.size == 0 for f in fragments.values())  # the feeds hold the bytes
+    before = fragments["rss"].rendered_items
+    (articles / "003.txt").write_text(article_text(**sample_fields(3, title="Changed")), encoding="utf-8")
+    build.refresh(["003.txt"], now=NOW)
+    assert fragments["rss"].rendered_items - before == 1  # the other items came from the store
+    plain = Build(articles, Settings())
+    plain.builder = SiteBuilder(plain.settings, fragments=False)
+    assert {p: o.body for p, o in build.site.items()} == {p: o.body for p, o in plain.load(now=NOW).items()}
+    # After a full load the store keeps exactly the fragments the feeds show: a restart renders none.
+    again = Build(articles, Settings(), cache_dir=tmp_path / "cache")
+    again.load(now=NOW)
+    assert again.builder._fragments["rss"].rendered_items == 0  # type: ignore[index]
+
+
 def test_fragments_of_articles_that_left_every_feed_are_pruned(articles: Path) -> None:
     build = Build(articles, Settings(limit=2))
     build.load(now=NOW)

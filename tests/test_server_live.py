@@ -358,3 +358,57 @@ def test_scheduled_article_goes_live_on_time(serve, articles: Path, write_articl
     assert min(seen.values()) >= -0.05  # not before its time
     assert late < DEADLINE_S
     assert server.health()["scheduled"] == 0
+
+
+# -- (g) restarts: an unchanged folder is served at once from the snapshot of the last load ------
+
+SAME_SITE = ("--base-url", "https://feeds.example")  # the port changes between test servers; the site must not
+
+
+def snapshots() -> list[Path]:
+    import os
+
+    return sorted((Path(os.environ["XDG_CACHE_HOME"]) / "feedpub").glob("site-*.pickle"))
+
+
+def test_a_restart_on_an_unchanged_folder_serves_the_snapshot_and_loads_behind_it(serve, articles: Path,
+                                                                                    write_article) -> None:
+    first = serve(corpus(articles), *SAME_SITE, quiet=False)
+    wait_until(lambda: bool(snapshots()), 10, "the snapshot to be written")
+    paths = first.paths()
+    before = first.snapshot(paths)
+    first.stop()
+    second = serve(articles, *SAME_SITE, quiet=False)
+    assert second.snapshot(paths) == before  # from the very first answer
+    assert "serving the snapshot" in second.log()
+    wait_until(lambda: second.health()["rebuilds"] == 1, 10, "the load behind the snapshot")
+    assert second.snapshot(paths) == before
+    marker = "Written after a snapshot start"
+    measure(second, feed_urls(second, ("all", "all")), contains(marker),
+            lambda: write_article("after.txt", **sample_fields(2000, title=marker, publishedDateTime=recent(1))),
+            "after a snapshot start")
+
+
+def test_a_file_changed_while_stopped_is_never_served_from_the_snapshot(serve, articles: Path, write_article) -> None:
+    first = serve(articles, *SAME_SITE, quiet=False)
+    wait_until(lambda: bool(snapshots()), 10, "the snapshot to be written")
+    first.stop()
+    write_article("000.txt", **sample_fields(0, title="Edited while stopped"))
+    second = serve(articles, *SAME_SITE, quiet=False)
+    assert "serving the snapshot" not in second.log()
+    assert b"Edited while stopped" in second.get("/feeds/all.rss").content
+    third_settings = serve(articles, "--base-url", "https://elsewhere.example", quiet=False)
+    assert "serving the snapshot" not in third_settings.log()  # other settings, other bytes
+
+
+def test_a_snapshot_is_not_served_once_a_scheduled_article_is_due(serve, articles: Path, write_article) -> None:
+    due = datetime.fromtimestamp(math.ceil(time.time()) + 3, timezone.utc)
+    write_article("later.txt", **sample_fields(60, title="Due while stopped",
+                                               publishedDateTime=due.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    first = serve(articles, *SAME_SITE, quiet=False)
+    wait_until(lambda: bool(snapshots()), 10, "the snapshot to be written")
+    first.stop()
+    time.sleep(max(0.0, due.timestamp() - time.time() + 0.1))
+    second = serve(articles, *SAME_SITE, quiet=False)
+    assert "serving the snapshot" not in second.log()
+    assert b"Due while stopped" in second.get("/feeds/all.rss").content
