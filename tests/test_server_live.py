@@ -382,6 +382,7 @@ def test_a_restart_on_an_unchanged_folder_serves_the_snapshot_and_loads_behind_i
     assert second.snapshot(paths) == before  # from the very first answer
     assert "serving the snapshot" in second.log()
     wait_until(lambda: second.health()["rebuilds"] == 1, 10, "the load behind the snapshot")
+    assert second.health()["loading"] is False
     assert second.snapshot(paths) == before
     marker = "Written after a snapshot start"
     measure(second, feed_urls(second, ("all", "all")), contains(marker),
