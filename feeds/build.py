@@ -5,6 +5,7 @@ Both `feedpub export` and the live server go through `Build`, so they publish th
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections.abc import Callable, Iterable
@@ -13,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .catalog import Catalog, Group
-from .library import Duplicate, Library, StaleEntries
+from .library import Duplicate, Library, StaleEntries, stamp
 from .fragment_cache import FragmentCache, code_digest
 from .parse_cache import ParseCache
 from .settings import Settings
@@ -39,25 +40,24 @@ class Summary:
         )
 
 
-def fingerprint(root: Path, settings: Settings) -> str:
+def fingerprint(root: Path, settings: Settings, survey: dict[str, os.stat_result] | None = None, *,
+                stamps: dict[str, int] | None = None) -> str:
     """A digest of everything an export is made from: each file's identity, the settings and the code.
 
     Equal fingerprints mean an export would come out byte-identical, so a warm export can stop
-    after a folder walk instead of parsing and rendering (`feedpub export` records it).
+    after a folder walk instead of parsing and rendering (`feedpub export` records it), and the
+    server can start from a snapshot of what it served. The files are the folder's `survey`
+    (walked now when not given), or the `stamps` a library took of the files it read.
     """
     import yaml
 
     digest = hashlib.sha256(code_digest(settings).encode())
     digest.update(f"{yaml.__version__}|{yaml.__with_libyaml__}".encode())
-    base = str(root)
-    lines = []
-    for rel in Library(root).scan():
-        try:
-            stat = os.stat(f"{base}/{rel}")
-        except OSError:
-            continue
-        # ctime too: a chmod that makes an unreadable file readable changes nothing else.
-        lines.append(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\0{stat.st_ctime_ns}\n")
+    if stamps is None:
+        if survey is None:
+            survey = Library(root).survey()
+        stamps = {rel: stamp(info) for rel, info in survey.items()}
+    lines = [f"{rel}\0{stamps[rel]}\n" for rel in sorted(stamps)]
     digest.update("".join(lines).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
@@ -83,9 +83,19 @@ class Build:
         self.builder = SiteBuilder(settings, store=fragments, jobs=jobs)
         self.site: Site = {}
 
-    def load(self, *, now: datetime | None = None, progress: Callable[[int], None] | None = None) -> Site:
-        urls = self.library.load(progress=progress)
-        site = self._publish(urls, now)
+    def load(self, *, now: datetime | None = None, progress: Callable[[int], None] | None = None,
+             survey: dict[str, os.stat_result] | None = None) -> Site:
+        """Read the whole folder (as `survey`ed, when given) and build the site."""
+        # A load makes ~1M long-lived objects at 100,000 articles and almost no garbage: collecting
+        # along the way would only traverse them again and again (~20% of a warm load).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            urls = self.library.load(progress=progress, survey=survey)
+            site = self._publish(urls, now)
+        finally:
+            if collecting:
+                gc.enable()
         self.builder.prune_store()
         return site
 

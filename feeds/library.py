@@ -69,6 +69,9 @@ class Library:
         self._shared: dict[str, set[str]] = {}
         self._shared_values: SharedValues = ({}, {})  # one object per distinct provider and topic list
         self.parsed_last = 0  # files actually parsed (not from the cache) by the last load
+        # Each file's `stamp` (its stat) as taken before it was last read: together, a fingerprint
+        # of the folder exactly as the library knows it (see `build.fingerprint`).
+        self.stamps: dict[str, int] = {}
 
     # -- reading -------------------------------------------------------------------------
 
@@ -76,18 +79,35 @@ class Library:
         """Every article file under the root, as sorted relative paths."""
         return sorted(self._walk())
 
-    def load(self, paths: Iterable[str] | None = None, *, progress: Callable[[int], None] | None = None) -> set[str]:
+    def survey(self) -> dict[str, os.stat_result]:
+        """Every article file under the root with its `stat`, in path order: what a full load reads."""
+        base = str(self.root)
+        found = {}
+        for rel in self.scan():
+            try:
+                found[rel] = os.stat(f"{base}/{rel}")
+            except (OSError, ValueError):
+                pass
+        return found
+
+    def load(self, paths: Iterable[str] | None = None, *, progress: Callable[[int], None] | None = None,
+             survey: dict[str, os.stat_result] | None = None) -> set[str]:
         """Read every file (or the given relative paths) and return the canonical URLs that changed.
 
-        A full load also forgets files that are gone. Unchanged files come from the parse cache;
+        A full load also forgets files that are gone; it may be given the folder's `survey()`,
+        taken before, instead of walking it again. Unchanged files come from the parse cache;
         the rest are parsed, across processes when there are many.
         """
-        rels = self.scan() if paths is None else sorted(set(paths))
+        full = paths is None
+        if survey is not None and full:
+            rels = list(survey)
+        else:
+            rels = self.scan() if full else sorted(set(paths))  # type: ignore[arg-type]
         changed: set[str] = set()
-        if paths is None:
+        if full:
             for rel in (self.good.keys() | self.bad.keys()) - set(rels):
                 changed |= self._record(rel, None, None)
-        for rel, result, article in self._read_many(rels, progress, full=paths is None):
+        for rel, result, article in self._read_many(rels, progress, full=full, survey=survey):
             changed |= self._record(rel, result, article)
         return changed
 
@@ -95,16 +115,24 @@ class Library:
         """Re-read one file (gone, changed or new); return the canonical URLs it affects."""
         return self.load([rel])
 
-    def _read_many(self, rels: list[str], progress: Callable[[int], None] | None, *,
-                   full: bool) -> Iterator[tuple[str, Result, Article | None]]:
+    def _read_many(self, rels: list[str], progress: Callable[[int], None] | None, *, full: bool,
+                   survey: dict[str, os.stat_result] | None = None) -> Iterator[tuple[str, Result, Article | None]]:
         """(path, what to keep, the full article when it must stay in memory) for each path."""
         base = str(self.root)
         identities: dict[str, Identity] = {}
-        for rel in rels:
-            try:
-                identities[rel] = identity_of(os.stat(f"{base}/{rel}"))
-            except (OSError, ValueError):
-                pass
+        stamps = self.stamps
+        if survey is not None and full:
+            identities = {rel: identity_of(stat) for rel, stat in survey.items()}
+            stamps.update((rel, stamp(stat)) for rel, stat in survey.items())
+        else:
+            for rel in rels:
+                try:
+                    info = os.stat(f"{base}/{rel}")
+                except (OSError, ValueError):
+                    stamps.pop(rel, None)
+                    continue
+                identities[rel] = identity_of(info)
+                stamps[rel] = stamp(info)
         hits: set[str] = set()
         others = False  # cached rows of paths not read now: a full load drops them
         cache = self.cache
@@ -182,9 +210,10 @@ class Library:
                 progress(1)
 
     def _record(self, rel: str, result: Result, article: Article | None) -> set[str]:
-        if result is None:
+        if result is None:  # no such file (any more)
             if self.cache is not None:
                 self.cache.forget(rel)
+            self.stamps.pop(rel, None)
             return self._forget(rel)
         if isinstance(result, str):
             # A file that breaks after it was good keeps its last good version live. Its cache row
@@ -341,6 +370,12 @@ def read_one(root: Path, rel: str, max_bytes: int) -> Outcome:
         return None
     except (ArticleError, OSError) as error:
         return str(error) if isinstance(error, ArticleError) else f"{CANNOT_READ} {error.strerror or error}"
+
+
+def stamp(info: os.stat_result) -> int:
+    """A file's size, mtime, inode and ctime as one number (ctime too: a chmod that makes an unreadable
+    file readable changes nothing else). Hashes of ints are the same in every process."""
+    return hash((info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns))
 
 
 def _pickled(outcome: Outcome) -> tuple[bytes | None, bytes]:

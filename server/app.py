@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from html import escape
@@ -23,6 +24,8 @@ from starlette.types import Receive, Scope, Send
 from .http import accepts_gzip, is_not_modified
 from .live import LiveSite
 from .published import Resource
+
+log = logging.getLogger("feedpub")
 
 # An encoded slash, backslash or NUL names no file of the site, whatever it decodes to.
 _ENCODED = re.compile(rb"%(?:2f|5c|00)", re.IGNORECASE)
@@ -87,6 +90,11 @@ def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if watch:  # what is served now, for a quick next start (see LiveSite.save_on_exit)
+                try:
+                    await asyncio.to_thread(live.save_on_exit)
+                except Exception:
+                    log.exception("could not save the snapshot for the next start")
 
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import stat
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,6 +58,8 @@ class LiveSite:
         self._snapshot_path = cache_path(cache_dir, "site", root, ".pickle") if cache_dir else None
         self._to_save: Snapshot | None = None  # written by the watcher once serving, off the start-up path
         self.deferred = False  # serving a snapshot: the folder is loaded once the watcher runs
+        self._saved: str | None = None  # the fingerprint of the snapshot on disk, when this process knows it
+        self._building = threading.Lock()  # held by the thread that changes the build
         # Snapshots, replaced whole by the worker and read by requests.
         self.published = Published({})
         self.summary: Summary | None = None
@@ -77,30 +81,52 @@ class LiveSite:
         if self._snapshot_path is None:
             self.load()
             return
-        marked = fingerprint(self.root, self.settings)
+        self._loaded_at = time.time()  # a load from this survey reads files changed after this
+        survey = self.build.library.survey()  # one walk and stat of every file, reused by a load
+        marked = fingerprint(self.root, self.settings, survey)
         found = snapshot.read(self._snapshot_path, marked, datetime.now(timezone.utc))
         if found is None:
-            self.load(marked)
+            self.load(marked, survey)
             return
         self.published = publish(found.site, max_age=self.settings.max_age)
         self.summary, self.next_due = found.summary, found.next_due
         self._loaded_root = _identity(self.root)
         self.deferred = True
+        self._saved = marked
         log.info("serving the snapshot of an unchanged folder; loading it behind")
 
-    def load(self, marked: str | None = None) -> None:
-        """Read the whole folder and publish it; `marked` is its fingerprint, taken before reading."""
+    def load(self, marked: str | None = None, survey: dict[str, os.stat_result] | None = None) -> None:
+        """Read the whole folder and publish it; `marked` is its fingerprint, from the `survey`
+        the load then reads, taken before any file was read."""
         started = time.perf_counter()
-        self._loaded_at = time.time()
+        if survey is None:
+            self._loaded_at = time.time()
         self._loaded_root = _identity(self.root)
         if marked is None and self._snapshot_path is not None and not self.deferred:
-            marked = fingerprint(self.root, self.settings)
-        self.build.load()
+            survey = self.build.library.survey()
+            marked = fingerprint(self.root, self.settings, survey)
+        self.build.load(survey=survey)
         self.deferred = False
         self._settle(started, files=len(self.build.library.good), changed=True)
+        # What the load built lives as long as the server: out of the collector's way for good,
+        # so full collections while serving stay short.
+        gc.freeze()
         _release_free_memory()
         if marked is not None and self.summary is not None:
             self._to_save = Snapshot(marked, dict(self.build.site), self.summary, self.next_due)
+
+    def save_on_exit(self) -> None:
+        """At shutdown: save what is served, fingerprinted by each file as it was when last read, so
+        the next start serves it at once if no file changes while the server is down."""
+        if self._snapshot_path is None:
+            return
+        with self._building:
+            if self.deferred or self.held or self.summary is None:
+                return  # nothing loaded yet, or the last good state of a folder that is gone
+            marked = fingerprint(self.root, self.settings, stamps=self.build.library.stamps)
+            if marked != self._saved:
+                snapshot.write(self._snapshot_path, Snapshot(marked, dict(self.build.site), self.summary,
+                                                             self.next_due))
 
     def load_behind(self) -> None:
         """The load a snapshot start put off; the snapshot on disk already holds its result."""
@@ -111,6 +137,7 @@ class LiveSite:
         found, self._to_save = self._to_save, None
         if found is not None and self._snapshot_path is not None:
             snapshot.write(self._snapshot_path, found)
+            self._saved = found.fingerprint
 
     def apply(self, paths: Iterable[str]) -> None:
         """Re-read the given relative paths and publish the feeds they touch."""
@@ -319,11 +346,18 @@ class LiveSite:
     async def _run(self, function: object, *args: object) -> None:
         async with self._lock:
             try:
-                await asyncio.to_thread(function, *args)  # type: ignore[arg-type]
+                await asyncio.to_thread(self._locked, function, *args)
             except Exception:  # a bug must not stop the watcher: keep serving the last good state
                 log.exception("rebuild failed; serving the last good state")
             finally:
                 self._wake.set()
+
+
+    def _locked(self, function: Callable[..., None], *args: object) -> None:
+        # Held by the thread itself: a cancelled task (at shutdown) does not stop its thread, and
+        # `save_on_exit` must not read a build halfway through a change.
+        with self._building:
+            function(*args)
 
 
 def _release_free_memory() -> None:

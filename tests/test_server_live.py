@@ -390,6 +390,25 @@ def test_a_restart_on_an_unchanged_folder_serves_the_snapshot_and_loads_behind_i
             "after a snapshot start")
 
 
+def test_changes_the_server_applied_are_in_the_snapshot_it_leaves_at_a_stop(serve, articles: Path,
+                                                                               write_article) -> None:
+    first = serve(articles, *SAME_SITE, quiet=False)
+    marker = "Applied before the stop"
+    measure(first, feed_urls(first, ("all", "all")), contains(marker),
+            lambda: write_article("live.txt", **sample_fields(3000, title=marker, publishedDateTime=recent(1))),
+            "before a stop")
+    (articles / "005.txt").unlink()
+    wait_until(lambda: first.health()["files"] == 6, 5, "the deletion to be applied")
+    paths = first.paths()
+    before = first.snapshot(paths)
+    first.stop()  # SIGTERM: a graceful stop writes the snapshot
+    second = serve(articles, *SAME_SITE, quiet=False)
+    assert "serving the snapshot" in second.log()
+    assert second.snapshot(paths) == before
+    wait_until(lambda: second.health()["loading"] is False, 10, "the load behind the snapshot")
+    assert second.snapshot(paths) == before
+
+
 def test_a_file_changed_while_stopped_is_never_served_from_the_snapshot(serve, articles: Path, write_article) -> None:
     first = serve(articles, *SAME_SITE, quiet=False)
     wait_until(lambda: bool(snapshots()), 10, "the snapshot to be written")
