@@ -53,11 +53,10 @@ def fingerprint(root: Path, settings: Settings, survey: dict[str, os.stat_result
 
     digest = hashlib.sha256(code_digest(settings).encode())
     digest.update(f"{yaml.__version__}|{yaml.__with_libyaml__}".encode())
-    if stamps is None:
-        if survey is None:
-            survey = Library(root).survey()
-        stamps = {rel: stamp(info) for rel, info in survey.items()}
-    lines = [f"{rel}\0{stamps[rel]}\n" for rel in sorted(stamps)]
+    if stamps is not None:
+        lines = [f"{rel}\0{stamps[rel]}\n" for rel in sorted(stamps)]
+    else:  # a survey is in path order already
+        lines = [f"{rel}\0{stamp(info)}\n" for rel, info in (survey or Library(root).survey()).items()]
     digest.update("".join(lines).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
