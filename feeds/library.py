@@ -77,7 +77,9 @@ class Library:
 
     def scan(self) -> list[str]:
         """Every article file under the root, as sorted relative paths."""
-        return sorted(self._walk())
+        found = self._walk()
+        found.sort()
+        return found
 
     def survey(self) -> dict[str, os.stat_result]:
         """Every article file under the root with its `stat`, in path order: what a full load reads."""
@@ -345,15 +347,16 @@ class Library:
 
     # -- files ---------------------------------------------------------------------------
 
-    def _walk(self) -> Iterator[str]:
+    def _walk(self) -> list[str]:
         root = os.path.normpath(str(self.root))
+        found: list[str] = []
         for folder, dirs, files in os.walk(root, followlinks=False):
             # Hidden folders and files are editors' and sync tools' scratch space, not articles.
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             prefix = "" if folder == root else folder[len(root) + 1 :].replace(os.sep, "/") + "/"
-            for name in files:
-                if name.endswith(SUFFIXES) and not name.startswith("."):
-                    yield prefix + name
+            # One comprehension per folder: a generator step per file is a tenth of a second at 100k.
+            found += [prefix + name for name in files if name.endswith(SUFFIXES) and not name.startswith(".")]
+        return found
 
 
 

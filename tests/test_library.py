@@ -328,3 +328,23 @@ def test_the_secured_blob_is_stored_nowhere_in_the_library(folder: Path, write_a
     everything = repr(library.good) + repr(library.bad) + repr(list(library.articles())) + repr(library.duplicates())
     assert "SECRET-BLOB" not in everything
     assert "Headline number 1" in everything  # the check looks at real content
+
+
+def test_the_stamps_a_library_keeps_fingerprint_the_folder_as_a_fresh_walk_does(articles: Path) -> None:
+    """The server fingerprints what it serves from the stamps taken as it read each file; a start
+    fingerprints the folder by walking it. They must agree exactly when nothing changed in between."""
+    import os
+
+    from feeds.build import fingerprint
+    from feeds.settings import Settings
+
+    library = Library(articles)
+    library.load()
+    (articles / "bad.txt").write_text("---\n- a list\n---\n")
+    library.refresh("bad.txt")
+    assert fingerprint(articles, Settings(), stamps=library.stamps) == fingerprint(articles, Settings())
+    (articles / "004.txt").unlink()
+    os.utime(articles / "001.txt", ns=(1, 1))
+    assert fingerprint(articles, Settings(), stamps=library.stamps) != fingerprint(articles, Settings())
+    library.load(["004.txt", "001.txt"])
+    assert fingerprint(articles, Settings(), stamps=library.stamps) == fingerprint(articles, Settings())
