@@ -139,15 +139,17 @@ class FeedFiles:
                 compressed = accepts_gzip(accept_encoding.decode("latin-1"))
                 if len(self._gzip) < 256:
                     self._gzip[accept_encoding] = compressed
-        raw = [*resource.headers, resource.gzip_etag_header if compressed else resource.etag_header]
-        conditions = {}
-        if if_none_match is not None:
-            conditions["if-none-match"] = if_none_match.decode("latin-1")
-        if if_modified_since is not None:
-            conditions["if-modified-since"] = if_modified_since.decode("latin-1")
-        if conditions and is_not_modified(conditions, resource.etags, resource.output.last_modified):
-            status, body = 304, b""
-        elif compressed:
+        etag = resource.gzip_etag_header if compressed else resource.etag_header
+        # A feed reader revalidates with the one ETag it was given: a set lookup, not a parse.
+        if if_none_match is not None and if_none_match in resource.tags or (
+                (if_none_match is not None or if_modified_since is not None) and is_not_modified(
+                    _conditions(if_none_match, if_modified_since), resource.etags, resource.output.last_modified)):
+            await send({"type": "http.response.start", "status": 304,
+                        "headers": [*resource.not_modified_headers, etag]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        raw = [*resource.headers, etag]
+        if compressed:
             status, body = 200, resource.gzip_body
             raw += resource.gzip_extra
         else:
@@ -155,6 +157,15 @@ class FeedFiles:
             raw.append(resource.length_header)
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+def _conditions(if_none_match: bytes | None, if_modified_since: bytes | None) -> dict[str, str]:
+    conditions = {}
+    if if_none_match is not None:
+        conditions["if-none-match"] = if_none_match.decode("latin-1")
+    if if_modified_since is not None:
+        conditions["if-modified-since"] = if_modified_since.decode("latin-1")
+    return conditions
 
 
 def _not_found_page(index_url: str) -> bytes:

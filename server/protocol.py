@@ -21,6 +21,7 @@ _TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: te
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     _head_bytes = 0
     _in_head = True
+    _head_started = False  # a request's first bytes arrived, its head is not complete yet
     _head_timer: asyncio.TimerHandle | None = None
 
     def data_received(self, data: bytes) -> None:
@@ -31,17 +32,21 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 self.transport.write(_TOO_LARGE)
                 self.transport.close()
                 return
-            if self._head_timer is None:
-                self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_too_slow)
         super().data_received(data)
+        # Only a head still incomplete once this data is parsed needs the clock: a request that
+        # arrives whole (nearly all of them) costs no timer.
+        if self._head_started and self._head_timer is None and not self.transport.is_closing():
+            self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_too_slow)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
+        self._head_started = True
         self._head_bytes = 0
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._head_started = False
         self._cancel_head_timer()
         super().on_headers_complete()
 
@@ -56,7 +61,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _head_too_slow(self) -> None:
         self._head_timer = None
-        if self._in_head and not self.transport.is_closing():
+        if self._head_started and not self.transport.is_closing():
             self.transport.close()
 
     def _cancel_head_timer(self) -> None:

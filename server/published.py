@@ -18,6 +18,7 @@ from feeds.site import HEADERS, INDEX, Output, Site
 from .http import http_date
 
 MIN_GZIP = 256  # smaller bodies gain nothing from compression
+_BODY_ONLY = {b"content-type", b"x-content-type-options", b"access-control-expose-headers"}
 
 Header = tuple[bytes, bytes]
 
@@ -30,6 +31,9 @@ class Resource:
     etag_header: Header
     length_header: Header
     gzip_etag_header: Header | None
+    # A 304 carries the headers that update a cache (RFC 9110 §15.4.5), not the body's Content-Type.
+    not_modified_headers: tuple[Header, ...]
+    tags: frozenset[bytes]  # both ETags as a client sends them back: the usual If-None-Match
     # The gzip body and its headers, made on the first request that wants them and kept with
     # the resource, which lives as long as its bytes do: compressed once per change, and never
     # for the many feeds nobody asks for compressed (which keeps start-up and memory down).
@@ -108,8 +112,10 @@ def _resource(output: Output, max_age: int) -> Resource:
         gzip_etag = output.etag[:-1] + '-gz"'
         gzip_etag_header = (b"etag", gzip_etag.encode("latin-1"))
     raw = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+    updates = tuple((name, value) for name, value in raw if name not in _BODY_ONLY)
+    tags = frozenset(tag.encode("latin-1") for tag in (output.etag, gzip_etag) if tag)
     return Resource(output, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),
-                    _length(output.body), gzip_etag_header)
+                    _length(output.body), gzip_etag_header, updates, tags)
 
 
 def _length(body: bytes) -> Header:

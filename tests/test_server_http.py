@@ -395,3 +395,84 @@ def test_catch_up_applies_what_changed_before_the_watcher_started(live: LiveSite
     body = live.published.get("/feeds/all.json").output.body  # type: ignore[union-attr]
     assert b"Written during start-up" in body and b"Headline number 5" not in body
     assert live.summary is not None and live.summary.published == 6
+
+
+# -- the request-head limits of server/protocol.py, driven byte by byte -------------------------------
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.written = b""
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+    def set_write_buffer_limits(self, *args: object, **kwargs: object) -> None: ...
+
+
+def _protocol() -> tuple[object, _Transport, asyncio.AbstractEventLoop]:
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    from server.protocol import BoundedHttpToolsProtocol
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    loop = asyncio.new_event_loop()
+    config = Config(app=app, http=BoundedHttpToolsProtocol, lifespan="off", log_level="warning")
+    config.load()
+    protocol = BoundedHttpToolsProtocol(config=config, server_state=ServerState(), app_state={}, _loop=loop)
+    transport = _Transport()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    return protocol, transport, loop
+
+
+def test_a_head_that_stops_half_way_is_timed_and_its_connection_closed() -> None:
+    protocol, transport, loop = _protocol()
+    try:
+        protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # type: ignore[attr-defined]
+        assert protocol._head_timer is not None  # type: ignore[attr-defined]
+        protocol._head_too_slow()  # type: ignore[attr-defined]  # what the timer does after HEAD_TIMEOUT
+        assert transport.closed
+    finally:
+        loop.close()
+
+
+def test_a_request_that_arrives_whole_sets_no_timer() -> None:
+    protocol, transport, loop = _protocol()
+    try:
+        protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\n\r\n")  # type: ignore[attr-defined]
+        assert protocol._head_timer is None and not transport.closed  # type: ignore[attr-defined]
+        protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\n")  # type: ignore[attr-defined]  # the next, in parts
+        assert protocol._head_timer is not None  # type: ignore[attr-defined]
+        protocol.data_received(b"Host: x\r\n\r\n")  # type: ignore[attr-defined]
+        assert protocol._head_timer is None  # type: ignore[attr-defined]
+        loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop)))
+        assert transport.written.count(b"HTTP/1.1 204") == 2
+    finally:
+        loop.close()
+
+
+def test_an_oversized_head_gets_431_and_a_closed_connection() -> None:
+    protocol, transport, loop = _protocol()
+    try:
+        protocol.data_received(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 70_000)  # type: ignore[attr-defined]
+        assert transport.written.startswith(b"HTTP/1.1 431 ") and transport.closed
+    finally:
+        loop.close()
