@@ -83,4 +83,6 @@ def _parse_string(text: str) -> datetime:
 
 def rfc3339(moment: datetime) -> str:
     """`2020-11-12T20:49:00Z`: the one form JSON Feed, Atom and the catalog all accept."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    m = moment.astimezone(timezone.utc)
+    # Fields, not strftime: several times quicker, and the same text for the years feeds carry (1970–9999).
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"

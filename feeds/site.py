@@ -22,7 +22,7 @@ from .catalog import Catalog, FeedSpec, Group
 from .feed import EPOCH, FORMATS, Feed, feed_path, make_feed
 from .fragment_cache import FragmentCache
 from .fragments import FragmentRenderer, Resolve, render_chunk
-from .index_pages import LATEST, render_catalog, render_headers, render_index, render_opml
+from .index_pages import LATEST, Parts, render_catalog, render_headers, render_index, render_opml
 from .jsonfeed import MEDIA_TYPE as JSON_FEED_TYPE
 from .jsonfeed import render_json
 from .rss import MEDIA_TYPE as RSS_TYPE
@@ -78,6 +78,7 @@ class SiteBuilder:
         # Rendering whole feeds (fragments=False) is the straightforward path the fast one is
         # proven byte-identical to.
         self._fragments = {fmt: FragmentRenderer(fmt, store=store) for fmt in RENDERERS} if fragments else None
+        self._parts = Parts()  # the index pages' per-feed lines (settings are fixed for a builder's life)
 
     def build(self, catalog: Catalog, resolve: Resolve) -> Site:
         """Every published path, from the catalog's specs; `resolve` fetches the full articles of
@@ -113,9 +114,11 @@ class SiteBuilder:
         newest = max((spec.newest for spec in feeds if spec.newest), default=EPOCH)
         everything = feeds[0]  # groups() always lists the feed of everything first
         latest = resolve(everything.items[:LATEST])
-        paths[INDEX] = make_output(render_index(feeds, latest, self.settings), "text/html", newest)
-        paths[OPML] = make_output(render_opml(feeds, self.settings), "text/x-opml", newest)
-        paths[CATALOG] = make_output(render_catalog(feeds, self.settings), "application/json", newest)
+        parts = self._parts
+        parts.retain(feeds)
+        paths[INDEX] = make_output(render_index(feeds, latest, self.settings, parts), "text/html", newest)
+        paths[OPML] = make_output(render_opml(feeds, self.settings, parts), "text/x-opml", newest)
+        paths[CATALOG] = make_output(render_catalog(feeds, self.settings, parts), "application/json", newest)
         paths[HEADERS] = make_output(render_headers(), "text/plain", EPOCH)
         return MappingProxyType(dict(sorted(paths.items())))
 
