@@ -23,9 +23,9 @@ from pathlib import Path
 from feeds import snapshot
 from feeds.build import Build, Summary, fingerprint
 from feeds.cache_db import cache_path
-from feeds.snapshot import Snapshot
 from feeds.library import SUFFIXES, Library
 from feeds.settings import Settings
+from feeds.snapshot import Snapshot
 
 from .published import Published, publish
 
@@ -351,7 +351,6 @@ class LiveSite:
                 log.exception("rebuild failed; serving the last good state")
             finally:
                 self._wake.set()
-
 
     def _locked(self, function: Callable[..., None], *args: object) -> None:
         # Held by the thread itself: a cancelled task (at shutdown) does not stop its thread, and
