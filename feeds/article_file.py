@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from . import fast_yaml
 from .article import Article, Compact, Image, Provider, Related
 from .dates import DateError, parse_date
 from .text import NAME_LIMIT, SUMMARY_LIMIT, TITLE_LIMIT, clean_text, clean_url, domain_key, strip_forbidden
@@ -108,7 +109,7 @@ def load_front_matter(text: str) -> dict[str, Any]:
     source = strip_forbidden(text[opening.end() : closing.start()])
     try:
         try:
-            front = yaml.load(source, Loader=_Loader)
+            front = fast_yaml.load(source, _Loader)
         except yaml.YAMLError as error:
             if _LIBYAML_SURROGATE not in str(error):
                 raise

@@ -30,8 +30,8 @@ Identity = tuple[int, int, int]  # size, mtime_ns, inode
 # bad file) and the outcome pickle (a ParsedFile, or the reason the file is bad).
 Row = tuple[str, Identity, "bytes | None", "str | None", bytes]
 # Everything that decides a file's outcome; a change to any of them drops the cache.
-_PARSING_MODULES = ("article.py", "article_file.py", "dates.py", "text.py", "library.py", "parse_cache.py",
-                    "cache_db.py")
+_PARSING_MODULES = ("article.py", "article_file.py", "fast_yaml.py", "dates.py", "text.py", "library.py",
+                    "parse_cache.py", "cache_db.py")
 RACY_SECONDS = 1.0
 _BATCH = 500  # SQLite's default limit on host parameters is 999
 
