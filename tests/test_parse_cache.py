@@ -201,3 +201,22 @@ def test_an_entry_read_back_from_the_cache_has_every_field_of_a_fresh_one(articl
         assert again.published.utcoffset().total_seconds() == 0 and again.sort_key == entry.sort_key
     odd = second.good["odd.txt"]
     assert odd.warnings and (odd.published.hour, odd.published.minute, odd.published.second) == (18, 29, 59)
+
+
+def test_a_full_article_missing_from_the_cache_is_read_again_from_its_file(articles: Path, tmp_path: Path) -> None:
+    """The cache is only an accelerator: rows lost (cleared, or a failed write) mean reading the file."""
+    import sqlite3
+
+    settle(articles)
+    lib = library(articles, tmp_path / "c")
+    assert lib._held == {}
+    for db in (tmp_path / "c").glob("parsed-*.sqlite3"):
+        with sqlite3.connect(db) as connection:
+            connection.execute("DELETE FROM files")
+    assert lib.parsed("003.txt").title == "Headline number 3"
+    (articles / "003.txt").write_text(article_text(**sample_fields(3, title="Rewritten")), encoding="utf-8")
+    from feeds.library import StaleEntries
+
+    with pytest.raises(StaleEntries) as stale:  # the file no longer holds the version its entry describes
+        lib.resolve([lib.good["003.txt"]])
+    assert stale.value.paths == ["003.txt"]

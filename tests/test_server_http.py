@@ -476,3 +476,26 @@ def test_an_oversized_head_gets_431_and_a_closed_connection() -> None:
         assert transport.written.startswith(b"HTTP/1.1 431 ") and transport.closed
     finally:
         loop.close()
+
+
+def test_republishing_equal_bytes_keeps_the_gzip_but_not_the_old_body() -> None:
+    """After a rebuild (or a snapshot start's load) the new outputs may hold bytes equal to the old:
+    the old body must not stay alive beside the new one, and the compressed body need not be redone."""
+    from server.published import publish
+    from feeds.site import make_output
+
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    body = b"<rss>" + b"x" * 4000 + b"</rss>"
+    first = publish({"feeds/all.rss": make_output(body, "application/rss+xml", when)}, max_age=60)
+    old = first.get("/feeds/all.rss")
+    assert old is not None and old.gzip_body is not None
+    again = publish({"feeds/all.rss": make_output(bytes(body), "application/rss+xml", when)}, max_age=60,
+                    previous=first)
+    new = again.get("/feeds/all.rss")
+    assert new is not None and new is not old and new.output is not old.output
+    assert new.gzip_body is old.gzip_body  # carried over, not compressed again
+    same = publish({"feeds/all.rss": new.output}, max_age=60, previous=again)
+    assert same.get("/feeds/all.rss") is new  # the very same output: the very same resource
+    changed = publish({"feeds/all.rss": make_output(body + b" ", "application/rss+xml", when)}, max_age=60,
+                      previous=again)
+    assert gzip.decompress(changed.get("/feeds/all.rss").gzip_body) == body + b" "  # type: ignore[union-attr,arg-type]
