@@ -49,6 +49,7 @@ _LIBYAML_SURROGATE = "invalid Unicode character escape"
 
 _FENCE = re.compile(r"^---[ \t]*\r?\n", re.ASCII)
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE | re.ASCII)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _IFRAME_SRC = re.compile(r"""<iframe\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -228,7 +229,10 @@ def _topics(value: object) -> tuple[str, ...]:
     for item in items[: MAX_TOPICS * 2]:
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             continue
-        name = clean_text(str(item), limit=NAME_LIMIT)
+        # A topic is a plain name, printed as RSS <category> and Atom term where markup is not
+        # read: `<b>AI</b>` from a CMS template means "AI", and a tag left in would show as text
+        # (and make validators warn). A lone `<` (`a < b`) is not a tag and stays.
+        name = " ".join(_TAG.sub(" ", clean_text(str(item), limit=NAME_LIMIT)).split())
         if name:
             seen.setdefault(name, None)
     return tuple(seen)[:MAX_TOPICS]

@@ -353,3 +353,9 @@ def test_any_bytes_give_an_article_or_a_reason_never_a_crash(data: bytes) -> Non
     assert parsed.article.title
     assert parsed.article.url.startswith(("https://", "http://"))
     assert parsed.article.published.tzinfo is timezone.utc
+
+
+def test_markup_in_topic_names_is_stripped_to_the_name() -> None:
+    parsed = parse(topics=["<b>Tag</b> & Co", "<i>AI</i>", "&lt;em&gt;Robots&lt;/em&gt;", "a < b", "C<sup>2</sup>",
+                           "<br/>", "Plain"])
+    assert parsed.article.topics == ("Tag & Co", "AI", "Robots", "a < b", "C 2", "Plain")

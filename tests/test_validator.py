@@ -98,10 +98,6 @@ def test_tricky_articles_validate(tmp_path: Path) -> None:
     validate(out, files)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a topic name holding an HTML end tag ('<b>Tag</b>') is published as an RSS <category> in plain text, "
-    "as readers show categories; the validator then warns ContainsHTML. Markup in topic names should be "
-    "stripped when articles are parsed (feeds/article_file.py), not encoded per format."))
 def test_topic_with_end_tag_in_rss_category(tmp_path: Path) -> None:
     folder = tmp_path / "articles"
     folder.mkdir()
