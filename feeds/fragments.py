@@ -47,7 +47,7 @@ class FragmentRenderer:
         entries: Sequence[Entry] = feed.items  # type: ignore[assignment]
         missing = self.lookup(entries)
         if missing:
-            self.add(missing, self._render_items(feed, resolve(missing)))
+            self.add(missing, self.render_items(feed, resolve(missing)))
         head, tail = self._frame(feed)
         separator = b",\n" if self.fmt == "json" else b""
         items = self._items
@@ -97,9 +97,6 @@ class FragmentRenderer:
 
     def render_items(self, feed: Feed, articles: Sequence[Article]) -> list[bytes]:
         """Fragments of `articles` as `feed` would show them (only its site-wide values matter)."""
-        return self._render_items(feed, articles)
-
-    def _render_items(self, feed: Feed, articles: Sequence[Article]) -> list[bytes]:
         if self.fmt == "json":
             return [json_item(a) for a in articles]
         render, opening, close = _XML[self.fmt]
