@@ -8,7 +8,6 @@ and resolves duplicates: two files with the same canonical URL are one article.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from . import parse_cache
 from .article import Article, Entry, SharedValues
 from .article_file import MAX_FILE_BYTES, ArticleError, ParsedFile, read_article
 from .parse_cache import Identity, ParseCache, identity_of
+from .processes import process_pool
 
 SUFFIXES = (".txt", ".md")
 CANNOT_READ = "cannot read:"
@@ -195,12 +195,8 @@ class Library:
         """(rel, pickled entry, pickled outcome) for each path; pickled because that is what crosses
         processes, and what the cache stores."""
         if self.jobs > 1 and len(rels) >= PARALLEL_MIN:
-            import multiprocessing  # only big cold loads pay for the import
-            from concurrent.futures import ProcessPoolExecutor
-
             chunks = [rels[i : i + _CHUNK] for i in range(0, len(rels), _CHUNK)]
-            context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+            with process_pool(self.jobs) as pool:
                 for results in pool.map(_read_chunk, [(self.root, chunk, self.max_bytes) for chunk in chunks]):
                     yield from results
                     if progress:

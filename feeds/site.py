@@ -9,7 +9,6 @@ they list every feed.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from .fragments import FragmentRenderer, Resolve, render_chunk
 from .index_pages import LATEST, Parts, render_catalog, render_headers, render_index, render_opml
 from .jsonfeed import MEDIA_TYPE as JSON_FEED_TYPE
 from .jsonfeed import render_json
+from .processes import process_pool
 from .rss import MEDIA_TYPE as RSS_TYPE
 from .rss import render_rss
 from .settings import Settings
@@ -131,16 +131,12 @@ class SiteBuilder:
         todo = list({e.digest: e for entries in missing.values() for e in entries}.values())
         if len(todo) < PARALLEL_RENDER_MIN:
             return  # the renderers do it in this process, feed by feed
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         # Items' bytes depend only on site-wide values, so any feed is the template.
         template = make_feed(specs[0][1], self.settings, items=())
         formats = tuple(self._fragments)
         chunks = [todo[i : i + 200] for i in range(0, len(todo), 200)]
-        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         wanted = {fmt: {e.digest for e in entries} for fmt, entries in missing.items()}
-        with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+        with process_pool(self.jobs) as pool:
             jobs = ((template, formats, resolve(chunk)) for chunk in chunks)
             for chunk, pieces in zip(chunks, pool.map(render_chunk, jobs)):
                 for fmt, renderer in self._fragments.items():
