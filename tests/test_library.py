@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import article_text, sample_fields
+from conftest import SEEDS, article_text, sample_fields
 
 from feeds.library import Duplicate, Library
 
@@ -348,3 +348,16 @@ def test_the_stamps_a_library_keeps_fingerprint_the_folder_as_a_fresh_walk_does(
     assert fingerprint(articles, Settings(), stamps=library.stamps) != fingerprint(articles, Settings())
     library.load(["004.txt", "001.txt"])
     assert fingerprint(articles, Settings(), stamps=library.stamps) == fingerprint(articles, Settings())
+
+
+def test_parsing_across_processes_gives_what_one_process_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    import feeds.library
+
+    serial = Library(SEEDS)
+    serial.load()
+    monkeypatch.setattr(feeds.library, "PARALLEL_MIN", 1)
+    parallel = Library(SEEDS, jobs=2)
+    parallel.load()
+    assert parallel.parsed_last == serial.parsed_last == len(serial.good) + len(serial.bad)
+    assert parallel.bad == serial.bad
+    assert {rel: parallel.parsed(rel) for rel in parallel.good} == {rel: serial.parsed(rel) for rel in serial.good}
