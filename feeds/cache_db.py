@@ -2,14 +2,17 @@
 
 A cache is only an accelerator. Each database holds one table and the schema digest it was
 filled under; when the digest changes (new code, settings or library versions) the table is
-emptied rather than trusted.
+dropped and made anew rather than trusted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+
+_BATCH = 500  # SQLite's default limit on host parameters is 999
 
 
 def cache_path(cache_dir: Path, kind: str, root: Path, suffix: str = ".sqlite3") -> Path:
@@ -19,7 +22,7 @@ def cache_path(cache_dir: Path, kind: str, root: Path, suffix: str = ".sqlite3")
 
 
 def open_cache(path: Path, *, table: str, columns: str, schema: str) -> sqlite3.Connection:
-    """Open (creating) a cache database; its table is emptied if it was filled under another schema.
+    """Open (creating) a cache database; its table starts empty if it was filled under another schema.
 
     The connection is used from worker threads, one at a time: callers hold their own lock.
     """
@@ -46,3 +49,10 @@ def keep_only(db: sqlite3.Connection, table: str, column: str, keys: object) -> 
     db.execute("DELETE FROM keep")
     db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((key,) for key in keys))  # type: ignore[attr-defined]
     db.execute(f"DELETE FROM {table} WHERE {column} NOT IN (SELECT key FROM keep)")
+
+
+def rows_in(db: sqlite3.Connection, query: str, keys: list[str]) -> Iterator[tuple]:
+    """The rows of `query` (whose `{marks}` stands for the keys' placeholders), a batch of keys at a time."""
+    for start in range(0, len(keys), _BATCH):
+        batch = keys[start : start + _BATCH]
+        yield from db.execute(query.format(marks=",".join("?" * len(batch))), batch)

@@ -13,10 +13,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from .cache_db import cache_path, keep_only, open_cache
+from .cache_db import cache_path, keep_only, open_cache, rows_in
 from .settings import Settings
-
-_BATCH = 500  # SQLite's default limit on host parameters is 999
 
 
 def code_digest(settings: Settings) -> str:
@@ -47,13 +45,9 @@ class FragmentCache:
             return None
 
     def get(self, keys: list[str]) -> dict[str, bytes]:
-        found: dict[str, bytes] = {}
         try:
             with self._lock:
-                for start in range(0, len(keys), _BATCH):
-                    batch = keys[start : start + _BATCH]
-                    marks = ",".join("?" * len(batch))
-                    found.update(self._db.execute(f"SELECT key, body FROM fragments WHERE key IN ({marks})", batch))
+                found = dict(rows_in(self._db, "SELECT key, body FROM fragments WHERE key IN ({marks})", keys))
         except sqlite3.Error:
             return {}
         return found

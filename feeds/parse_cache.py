@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from .cache_db import cache_path, keep_only, open_cache
+from .cache_db import cache_path, keep_only, open_cache, rows_in
 
 Identity = tuple[int, int, int]  # size, mtime_ns, inode
 # One parsed file as stored: path, identity, entry pickle (None for a bad file), digest (None for a
@@ -33,7 +33,6 @@ Row = tuple[str, Identity, "bytes | None", "str | None", bytes]
 _PARSING_MODULES = ("article.py", "article_file.py", "fast_yaml.py", "dates.py", "text.py", "library.py",
                     "parse_cache.py", "cache_db.py")
 RACY_SECONDS = 1.0
-_BATCH = 500  # SQLite's default limit on host parameters is 999
 
 
 def default_cache_dir() -> Path:
@@ -95,16 +94,12 @@ class ParseCache:
         """Pickled full outcomes of (path, digest) pairs; a path whose row has another digest is left out."""
         found: dict[str, bytes] = {}
         pairs = dict(wanted)
-        paths = list(pairs)
         try:
             with self._lock:
-                for start in range(0, len(paths), _BATCH):
-                    batch = paths[start : start + _BATCH]
-                    marks = ",".join("?" * len(batch))
-                    for path, digest, outcome in self._db.execute(
-                            f"SELECT path, digest, outcome FROM files WHERE path IN ({marks})", batch):
-                        if digest is not None and digest == pairs[path]:
-                            found[path] = outcome
+                for path, digest, outcome in rows_in(
+                        self._db, "SELECT path, digest, outcome FROM files WHERE path IN ({marks})", list(pairs)):
+                    if digest is not None and digest == pairs[path]:
+                        found[path] = outcome
         except sqlite3.Error:
             return {}
         return found

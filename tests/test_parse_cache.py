@@ -220,3 +220,16 @@ def test_a_full_article_missing_from_the_cache_is_read_again_from_its_file(artic
     with pytest.raises(StaleEntries) as stale:  # the file no longer holds the version its entry describes
         lib.resolve([lib.good["003.txt"]])
     assert stale.value.paths == ["003.txt"]
+
+
+def test_rows_in_looks_up_more_keys_than_sqlite_takes_in_one_query() -> None:
+    import sqlite3
+
+    from feeds.cache_db import rows_in
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (key TEXT PRIMARY KEY, value INT)")
+    db.executemany("INSERT INTO t VALUES (?, ?)", [(f"k{n}", n) for n in range(3000)])
+    wanted = [f"k{n}" for n in range(0, 3000, 2)] + ["missing"]  # 1,501 keys: four batches
+    assert dict(rows_in(db, "SELECT key, value FROM t WHERE key IN ({marks})", wanted)) == {
+        f"k{n}": n for n in range(0, 3000, 2)}
