@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import parse_cache
-from .article import Article, Entry, SharedValues
+from .article import Article, Entry, SharedValues, article_digest
 from .article_file import MAX_FILE_BYTES, ArticleError, ParsedFile, read_article
 from .parse_cache import Identity, ParseCache, identity_of
 from .processes import process_pool
@@ -298,7 +298,7 @@ class Library:
                 del wanted[rel]
         for rel, digest in wanted.items():  # not cached (an error, a cleared cache): read again
             outcome = read_one(self.root, rel, self.max_bytes)
-            if isinstance(outcome, ParsedFile) and Entry.of(outcome.article).digest == digest:
+            if isinstance(outcome, ParsedFile) and article_digest(outcome.article) == digest:
                 found[rel] = outcome.article
         return found
 
