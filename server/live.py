@@ -56,7 +56,7 @@ class LiveSite:
         self.settings = settings
         self.build = Build(root, settings, cache_dir=cache_dir, jobs=jobs)
         self._snapshot_path = cache_path(cache_dir, "site", root, ".pickle") if cache_dir else None
-        self._to_save: Snapshot | None = None  # written by the watcher once serving, off the start-up path
+        self._unsaved: str | None = None  # a load's fingerprint: its snapshot is written once serving
         self.deferred = False  # serving a snapshot: the folder is loaded once the watcher runs
         self._saved: str | None = None  # the fingerprint of the snapshot on disk, when this process knows it
         self._building = threading.Lock()  # held by the thread that changes the build
@@ -112,8 +112,7 @@ class LiveSite:
         # so full collections while serving stay short.
         gc.freeze()
         _release_free_memory()
-        if marked is not None and self.summary is not None:
-            self._to_save = Snapshot(marked, dict(self.build.site), self.summary, self.next_due)
+        self._unsaved = marked  # written by the watcher, off the start-up path
 
     def save_on_exit(self) -> None:
         """At shutdown: save what is served, fingerprinted by each file as it was when last read, so
@@ -125,19 +124,18 @@ class LiveSite:
                 return  # nothing loaded yet, or the last good state of a folder that is gone
             marked = fingerprint(self.root, self.settings, stamps=self.build.library.stamps)
             if marked != self._saved:
-                snapshot.write(self._snapshot_path, Snapshot(marked, dict(self.build.site), self.summary,
-                                                             self.next_due))
+                self._save(marked)
 
-    def load_behind(self) -> None:
-        """The load a snapshot start put off; the snapshot on disk already holds its result."""
-        self.load()
-        self._to_save = None
+    def save_loaded(self) -> None:
+        """After a load: save what it published, under the fingerprint taken before it read a file."""
+        marked, self._unsaved = self._unsaved, None
+        if marked is not None:
+            self._save(marked)
 
-    def save_snapshot(self) -> None:
-        found, self._to_save = self._to_save, None
-        if found is not None and self._snapshot_path is not None:
-            snapshot.write(self._snapshot_path, found)
-            self._saved = found.fingerprint
+    def _save(self, marked: str) -> None:
+        if self._snapshot_path is not None and self.summary is not None:
+            snapshot.write(self._snapshot_path, Snapshot(marked, dict(self.build.site), self.summary, self.next_due))
+            self._saved = marked
 
     def apply(self, paths: Iterable[str]) -> None:
         """Re-read the given relative paths and publish the feeds they touch."""
@@ -260,11 +258,12 @@ class LiveSite:
                 self.ready.set()
                 if self.deferred:
                     # Started from a snapshot: load now that every later change is being seen (the
-                    # load reads the files as they are, so nothing before needs catching up).
-                    await self._run(self.load_behind)
+                    # load reads the files as they are, so nothing before needs catching up). The
+                    # snapshot on disk already holds what it publishes: `load` marks nothing to save.
+                    await self._run(self.load)
                     since, watched = None, self._loaded_root
-                if self._to_save is not None:
-                    await self._run(self.save_snapshot)
+                if self._unsaved is not None:
+                    await self._run(self.save_loaded)
                 if root != watched:
                     # Another folder under the same name (swapped in by a deploy, deleted and re-created,
                     # a symlink re-pointed): its files may be older than `since`, so compare them all.
