@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timezone
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +102,12 @@ def report_lines(summary: Summary) -> list[str]:
     return lines
 
 
-def report(summary: Summary) -> None:
-    for line in report_lines(summary):
+def report(summary: Summary) -> list[str]:
+    """Print the bad files and duplicates; returns the lines (an export records them for reruns)."""
+    lines = report_lines(summary)
+    for line in lines:
         click.echo(line, err=True)
+    return lines
 
 
 @click.group()
@@ -139,9 +142,7 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
         return
     build = load_build(root, settings, **read)
     summary = build.summary()
-    lines = report_lines(summary)
-    for line in lines:
-        click.echo(line, err=True)
+    lines = report(summary)
     if strict and summary.bad:
         raise click.ClickException(f"{len(summary.bad)} bad files (--strict): nothing written")
     try:
