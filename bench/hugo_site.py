@@ -27,12 +27,12 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timezone
 from multiprocessing import Pool
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Stat, check, corpus_files, log, run_timed  # noqa: E402
+from naive import when as read_date  # noqa: E402  (the peers read dates alike)
 
 try:
     import yaml
@@ -108,20 +108,6 @@ RSS_TEMPLATE = """\
 
 # -- conversion ----------------------------------------------------------------------------------
 
-def _when(value) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    if isinstance(value, str) and value.strip():
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return None
-
-
 def _text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -145,7 +131,7 @@ def convert_one(path: Path) -> tuple[str, str] | None:
     data = front_matter(path)
     if data is None:
         return None
-    title, when = _text(data.get("title")), _when(data.get("publishedDateTime"))
+    title, when = _text(data.get("title")), read_date(data.get("publishedDateTime"))
     link = _text(data.get("webUrl")) or _text(data.get("originalUrl"))
     if not title or when is None or not link.startswith(("http://", "https://")):
         return None
