@@ -184,7 +184,8 @@ def replace_one(folder: Path, n: int) -> None:
 
 
 def wait_loaded(port: int, timeout: float) -> None:
-    """Until /healthz reports the first load done (a start from a snapshot loads behind it)."""
+    """Until /healthz reports the folder published (a start publishes before it answers; kept for
+    versions that loaded behind a snapshot)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if json.loads(serve_bench.http_get(port, "/healthz")[2]).get("rebuilds", 0) >= 1:
@@ -202,7 +203,7 @@ def serve_runs(fp: Feedpub, corpus: Path, export_out: Path | None, *, args, time
     shutil.rmtree(cache, ignore_errors=True)
     extra = ["--cache-dir", str(cache)] if fp.serve_cache_dir else []
     # A fixed public URL, as in a deployment: the port changes per start here, and the base URL is
-    # part of every feed's bytes (so of the fragment cache and the start-up snapshot).
+    # part of every feed's bytes (so of the fragment cache and of the state a start resumes).
     extra += ["--base-url", "https://feeds.example.com"]
     log_path = fp.work / "serve.log"
     tools = serve_bench.tools()
@@ -229,7 +230,7 @@ def serve_runs(fp: Feedpub, corpus: Path, export_out: Path | None, *, args, time
             if seconds > 60:
                 break  # more repeats would only cost minutes
         result["startup_warm_s"] = startup
-        # Start-up with one file replaced while stopped: no snapshot; the parse cache misses that file.
+        # Start-up with one file replaced while stopped: that file is read again (the parse cache misses it).
         changed = Stat()
         for n in range(args.repeats):
             stop(proc)
@@ -372,7 +373,7 @@ def table(results: dict, sizes: list[int]) -> list[str]:
                                                               "memory_after_live")) / 1024
         row("serve RSS (max VmRSS; VmHWM)", label, f"{rss:.0f} MiB; peak {hwm:.0f} MiB", "–", "–", "–",
             f"≤ {MEMORY_MIB} MiB{at}", rss <= MEMORY_MIB)
-        row("serve start-up, warm cache, folder unchanged (snapshot)", label, fmt(serve["startup_warm_s"]),
+        row("serve start-up, warm cache, folder unchanged", label, fmt(serve["startup_warm_s"]),
             "first start", fmt(serve["startup_first_s"]), "–", f"< {STARTUP_S} s{at}",
             serve["startup_warm_s"].median < STARTUP_S)
         if serve.get("startup_changed_s"):

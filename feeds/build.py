@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 
 from .catalog import Catalog, Group
 from .library import Duplicate, Library, StaleEntries, stamp
@@ -19,6 +20,12 @@ from .fragment_cache import FragmentCache, code_digest
 from .parse_cache import ParseCache
 from .settings import Settings
 from .site import Site, SiteBuilder
+from .snapshot import Snapshot
+
+# Past this share of the folder changed, resuming costs more than loading: the catalog's removals
+# are a list deletion each, where a load appends and sorts once.
+RESUME_MAX_FRACTION = 0.25
+RESUME_MIN_FILES = 1000  # below this many, either way is quick: resume
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,24 +47,25 @@ class Summary:
         )
 
 
-def fingerprint(root: Path, settings: Settings, survey: dict[str, os.stat_result] | None = None, *,
-                stamps: dict[str, int] | None = None) -> str:
+def fingerprint(root: Path, settings: Settings) -> str:
     """A digest of everything an export is made from: each file's identity, the settings and the code.
 
     Equal fingerprints mean an export would come out byte-identical, so a warm export can stop
-    after a folder walk instead of parsing and rendering (`feedpub export` records it), and the
-    server can start from a snapshot of what it served. The files are the folder's `survey`
-    (walked now when not given), or the `stamps` a library took of the files it read.
+    after a folder walk instead of parsing and rendering (`feedpub export` records it).
     """
+    digest = hashlib.sha256(base_fingerprint(settings).encode())
+    lines = [f"{rel}\0{stamp(info)}\n" for rel, info in Library(root).survey().items()]
+    digest.update("".join(lines).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def base_fingerprint(settings: Settings) -> str:
+    """A digest of what shapes the output besides the files: the settings, feedpub's code and the
+    libraries that parse and render. A build's saved state applies only under an equal one."""
     import yaml
 
     digest = hashlib.sha256(code_digest(settings).encode())
     digest.update(f"{yaml.__version__}|{yaml.__with_libyaml__}".encode())
-    if stamps is not None:
-        lines = [f"{rel}\0{stamps[rel]}\n" for rel in sorted(stamps)]
-    else:  # a survey is in path order already
-        lines = [f"{rel}\0{stamp(info)}\n" for rel, info in (survey or Library(root).survey()).items()]
-    digest.update("".join(lines).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
@@ -97,6 +105,39 @@ class Build:
                 gc.enable()
         self.builder.prune_store()
         return site
+
+    def snapshot(self, base: str) -> Snapshot:
+        """What this build knows, for `resume` in a later process (`base`: its `base_fingerprint`)."""
+        return Snapshot(base, self.library.state(), self.catalog, self.builder.state(), dict(self.site))
+
+    def resume(self, snapshot: Snapshot, survey: dict[str, os.stat_result], *,
+               now: datetime | None = None) -> tuple[set[str], set[Group]] | None:
+        """Take up where an earlier build left off, then read again every file the `survey` (taken
+        now) shows it did not see as it is; returns those files and the groups whose feeds changed
+        (by them, or by scheduled articles that came due meanwhile). The result is what `load` would
+        give, the same articles, catalog and bytes, for much less work when few files changed.
+
+        Returns None, leaving this build as it was, when so many files differ that a `load` is
+        cheaper (a folder copied anew has new inodes throughout, say).
+        """
+        probe = Library(self.root)
+        probe.restore(snapshot.library)
+        stale = probe.stale(survey)
+        if len(stale) > max(RESUME_MAX_FRACTION * len(survey), RESUME_MIN_FILES):
+            return None
+        self.library.restore(snapshot.library)
+        self.catalog = snapshot.catalog
+        self.builder.restore(snapshot.rendered)
+        self.site = MappingProxyType(snapshot.site)
+        collecting = gc.isenabled()
+        gc.disable()  # as in `load`: a large difference makes many long-lived objects
+        try:
+            touched = self.refresh(stale, now=now) if stale else set()
+            touched |= self.advance(now or datetime.now(timezone.utc))
+        finally:
+            if collecting:
+                gc.enable()
+        return stale, touched
 
     def refresh(self, paths: Iterable[str], *, now: datetime | None = None) -> set[Group]:
         """Re-read changed files (relative paths); return the groups whose feeds changed."""

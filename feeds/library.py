@@ -73,6 +73,30 @@ class Library:
         # of the folder exactly as the library knows it (see `build.fingerprint`).
         self.stamps: dict[str, int] = {}
 
+    # -- state kept between runs (see `feeds.snapshot`) -------------------------------------
+
+    _STATE = ("good", "bad", "stamps", "_held", "_by_url", "_shared", "_shared_values")
+
+    def state(self) -> dict[str, object]:
+        """What this library knows, as plain picklable data (its folder and cache are not included)."""
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Know again what `state()` gave; `stale()` then says which files must be read again."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+
+    def stale(self, survey: dict[str, os.stat_result]) -> set[str]:
+        """Files whose current version this library may not hold: new, gone or changed since read
+        (by their `stamp`), and those read within their racy second, when a write that followed
+        may have left the stamp as it was (they are the ones the cache would not keep)."""
+        stamps = self.stamps
+        changed = {rel for rel, info in survey.items() if stamps.get(rel) != stamp(info)}
+        changed |= stamps.keys() - survey.keys()
+        changed |= (self.good.keys() | self.bad.keys()) - survey.keys()
+        changed |= self._held.keys() - self.bad.keys()
+        return changed
+
     # -- reading -------------------------------------------------------------------------
 
     def scan(self) -> list[str]:

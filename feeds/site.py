@@ -122,6 +122,14 @@ class SiteBuilder:
         paths[HEADERS] = make_output(render_headers(), "text/plain", EPOCH)
         return MappingProxyType(dict(sorted(paths.items())))
 
+    def state(self) -> dict[Group, _Rendered]:
+        """The feeds as last rendered, each with what it was rendered from (see `feeds.snapshot`)."""
+        return self._rendered
+
+    def restore(self, rendered: dict[Group, _Rendered]) -> None:
+        """Take `state()` of an earlier builder with the same settings: its feeds are not rendered again."""
+        self._rendered = rendered
+
     def _prefill(self, specs: list[tuple[Group, FeedSpec]], resolve: Resolve) -> None:
         """On a cold build, render the missing fragments across processes before assembling feeds."""
         if self._fragments is None or self.jobs < 2 or self._rendered:

@@ -61,8 +61,6 @@ def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
         document = {
             "status": "degraded" if live.held else "ok",
             "watching": live.ready.is_set() if watch else False,
-            # Started from the snapshot of an unchanged folder, whose load is still running behind it.
-            "loading": live.deferred,
             "articles": summary.published if summary else 0,
             "feeds": summary.feeds if summary else 0,
             "files": summary.files if summary else 0,

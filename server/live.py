@@ -21,11 +21,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from feeds import snapshot
-from feeds.build import Build, Summary, fingerprint
+from feeds.build import Build, Summary, base_fingerprint
 from feeds.cache_db import cache_path
 from feeds.library import SUFFIXES, Library
 from feeds.settings import Settings
-from feeds.snapshot import Snapshot
 
 from .published import Published, publish
 
@@ -56,9 +55,11 @@ class LiveSite:
         self.settings = settings
         self.build = Build(root, settings, cache_dir=cache_dir, jobs=jobs)
         self._snapshot_path = cache_path(cache_dir, "site", root, ".pickle") if cache_dir else None
-        self._unsaved: str | None = None  # a load's fingerprint: its snapshot is written once serving
-        self.deferred = False  # serving a snapshot: the folder is loaded once the watcher runs
-        self._saved: str | None = None  # the fingerprint of the snapshot on disk, when this process knows it
+        # The build's state is saved (see `feeds.snapshot`) after a full load, and at a stop when
+        # files were read since it was last saved.
+        self._base = base_fingerprint(settings) if cache_dir else ""
+        self._dirty = False  # what the build knows differs from the state saved last (or there is none)
+        self.resumed: int | None = None  # files read again by a start that resumed the last run's state
         self._building = threading.Lock()  # held by the thread that changes the build
         # Snapshots, replaced whole by the worker and read by requests.
         self.published = Published({})
@@ -76,66 +77,57 @@ class LiveSite:
     # -- rebuilding (synchronous; called in a worker thread once serving) --------------------
 
     def start(self) -> None:
-        """Publish the folder before serving: from the snapshot of the last load when not a file
-        has changed since (the load itself then runs first thing in `watch`), else by loading it."""
+        """Publish the folder before serving: by resuming the state the last run saved when there
+        is one made under the same settings and code (reading only the files changed since), else
+        by loading it."""
+        self._loaded_at = time.time()  # the watcher catches up with files changed after this
+        self._loaded_root = _identity(self.root)
         if self._snapshot_path is None:
             self.load()
             return
-        self._loaded_at = time.time()  # a load from this survey reads files changed after this
-        survey = self.build.library.survey()  # one walk and stat of every file, reused by a load
-        marked = fingerprint(self.root, self.settings, survey)
-        found = snapshot.read(self._snapshot_path, marked, datetime.now(timezone.utc))
-        if found is None:
-            self.load(marked, survey)
+        started = time.perf_counter()
+        survey = self.build.library.survey()  # one walk and stat of every file, for either way
+        found = snapshot.read(self._snapshot_path, self._base)
+        resumed = None if found is None else self.build.resume(found, survey)
+        del found  # what the build did not take up (an unused snapshot's bodies) is freed now
+        if resumed is None:
+            self.load(survey)
             return
-        self.published = publish(found.site, max_age=self.settings.max_age)
-        self.summary, self.next_due = found.summary, found.next_due
-        self._loaded_root = _identity(self.root)
-        self.deferred = True
-        self._saved = marked
-        log.info("serving the snapshot of an unchanged folder; loading it behind")
+        stale, touched = resumed
+        self.resumed = len(stale)
+        self._settle(started, files=len(stale), changed=True)
+        self._settled_memory()
+        self._dirty = bool(stale or touched)  # else the snapshot on disk holds this state already
+        log.info("resumed the last run's state (files read again: %d)", len(stale))
 
-    def load(self, marked: str | None = None, survey: dict[str, os.stat_result] | None = None) -> None:
-        """Read the whole folder and publish it; `marked` is its fingerprint, from the `survey`
-        the load then reads, taken before any file was read."""
+    def load(self, survey: dict[str, os.stat_result] | None = None) -> None:
+        """Read the whole folder (as `survey`ed, when given) and publish it."""
         started = time.perf_counter()
         if survey is None:
             self._loaded_at = time.time()
-        self._loaded_root = _identity(self.root)
-        if marked is None and self._snapshot_path is not None and not self.deferred:
-            survey = self.build.library.survey()
-            marked = fingerprint(self.root, self.settings, survey)
+            self._loaded_root = _identity(self.root)
         self.build.load(survey=survey)
-        self.deferred = False
         self._settle(started, files=len(self.build.library.good), changed=True)
-        # What the load built lives as long as the server: out of the collector's way for good,
+        self._settled_memory()
+
+    def _settled_memory(self) -> None:
+        # What a start built lives as long as the server: out of the collector's way for good,
         # so full collections while serving stay short.
         gc.freeze()
         _release_free_memory()
-        self._unsaved = marked  # written by the watcher, off the start-up path
 
     def save_on_exit(self) -> None:
-        """At shutdown: save what is served, fingerprinted by each file as it was when last read, so
-        the next start serves it at once if no file changes while the server is down."""
-        if self._snapshot_path is None:
-            return
+        """At shutdown: save the state, so the next start reads only the files changed meanwhile."""
         with self._building:
-            if self.deferred or self.held or self.summary is None:
-                return  # nothing loaded yet, or the last good state of a folder that is gone
-            marked = fingerprint(self.root, self.settings, stamps=self.build.library.stamps)
-            if marked != self._saved:
-                self._save(marked)
+            if not self.held:  # not the last good state of a folder that is gone
+                self.save()
 
-    def save_loaded(self) -> None:
-        """After a load: save what it published, under the fingerprint taken before it read a file."""
-        marked, self._unsaved = self._unsaved, None
-        if marked is not None:
-            self._save(marked)
-
-    def _save(self, marked: str) -> None:
-        if self._snapshot_path is not None and self.summary is not None:
-            snapshot.write(self._snapshot_path, Snapshot(marked, dict(self.build.site), self.summary, self.next_due))
-            self._saved = marked
+    def save(self) -> None:
+        """Save the state if it changed since last saved (after a full load, off the start-up path,
+        and at a stop)."""
+        if self._dirty and self._snapshot_path is not None and self.summary is not None:
+            snapshot.write(self._snapshot_path, self.build.snapshot(self._base))
+            self._dirty = False
 
     def apply(self, paths: Iterable[str]) -> None:
         """Re-read the given relative paths and publish the feeds they touch."""
@@ -202,6 +194,8 @@ class LiveSite:
         if changed:  # the swap first: readers see the change before the bookkeeping below
             self.published = publish(self.build.site, max_age=self.settings.max_age, previous=self.published)
         summary = self.build.summary()
+        if files or changed:
+            self._dirty = True  # files read (their stamps are part of the state) or feeds changed
         if changed:  # logged and counted before /healthz shows the new summary
             seconds = time.perf_counter() - started
             feeds = self.build.builder.rendered_last
@@ -256,14 +250,11 @@ class LiveSite:
             try:
                 await asyncio.sleep(0)  # the stream's first step starts the OS watcher
                 self.ready.set()
-                if self.deferred:
-                    # Started from a snapshot: load now that every later change is being seen (the
-                    # load reads the files as they are, so nothing before needs catching up). The
-                    # snapshot on disk already holds what it publishes: `load` marks nothing to save.
-                    await self._run(self.load)
-                    since, watched = None, self._loaded_root
-                if self._unsaved is not None:
-                    await self._run(self.save_loaded)
+                if self._dirty and self.resumed is None:
+                    # After a full load, its state is saved at once, so even a crash does not cost the
+                    # next start another. A resumed start's few re-read files are saved at the stop:
+                    # saving holds changes back for as long as it takes (~2 s at 100,000 articles).
+                    await self._run(self.save)
                 if root != watched:
                     # Another folder under the same name (swapped in by a deploy, deleted and re-created,
                     # a symlink re-pointed): its files may be older than `since`, so compare them all.

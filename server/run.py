@@ -28,7 +28,7 @@ def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, ca
     for path, reason in summary.bad:
         logging.getLogger("feedpub").warning("%s: %s", path, reason)
     local = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
-    how = " (the snapshot of the unchanged folder; loading it behind)" if live.deferred else ""
+    how = "" if live.resumed is None else f" (resumed the last run's state; files read again: {live.resumed})"
     print(f"feedpub: {summary.describe()} from {root}{how} in {time.perf_counter() - started:.2f} s", file=sys.stderr)
     print(f"feedpub: open {local}" + ("" if settings.url("/") == local else f" (links use {settings.url('/')})"),
           file=sys.stderr, flush=True)

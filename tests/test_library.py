@@ -330,24 +330,27 @@ def test_the_secured_blob_is_stored_nowhere_in_the_library(folder: Path, write_a
     assert "Headline number 1" in everything  # the check looks at real content
 
 
-def test_the_stamps_a_library_keeps_fingerprint_the_folder_as_a_fresh_walk_does(articles: Path) -> None:
-    """The server fingerprints what it serves from the stamps taken as it read each file; a start
-    fingerprints the folder by walking it. They must agree exactly when nothing changed in between."""
-    import os
+def test_stale_names_exactly_the_files_changed_since_they_were_read(articles: Path, tmp_path: Path) -> None:
+    """A resumed build reads again only what `stale` names (see tests/test_resume.py): it must name
+    every file changed, added or gone since the library read it, and none that is as it was read."""
+    from feeds.parse_cache import ParseCache
 
-    from feeds.build import fingerprint
-    from feeds.settings import Settings
-
-    library = Library(articles)
+    hour_ago = time.time() - 3600
+    for path in articles.glob("*.txt"):
+        os.utime(path, (hour_ago, hour_ago))
+    library = Library(articles, cache=ParseCache(tmp_path / "parsed.sqlite3", max_bytes=1 << 20))
     library.load()
     (articles / "bad.txt").write_text("---\n- a list\n---\n")
+    os.utime(articles / "bad.txt", (hour_ago, hour_ago))
     library.refresh("bad.txt")
-    assert fingerprint(articles, Settings(), stamps=library.stamps) == fingerprint(articles, Settings())
+    assert library.stale(library.survey()) == set()
     (articles / "004.txt").unlink()
     os.utime(articles / "001.txt", ns=(1, 1))
-    assert fingerprint(articles, Settings(), stamps=library.stamps) != fingerprint(articles, Settings())
-    library.load(["004.txt", "001.txt"])
-    assert fingerprint(articles, Settings(), stamps=library.stamps) == fingerprint(articles, Settings())
+    os.chmod(articles / "002.txt", 0o600)  # ctime only: a chmod can make an unreadable file readable
+    (articles / "new.txt").write_text(article_text(**sample_fields(9)))
+    assert library.stale(library.survey()) == {"001.txt", "002.txt", "004.txt", "new.txt"}
+    library.load(["001.txt", "002.txt", "004.txt", "new.txt"])
+    assert library.stale(library.survey()) == {"new.txt"}  # read within its racy second: never trusted
 
 
 def test_parsing_across_processes_gives_what_one_process_gives(monkeypatch: pytest.MonkeyPatch) -> None:

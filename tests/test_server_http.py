@@ -479,7 +479,7 @@ def test_an_oversized_head_gets_431_and_a_closed_connection() -> None:
 
 
 def test_republishing_equal_bytes_keeps_the_gzip_but_not_the_old_body() -> None:
-    """After a rebuild (or a snapshot start's load) the new outputs may hold bytes equal to the old:
+    """After a rebuild the new outputs may hold bytes equal to the old (a feed rendered again the same):
     the old body must not stay alive beside the new one, and the compressed body need not be redone."""
     from server.published import publish
     from feeds.site import make_output

@@ -1,0 +1,183 @@
+"""A build resumed from the state an earlier process saved equals one that read the folder anew.
+
+`Build.resume` restores what a `Build` knew (via `Build.snapshot`, pickled as between two runs)
+and reads again only the files whose stamp changed. Each case changes the folder between the two
+runs, then compares every published byte with a fresh load (no cache at all) and with a build that
+kept running and was told about the change, as the live server's watcher would.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import BASE_TIME, article_text, sample_fields
+
+from feeds import snapshot
+from feeds.build import Build, base_fingerprint
+from feeds.library import Library
+from feeds.settings import Settings
+
+SETTINGS = Settings(base_url="https://feeds.example", limit=4)
+NOW = BASE_TIME + timedelta(days=1)
+HOUR_AGO = time.time() - 3600
+
+
+def age(folder: Path) -> None:
+    """Files older than the parse cache's racy second, as a folder's files are between two runs."""
+    for path in folder.rglob("*.txt"):
+        os.utime(path, (HOUR_AGO, HOUR_AGO))
+
+
+def write(folder: Path, name: str, n: int, **overrides: object) -> None:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(article_text(**sample_fields(n, **overrides)), encoding="utf-8")
+
+
+def published(build: Build) -> dict[str, bytes]:
+    return {path: output.body for path, output in build.site.items()}
+
+
+def first_run(folder: Path, cache: Path) -> tuple[Build, snapshot.Snapshot]:
+    age(folder)
+    build = Build(folder, SETTINGS, cache_dir=cache)
+    build.load(now=NOW)
+    # Through pickle, as from one process to the next: shared objects must survive the trip.
+    return build, pickle.loads(pickle.dumps(build.snapshot(base_fingerprint(SETTINGS))))
+
+
+def fresh(folder: Path, now: datetime = NOW) -> Build:
+    build = Build(folder, SETTINGS)
+    build.load(now=now)
+    return build
+
+
+Change = Callable[[Path], None]
+
+CHANGES: dict[str, tuple[Change, set[str]]] = {
+    "edited": (lambda f: write(f, "001.txt", 1, title="Edited while stopped"), {"001.txt"}),
+    "deleted": (lambda f: (f / "002.txt").unlink(), {"002.txt"}),
+    "added": (lambda f: write(f, "new.txt", 9, title="Added while stopped"), {"new.txt"}),
+    "added in a new folder": (lambda f: write(f, "2026/01/new.txt", 9), {"2026/01/new.txt"}),
+    "renamed": (lambda f: (f / "003.txt").rename(f / "moved.txt"), {"003.txt", "moved.txt"}),
+    "became a draft": (lambda f: write(f, "000.txt", 0, draft=True), {"000.txt"}),
+    "a duplicate url, newer": (lambda f: write(f, "dup.txt", 4, title="Newer copy",
+                                              publishedDateTime="2026-01-15T13:00:00Z"), {"dup.txt"}),
+    "a new topic": (lambda f: write(f, "004.txt", 4, topics=["World", "Brand new topic"]), {"004.txt"}),
+    "a new provider": (lambda f: write(f, "005.txt", 5, provider={"name": "Other", "domain": "other.example"}),
+                       {"005.txt"}),
+    "a bad file added": (lambda f: (f / "bad.txt").write_text("---\n- a list\n---\n"), {"bad.txt"}),
+    "touched, same bytes": (lambda f: os.utime(f / "001.txt"), {"001.txt"}),
+    "scheduled, not due": (lambda f: write(f, "later.txt", 0, title="Not due yet",
+                                           publishedDateTime="2027-01-01T00:00:00Z"), {"later.txt"}),
+}
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+def test_a_resumed_build_publishes_what_a_fresh_load_does(articles: Path, tmp_path: Path, name: str) -> None:
+    change, expected = CHANGES[name]
+    running, saved = first_run(articles, tmp_path / "cache")
+    change(articles)
+    resumed = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    result = resumed.resume(saved, Library(articles).survey(), now=NOW)
+    assert result is not None
+    stale, _ = result
+    assert stale == expected  # only what changed is read again
+    assert published(resumed) == published(fresh(articles))
+    assert resumed.summary() == fresh(articles).summary()
+    running.refresh(stale, now=NOW)  # what a server that never stopped would publish
+    assert published(resumed) == published(running)
+
+
+def test_with_no_change_nothing_is_read_or_rendered(articles: Path, tmp_path: Path) -> None:
+    running, saved = first_run(articles, tmp_path / "cache")
+    resumed = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    assert resumed.resume(saved, Library(articles).survey(), now=NOW) == (set(), set())
+    assert resumed.library.parsed_last == 0
+    assert published(resumed) == published(running) == published(fresh(articles))
+
+
+def test_a_change_is_applied_after_resuming_as_after_a_load(articles: Path, tmp_path: Path) -> None:
+    _, saved = first_run(articles, tmp_path / "cache")
+    resumed = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    resumed.resume(saved, Library(articles).survey(), now=NOW)
+    write(articles, "001.txt", 1, title="Edited while serving")
+    (articles / "002.txt").unlink()
+    touched = resumed.refresh(["001.txt", "002.txt"], now=NOW)
+    assert touched
+    assert published(resumed) == published(fresh(articles))
+    assert b"Edited while serving" in resumed.site["feeds/all.rss"].body
+
+
+def test_a_scheduled_article_that_came_due_while_stopped_is_published(articles: Path, tmp_path: Path) -> None:
+    write(articles, "later.txt", 0, title="Due while stopped", publishedDateTime="2026-01-16T13:00:00Z")
+    _, saved = first_run(articles, tmp_path / "cache")
+    assert b"Due while stopped" not in saved.site["feeds/all.rss"].body
+    later = NOW + timedelta(hours=2)
+    resumed = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    stale, touched = resumed.resume(saved, Library(articles).survey(), now=later)  # type: ignore[misc]
+    assert stale == set() and touched
+    assert b"Due while stopped" in resumed.site["feeds/all.rss"].body
+    assert published(resumed) == published(fresh(articles, later))
+
+
+def test_a_file_broken_while_stopped_keeps_its_last_good_version_as_a_running_server_does(
+        articles: Path, tmp_path: Path) -> None:
+    running, saved = first_run(articles, tmp_path / "cache")
+    (articles / "001.txt").write_text("---\ntitle: [unclosed\n---\n")
+    resumed = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    stale, _ = resumed.resume(saved, Library(articles).survey(), now=NOW)  # type: ignore[misc]
+    assert stale == {"001.txt"}
+    assert [rel for rel, _ in resumed.summary().bad] == ["001.txt"]
+    assert b"Headline number 1<" in resumed.site["feeds/all.rss"].body
+    running.refresh(stale, now=NOW)
+    assert published(resumed) == published(running)
+
+
+def test_a_file_written_within_its_racy_second_is_read_again_even_with_the_same_stamp(
+        articles: Path, tmp_path: Path) -> None:
+    """Two writes in one tick of the file clock can leave size and times as they were: a file read
+    that soon after it was written is never trusted by its stamp."""
+    age(articles)
+    write(articles, "racy.txt", 7)
+    build = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    build.load(now=NOW)
+    saved = build.snapshot(base_fingerprint(SETTINGS))
+    resumed = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    stale, _ = resumed.resume(saved, Library(articles).survey(), now=NOW)  # type: ignore[misc]
+    assert stale == {"racy.txt"}
+
+
+def test_when_most_files_changed_a_resume_declines_and_leaves_the_build_as_it_was(
+        articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import feeds.build
+
+    _, saved = first_run(articles, tmp_path / "cache")
+    for path in articles.glob("*.txt"):  # a folder copied anew: every file has a new inode and times
+        path.write_bytes(path.read_bytes())
+    monkeypatch.setattr(feeds.build, "RESUME_MIN_FILES", 0)
+    resumed = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    assert resumed.resume(saved, Library(articles).survey(), now=NOW) is None
+    assert resumed.site == {} and not resumed.library.good
+    resumed.load(now=NOW)
+    assert published(resumed) == published(fresh(articles))
+
+
+def test_a_snapshot_is_read_back_only_under_the_same_settings_and_code(articles: Path, tmp_path: Path) -> None:
+    _, saved = first_run(articles, tmp_path / "cache")
+    path = tmp_path / "cache" / "site.pickle"
+    snapshot.write(path, saved)
+    base = base_fingerprint(SETTINGS)
+    back = snapshot.read(path, base)
+    assert back is not None and back.site.keys() == saved.site.keys()
+    assert snapshot.read(path, base_fingerprint(SETTINGS.replace(base_url="https://elsewhere.example"))) is None
+    assert snapshot.read(path, base_fingerprint(SETTINGS.replace(limit=5))) is None
+    path.write_bytes(path.read_bytes()[:1000])  # a crash mid-write leaves no such file, but a disk might
+    assert snapshot.read(path, base) is None
+    assert snapshot.read(tmp_path / "missing.pickle", base) is None
