@@ -117,13 +117,24 @@ class FeedFiles:
             resource = self.live.published.get(scope["path"])  # one read: the old state or the new one
             raw_path = scope.get("raw_path") or b""
             if resource is not None and not (b"%" in raw_path and _ENCODED.search(raw_path)):
-                await self._answer(scope, resource, send)
+                status, headers, body = self.respond(resource, scope["method"] == "HEAD", scope["headers"])
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope: Scope, resource: Resource, send: Send) -> None:
+    def respond(self, resource: Resource, head: bool, headers: list[tuple[bytes, bytes]]
+                ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Status, headers and body for a GET (or HEAD) of a published resource with these request headers."""
+        status, compressed = self.decide(resource, headers)
+        body = b"" if head or status == 304 else resource.gzip_body if compressed else resource.output.body
+        return status, resource.response_headers(status, compressed), body  # type: ignore[return-value]
+
+    def decide(self, resource: Resource, headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
+        """200 or 304, and whether gzip, for a GET or HEAD with these request headers. Plain and
+        synchronous: the HTTP protocol also calls it directly (see fast_path.py)."""
         if_none_match = if_modified_since = accept_encoding = None
-        for name, value in scope["headers"]:
+        for name, value in headers:
             if name == b"accept-encoding":
                 accept_encoding = value
             elif name == b"if-none-match":
@@ -137,24 +148,12 @@ class FeedFiles:
                 compressed = accepts_gzip(accept_encoding.decode("latin-1"))
                 if len(self._gzip) < 256:
                     self._gzip[accept_encoding] = compressed
-        etag = resource.gzip_etag_header if compressed else resource.etag_header
         # A feed reader revalidates with the one ETag it was given: a set lookup, not a parse.
         if if_none_match is not None and if_none_match in resource.tags or (
                 (if_none_match is not None or if_modified_since is not None) and is_not_modified(
                     _conditions(if_none_match, if_modified_since), resource.etags, resource.output.last_modified)):
-            await send({"type": "http.response.start", "status": 304,
-                        "headers": [*resource.not_modified_headers, etag]})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        raw = [*resource.headers, etag]
-        if compressed:
-            status, body = 200, resource.gzip_body
-            raw += resource.gzip_extra
-        else:
-            status, body = 200, resource.output.body
-            raw.append(resource.length_header)
-        await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+            return 304, compressed
+        return 200, compressed
 
 
 def _conditions(if_none_match: bytes | None, if_modified_since: bytes | None) -> dict[str, str]:

@@ -45,13 +45,19 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
-        self._head_started = False
-        self._cancel_head_timer()
+        self._head_complete()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self._message_complete()
+
+    def _head_complete(self) -> None:
+        self._in_head = False
+        self._head_started = False
+        self._cancel_head_timer()
+
+    def _message_complete(self) -> None:
         self._in_head = True  # what arrives next starts another request's head
         self._head_bytes = 0
 

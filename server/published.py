@@ -38,6 +38,8 @@ class Resource:
     # the resource, which lives as long as its bytes do: compressed once per change, and never
     # for the many feeds nobody asks for compressed (which keeps start-up and memory down).
     _gzip: list[object] = field(default_factory=list, compare=False, repr=False)
+    # The response headers as written on the wire, per (status, gzip): see `wire`.
+    _wire: dict[tuple[int, bool], bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def etag(self) -> str:
@@ -57,6 +59,23 @@ class Resource:
             body = gzip.compress(self.output.body, compresslevel=6, mtime=0)
             self._gzip[:] = [body, ((b"content-encoding", b"gzip"), _length(body))]
         return self._gzip[0]  # type: ignore[return-value]
+
+    def response_headers(self, status: int, compressed: bool) -> list[Header]:
+        """The headers of a 200 or 304 answer, plain or gzip (the 304 carries the matching ETag)."""
+        etag = self.gzip_etag_header if compressed else self.etag_header
+        if status == 304:
+            return [*self.not_modified_headers, etag]  # type: ignore[list-item]
+        extra = self.gzip_extra if compressed else (self.length_header,)
+        return [*self.headers, etag, *extra]  # type: ignore[list-item]
+
+    def wire(self, status: int, compressed: bool) -> bytes:
+        """`response_headers` framed as HTTP/1.1 writes them, ending with the blank line; made once."""
+        key = (status, compressed)
+        framed = self._wire.get(key)
+        if framed is None:
+            framed = b"".join(name + b": " + value + b"\r\n" for name, value in self.response_headers(status, compressed))
+            framed = self._wire[key] = framed + b"\r\n"
+        return framed
 
     @property
     def gzip_extra(self) -> tuple[Header, ...]:

@@ -13,7 +13,7 @@ from feeds.settings import Settings
 
 from .app import create_app
 from .live import LiveSite
-from .protocol import BoundedHttpToolsProtocol
+from .fast_path import FeedProtocol
 
 
 def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, cache_dir: Path | None = None,
@@ -41,8 +41,9 @@ def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, ca
         server_header=False,
         # Only a proxy on this machine may set X-Forwarded-*; they affect logs, never bodies.
         forwarded_allow_ips="127.0.0.1",
-        # httptools with a bounded request head (see protocol.py); past this many open connections
-        # uvicorn answers 503 instead of running out of file descriptors.
-        http=BoundedHttpToolsProtocol,
+        # httptools with a bounded request head (protocol.py) that answers published paths itself
+        # (fast_path.py); past this many open connections uvicorn answers 503 instead of running
+        # out of file descriptors.
+        http=FeedProtocol,
         limit_concurrency=1000,
     )
