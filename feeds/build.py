@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .catalog import Catalog, Group
-from .library import Duplicate, Library, StaleEntries, stamp
+from .library import Duplicate, Library, StaleEntries, Survey
 from .fragment_cache import FragmentCache, code_digest
 from .parse_cache import ParseCache
 from .settings import Settings
@@ -54,7 +53,7 @@ def fingerprint(root: Path, settings: Settings) -> str:
     after a folder walk instead of parsing and rendering (`feedpub export` records it).
     """
     digest = hashlib.sha256(base_fingerprint(settings).encode())
-    lines = [f"{rel}\0{stamp(info)}\n" for rel, info in Library(root).survey().items()]
+    lines = [f"{rel}\0{marked}\n" for rel, (marked, _) in Library(root).survey().items()]
     digest.update("".join(lines).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
@@ -91,7 +90,7 @@ class Build:
         self.site: Site = {}
 
     def load(self, *, now: datetime | None = None, progress: Callable[[int], None] | None = None,
-             survey: dict[str, os.stat_result] | None = None) -> Site:
+             survey: Survey | None = None) -> Site:
         """Read the whole folder (as `survey`ed, when given) and build the site."""
         # A load makes ~1M long-lived objects at 100,000 articles and almost no garbage: collecting
         # along the way would only traverse them again and again (~20% of a warm load).
@@ -110,7 +109,7 @@ class Build:
         """What this build knows, for `resume` in a later process (`base`: its `base_fingerprint`)."""
         return Snapshot(base, self.library.state(), self.catalog, self.builder.state(), dict(self.site))
 
-    def resume(self, snapshot: Snapshot, survey: dict[str, os.stat_result], *,
+    def resume(self, snapshot: Snapshot, survey: Survey, *,
                now: datetime | None = None) -> tuple[set[str], set[Group]] | None:
         """Take up where an earlier build left off, then read again every file the `survey` (taken
         now) shows it did not see as it is; returns those files and the groups whose feeds changed

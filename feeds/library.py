@@ -7,7 +7,9 @@ and resolves duplicates: two files with the same canonical URL are one article.
 
 from __future__ import annotations
 
+import marshal
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,9 @@ class Duplicate:
 
 
 Outcome = ParsedFile | str | None  # an article, the reason a file is bad, or no file at all
+# Every article file under the root, in path order, with its `stamp` and cache `Identity`: what
+# a full load reads, and what a resumed build compares its files with.
+Survey = dict[str, tuple[int, Identity]]
 Result = Entry | str | None  # what the library keeps of an outcome
 
 # Below this many files to parse, starting worker processes costs more than it saves.
@@ -86,12 +91,12 @@ class Library:
         for name in self._STATE:
             setattr(self, name, state[name])
 
-    def stale(self, survey: dict[str, os.stat_result]) -> set[str]:
+    def stale(self, survey: Survey) -> set[str]:
         """Files whose current version this library may not hold: new, gone or changed since read
         (by their `stamp`), and those read within their racy second, when a write that followed
         may have left the stamp as it was (they are the ones the cache would not keep)."""
         stamps = self.stamps
-        changed = {rel for rel, info in survey.items() if stamps.get(rel) != stamp(info)}
+        changed = {rel for rel, (marked, _) in survey.items() if stamps.get(rel) != marked}
         changed |= stamps.keys() - survey.keys()
         changed |= (self.good.keys() | self.bad.keys()) - survey.keys()
         changed |= self._held.keys() - self.bad.keys()
@@ -105,19 +110,57 @@ class Library:
         found.sort()
         return found
 
-    def survey(self) -> dict[str, os.stat_result]:
-        """Every article file under the root with its `stat`, in path order: what a full load reads."""
+    def survey(self) -> Survey:
+        """Every article file under the root, in path order, with its stamp and identity."""
         base = str(self.root)
         found = {}
         for rel in self.scan():
             try:
-                found[rel] = os.stat(f"{base}/{rel}")
+                info = os.stat(f"{base}/{rel}")
             except (OSError, ValueError):
-                pass
+                continue
+            found[rel] = (stamp(info), identity_of(info))
         return found
 
+    def survey_behind(self) -> Callable[[], Survey]:
+        """Start a `survey` in a forked process; the returned function waits for its result.
+
+        For a start that has other work to do meanwhile (unpickling a saved state holds the GIL,
+        so a thread would only take turns with it). Where there is no fork, or it fails, the
+        function surveys in this process instead, as it does when this process runs other threads
+        (one might hold a lock the child would wait for).
+        """
+        if threading.active_count() > 1:
+            return self.survey
+        try:
+            read_end, write_end = os.pipe()
+            child = os.fork()
+        except (AttributeError, OSError):
+            return self.survey
+        if child == 0:  # the child: survey, send it back, and leave without any clean-up of the parent's
+            code = 1
+            try:
+                os.close(read_end)
+                rows = [(rel, marked, *identity) for rel, (marked, identity) in self.survey().items()]
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(marshal.dumps(rows))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+
+        def result() -> Survey:
+            with os.fdopen(read_end, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(child, 0)
+            if status != 0 or not data:
+                return self.survey()
+            return {rel: (marked, (size, mtime, inode)) for rel, marked, size, mtime, inode in marshal.loads(data)}
+
+        return result
+
     def load(self, paths: Iterable[str] | None = None, *, progress: Callable[[int], None] | None = None,
-             survey: dict[str, os.stat_result] | None = None) -> set[str]:
+             survey: Survey | None = None) -> set[str]:
         """Read every file (or the given relative paths) and return the canonical URLs that changed.
 
         A full load also forgets files that are gone; it may be given the folder's `survey()`,
@@ -142,14 +185,14 @@ class Library:
         return self.load([rel])
 
     def _read_many(self, rels: list[str], progress: Callable[[int], None] | None, *, full: bool,
-                   survey: dict[str, os.stat_result] | None = None) -> Iterator[tuple[str, Result, Article | None]]:
+                   survey: Survey | None = None) -> Iterator[tuple[str, Result, Article | None]]:
         """(path, what to keep, the full article when it must stay in memory) for each path."""
         base = str(self.root)
         identities: dict[str, Identity] = {}
         stamps = self.stamps
         if survey is not None and full:
-            identities = {rel: identity_of(stat) for rel, stat in survey.items()}
-            stamps.update((rel, stamp(stat)) for rel, stat in survey.items())
+            identities = {rel: identity for rel, (_, identity) in survey.items()}
+            stamps.update((rel, marked) for rel, (marked, _) in survey.items())
         else:
             for rel in rels:
                 try:

@@ -23,7 +23,7 @@ from pathlib import Path
 from feeds import snapshot
 from feeds.build import Build, Summary, base_fingerprint
 from feeds.cache_db import cache_path
-from feeds.library import SUFFIXES, Library
+from feeds.library import SUFFIXES, Library, Survey
 from feeds.settings import Settings
 
 from .published import Published, publish
@@ -80,14 +80,30 @@ class LiveSite:
         """Publish the folder before serving: by resuming the state the last run saved when there
         is one made under the same settings and code (reading only the files changed since), else
         by loading it."""
+        # A start makes ~1M objects that live as long as the server, and little garbage: with the
+        # collector on, publishing right after would trigger a full pass over all of them.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._start()
+        finally:
+            gc.freeze()  # what the start built is out of the collector's way for good
+            if collecting:
+                gc.enable()
+        _release_free_memory()
+
+    def _start(self) -> None:
         self._loaded_at = time.time()  # the watcher catches up with files changed after this
         self._loaded_root = _identity(self.root)
         if self._snapshot_path is None:
             self.load()
             return
         started = time.perf_counter()
-        survey = self.build.library.survey()  # one walk and stat of every file, for either way
+        # One walk and stat of every file, for either way, made in another process while this one
+        # reads the saved state (unpickling holds the GIL: a thread would only take turns with it).
+        surveyed = self.build.library.survey_behind()
         found = snapshot.read(self._snapshot_path, self._base)
+        survey = surveyed()
         resumed = None if found is None else self.build.resume(found, survey)
         del found  # what the build did not take up (an unused snapshot's bodies) is freed now
         if resumed is None:
@@ -96,11 +112,10 @@ class LiveSite:
         stale, touched = resumed
         self.resumed = len(stale)
         self._settle(started, files=len(stale), changed=True)
-        self._settled_memory()
         self._dirty = bool(stale or touched)  # else the snapshot on disk holds this state already
         log.info("resumed the last run's state (files read again: %d)", len(stale))
 
-    def load(self, survey: dict[str, os.stat_result] | None = None) -> None:
+    def load(self, survey: Survey | None = None) -> None:
         """Read the whole folder (as `survey`ed, when given) and publish it."""
         started = time.perf_counter()
         if survey is None:
@@ -108,13 +123,6 @@ class LiveSite:
             self._loaded_root = _identity(self.root)
         self.build.load(survey=survey)
         self._settle(started, files=len(self.build.library.good), changed=True)
-        self._settled_memory()
-
-    def _settled_memory(self) -> None:
-        # What a start built lives as long as the server: out of the collector's way for good,
-        # so full collections while serving stay short.
-        gc.freeze()
-        _release_free_memory()
 
     def save_on_exit(self) -> None:
         """At shutdown: save the state, so the next start reads only the files changed meanwhile."""

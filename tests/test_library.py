@@ -364,3 +364,35 @@ def test_parsing_across_processes_gives_what_one_process_gives(monkeypatch: pyte
     assert parallel.parsed_last == serial.parsed_last == len(serial.good) + len(serial.bad)
     assert parallel.bad == serial.bad
     assert {rel: parallel.parsed(rel) for rel in parallel.good} == {rel: serial.parsed(rel) for rel in serial.good}
+
+
+def test_a_survey_made_in_a_forked_process_equals_one_made_here(articles: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    (articles / "sub").mkdir()
+    (articles / "sub" / "deep.md").write_text(article_text(**sample_fields(8)))
+    library = Library(articles)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # pytest may run threads; the fork is safe here
+    parent = os.getpid()
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    surveyed = library.survey_behind()
+    assert surveyed() == library.survey()
+    assert forks  # the survey above came from a child
+    assert "sub/deep.md" in library.survey()
+
+    def fails_in_the_child() -> dict:
+        if os.getpid() != parent:
+            raise OSError("the child could not walk the folder")
+        return Library.survey(library)
+
+    monkeypatch.setattr(library, "survey", fails_in_the_child)
+    assert library.survey_behind()() == Library.survey(library)  # the parent surveys instead
+
+    def no_fork() -> int:
+        raise OSError("fork: resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert library.survey_behind()() == Library.survey(library)
