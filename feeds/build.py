@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -52,9 +53,11 @@ def fingerprint(root: Path, settings: Settings) -> str:
     Equal fingerprints mean an export would come out byte-identical, so a warm export can stop
     after a folder walk instead of parsing and rendering (`feedpub export` records it).
     """
+    survey = Library(root).survey()
     digest = hashlib.sha256(base_fingerprint(settings).encode())
-    lines = [f"{rel}\0{marked}\n" for rel, (marked, _) in Library(root).survey().items()]
-    digest.update("".join(lines).encode("utf-8", "surrogateescape"))
+    digest.update(len(survey).to_bytes(8, "little"))  # where the paths end and the stamps begin
+    digest.update("\0".join(survey).encode("utf-8", "surrogateescape"))  # paths have no NUL
+    digest.update(array("q", [marked for marked, _ in survey.values()]).tobytes())  # a stamp is a 64-bit hash
     return digest.hexdigest()
 
 
