@@ -60,6 +60,7 @@ class LiveSite:
         self._base = base_fingerprint(settings) if cache_dir else ""
         self._dirty = False  # what the build knows differs from the state saved last (or there is none)
         self.resumed: int | None = None  # files read again by a start that resumed the last run's state
+        self._untidy = False  # a resumed start read files: fragments no feed shows may be stored (see tidy)
         self._building = threading.Lock()  # held by the thread that changes the build
         # Snapshots, replaced whole by the worker and read by requests.
         self.published = Published({})
@@ -113,6 +114,7 @@ class LiveSite:
         self.resumed = len(stale)
         self._settle(started, files=len(stale), changed=True)
         self._dirty = bool(stale or touched)  # else the snapshot on disk holds this state already
+        self._untidy = bool(touched)
         log.info("resumed the last run's state (files read again: %d)", len(stale))
 
     def load(self, survey: Survey | None = None) -> None:
@@ -136,6 +138,13 @@ class LiveSite:
         if self._dirty and self._snapshot_path is not None and self.summary is not None:
             snapshot.write(self._snapshot_path, self.build.snapshot(self._base))
             self._dirty = False
+
+    def tidy(self) -> None:
+        """After a resumed start that changed feeds: drop the stored fragments no feed shows any more,
+        as a full load does (the fragment store would otherwise only grow between loads)."""
+        if self._untidy:
+            self.build.builder.prune_store()
+            self._untidy = False
 
     def apply(self, paths: Iterable[str]) -> None:
         """Re-read the given relative paths and publish the feeds they touch."""
@@ -263,6 +272,8 @@ class LiveSite:
                     # next start another. A resumed start's few re-read files are saved at the stop:
                     # saving holds changes back for as long as it takes (~2 s at 100,000 articles).
                     await self._run(self.save)
+                if self._untidy:  # off the start-up path, like the save
+                    await self._run(self.tidy)
                 if root != watched:
                     # Another folder under the same name (swapped in by a deploy, deleted and re-created,
                     # a symlink re-pointed): its files may be older than `since`, so compare them all.

@@ -181,3 +181,30 @@ def test_a_snapshot_is_read_back_only_under_the_same_settings_and_code(articles:
     path.write_bytes(path.read_bytes()[:1000])  # a crash mid-write leaves no such file, but a disk might
     assert snapshot.read(path, base) is None
     assert snapshot.read(tmp_path / "missing.pickle", base) is None
+
+
+def test_a_server_resumed_with_changes_drops_the_fragments_no_feed_shows_after_its_start(
+        articles: Path, tmp_path: Path) -> None:
+    """A full load prunes the fragment store; a resumed start does it once serving (`LiveSite.tidy`)."""
+    import sqlite3
+
+    from server.live import LiveSite
+
+    def stored() -> int:
+        (path,) = (tmp_path / "cache").glob("fragments-*.sqlite3")
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT COUNT(*) FROM fragments").fetchone()[0]
+
+    age(articles)
+    first = LiveSite(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    first.start()
+    first.save_on_exit()
+    before = stored()
+    (articles / "002.txt").unlink()
+    second = LiveSite(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    second.start()
+    assert second.resumed == 1
+    assert stored() == before  # nothing pruned on the start-up path
+    second.tidy()
+    assert stored() == before - 3  # its item in RSS, Atom and JSON
+    assert published(second.build) == published(fresh(articles))
