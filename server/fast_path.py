@@ -110,7 +110,7 @@ class FeedProtocol(BoundedHttpToolsProtocol):
     def _fast_answer(self) -> bytes | None:
         cycle = self.cycle
         if (cycle is not None and not cycle.response_complete) or self.pipeline or self.flow.write_paused \
-                or self.expect_100_continue:
+                or self.expect_100_continue or self.transport.is_closing():
             return None
         parser = self.parser
         method = parser.get_method()
