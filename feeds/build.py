@@ -117,7 +117,9 @@ class Build:
         """Take up where an earlier build left off, then read again every file the `survey` (taken
         now) shows it did not see as it is; returns those files and the groups whose feeds changed
         (by them, or by scheduled articles that came due meanwhile). The result is what `load` would
-        give, the same articles, catalog and bytes, for much less work when few files changed.
+        give, the same articles, catalog and bytes, for much less work when few files changed; but
+        a file that broke meanwhile keeps its last good version, as it would in a server that never
+        stopped (`tests/test_resume.py` proves both).
 
         Returns None, leaving this build as it was, when so many files differ that a `load` is
         cheaper (a folder copied anew has new inodes throughout, say).

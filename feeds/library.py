@@ -74,8 +74,8 @@ class Library:
         self._shared: dict[str, set[str]] = {}
         self._shared_values: SharedValues = ({}, {})  # one object per distinct provider and topic list
         self.parsed_last = 0  # files actually parsed (not from the cache) by the last load
-        # Each file's `stamp` (its stat) as taken before it was last read: together, a fingerprint
-        # of the folder exactly as the library knows it (see `build.fingerprint`).
+        # Each file's `stamp` (its stat) as taken before it was last read: what `stale` compares a
+        # later survey with, when a saved state is resumed.
         self.stamps: dict[str, int] = {}
 
     # -- state kept between runs (see `feeds.snapshot`) -------------------------------------
