@@ -112,10 +112,11 @@ class LiveSite:
             return
         stale, touched = resumed
         self.resumed = len(stale)
-        self._settle(started, files=len(stale), changed=True)
+        self._settle(started, files=len(stale), changed=True, logged=False)
         self._dirty = bool(stale or touched)  # else the snapshot on disk holds this state already
         self._untidy = bool(touched)
-        log.info("resumed the last run's state (files read again: %d)", len(stale))
+        log.info("resumed the last run's state in %.0f ms (files read again: %d; feeds rendered: %d)",
+                 (time.perf_counter() - started) * 1000, len(stale), self.build.builder.rendered_last)
 
     def load(self, survey: Survey | None = None) -> None:
         """Read the whole folder (as `survey`ed, when given) and publish it."""
@@ -207,7 +208,7 @@ class LiveSite:
         touched = self.build.advance(datetime.now(timezone.utc))
         self._settle(started, files=0, changed=bool(touched))
 
-    def _settle(self, started: float, *, files: int, changed: bool) -> None:
+    def _settle(self, started: float, *, files: int, changed: bool, logged: bool = True) -> None:
         if changed:  # the swap first: readers see the change before the bookkeeping below
             self.published = publish(self.build.site, max_age=self.settings.max_age, previous=self.published)
         summary = self.build.summary()
@@ -216,8 +217,9 @@ class LiveSite:
         if changed:  # logged and counted before /healthz shows the new summary
             seconds = time.perf_counter() - started
             feeds = self.build.builder.rendered_last
-            log.info("rebuilt %d feeds in %.0f ms (%d files changed): %d articles in %d feeds, %d bad files",
-                     feeds, seconds * 1000, files, summary.published, summary.feeds, len(summary.bad))
+            if logged:
+                log.info("rebuilt %d feeds in %.0f ms (%d files changed): %d articles in %d feeds, %d bad files",
+                         feeds, seconds * 1000, files, summary.published, summary.feeds, len(summary.bad))
             self.last = Rebuild(datetime.now(timezone.utc), seconds, files, feeds)
             self.rebuilds += 1
         self.next_due = self.build.catalog.next_due()

@@ -391,7 +391,7 @@ def test_a_restart_on_an_unchanged_folder_reads_no_file_and_serves_the_same_byte
     before = first.snapshot(paths)
     first.stop()
     second = serve(articles, *SAME_SITE, quiet=False)
-    assert "resumed the last run's state (files read again: 0)" in second.log()
+    assert "(files read again: 0;" in second.log()
     assert second.snapshot(paths) == before
     marker = "Written after a resumed start"
     measure(second, feed_urls(second, ("all", "all")), contains(marker),
@@ -412,7 +412,7 @@ def test_changes_the_server_applied_are_in_the_state_it_saves_at_a_stop(serve, a
     first.stop()  # SIGTERM: a graceful stop saves the state
     second = serve(articles, *SAME_SITE, quiet=False)
     # At most the file written while serving, if it was read within its racy second.
-    assert re.search(r"resumed the last run's state \(files read again: [01]\)", second.log())
+    assert re.search(r"resumed the last run's state in \d+ ms \(files read again: [01];", second.log())
     without_cache = serve(articles, *SAME_SITE, "--no-cache")
     paths = without_cache.paths()
     assert second.paths() == paths
@@ -429,7 +429,7 @@ def test_files_changed_while_stopped_are_read_again_and_nothing_else(serve, arti
     (articles / "003.txt").unlink()
     write_article("new/added.txt", **sample_fields(40, title="Added while stopped", publishedDateTime=recent(1)))
     second = serve(articles, *SAME_SITE, quiet=False)
-    assert "resumed the last run's state (files read again: 3)" in second.log()
+    assert "(files read again: 3;" in second.log()
     # Every byte as a server that reads everything gives.
     without_cache = serve(articles, *SAME_SITE, "--no-cache")
     paths = without_cache.paths()
@@ -453,5 +453,5 @@ def test_a_scheduled_article_that_came_due_while_stopped_is_published_at_start(s
     first.stop()
     time.sleep(max(0.0, due.timestamp() - time.time() + 0.1))
     second = serve(articles, *SAME_SITE, quiet=False)
-    assert "resumed the last run's state (files read again: 0)" in second.log()
+    assert "(files read again: 0;" in second.log()
     assert b"Due while stopped" in second.get("/feeds/all.rss").content
