@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from recording_transport import RecordingTransport
 
 from feeds.settings import Settings
 from server.app import create_app
@@ -20,30 +21,6 @@ from server.fast_path import FeedProtocol, feed_files
 from server.live import LiveSite
 
 DATE = (b"date", b"Sat, 28 Nov 2026 10:00:00 GMT")
-
-
-class Transport:
-    def __init__(self) -> None:
-        self.written = b""
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.written += data
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
-
-    def pause_reading(self) -> None: ...
-
-    def resume_reading(self) -> None: ...
-
-    def set_write_buffer_limits(self, *args: object, **kwargs: object) -> None: ...
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +43,7 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 def connect(live: LiveSite, loop: asyncio.AbstractEventLoop, *, fast: bool = True,
-            **config: object) -> tuple[FeedProtocol, Transport]:
+            **config: object) -> tuple[FeedProtocol, RecordingTransport]:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
@@ -77,7 +54,7 @@ def connect(live: LiveSite, loop: asyncio.AbstractEventLoop, *, fast: bool = Tru
     state = ServerState()
     state.default_headers = [DATE]
     protocol = FeedProtocol(config=settings, server_state=state, app_state={}, _loop=loop)
-    transport = Transport()
+    transport = RecordingTransport()
     protocol.connection_made(transport)  # type: ignore[arg-type]
     if not fast:
         protocol._files = None
@@ -85,7 +62,7 @@ def connect(live: LiveSite, loop: asyncio.AbstractEventLoop, *, fast: bool = Tru
 
 
 def exchange(live: LiveSite, loop: asyncio.AbstractEventLoop, data: bytes, *, fast: bool, **config: object
-             ) -> Transport:
+             ) -> RecordingTransport:
     protocol, transport = connect(live, loop, fast=fast, **config)
     protocol.data_received(data)
     transport.through_asgi = bool(asyncio.all_tasks(loop))  # type: ignore[attr-defined]

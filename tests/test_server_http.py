@@ -12,6 +12,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
+from recording_transport import RecordingTransport
 
 with warnings.catch_warnings():  # Starlette 1.x suggests httpx2; httpx is what is installed
     warnings.simplefilter("ignore")
@@ -400,31 +401,7 @@ def test_catch_up_applies_what_changed_before_the_watcher_started(live: LiveSite
 # -- the request-head limits of server/protocol.py, driven byte by byte -------------------------------
 
 
-class _Transport:
-    def __init__(self) -> None:
-        self.written = b""
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.written += data
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
-
-    def pause_reading(self) -> None: ...
-
-    def resume_reading(self) -> None: ...
-
-    def set_write_buffer_limits(self, *args: object, **kwargs: object) -> None: ...
-
-
-def _protocol() -> tuple[object, _Transport, asyncio.AbstractEventLoop]:
+def _protocol() -> tuple[object, RecordingTransport, asyncio.AbstractEventLoop]:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
@@ -438,7 +415,7 @@ def _protocol() -> tuple[object, _Transport, asyncio.AbstractEventLoop]:
     config = Config(app=app, http=BoundedHttpToolsProtocol, lifespan="off", log_level="warning")
     config.load()
     protocol = BoundedHttpToolsProtocol(config=config, server_state=ServerState(), app_state={}, _loop=loop)
-    transport = _Transport()
+    transport = RecordingTransport()
     protocol.connection_made(transport)  # type: ignore[arg-type]
     return protocol, transport, loop
 
