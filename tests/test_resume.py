@@ -208,3 +208,16 @@ def test_a_server_resumed_with_changes_drops_the_fragments_no_feed_shows_after_i
     second.tidy()
     assert stored() == before - 3  # its item in RSS, Atom and JSON
     assert published(second.build) == published(fresh(articles))
+
+
+def test_a_resume_with_the_caches_deleted_reads_what_it_needs_from_the_files(articles: Path, tmp_path: Path) -> None:
+    """The state names articles by digest; with the parse and fragment caches gone (a user cleaning
+    up), the feeds a change touches are rendered from the files themselves."""
+    _, saved = first_run(articles, tmp_path / "cache")
+    for path in (tmp_path / "cache").glob("*.sqlite3*"):
+        path.unlink()
+    write(articles, "003.txt", 3, title="Edited after the caches went")
+    resumed = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
+    stale, touched = resumed.resume(saved, Library(articles).survey(), now=NOW)  # type: ignore[misc]
+    assert stale == {"003.txt"} and touched
+    assert published(resumed) == published(fresh(articles))
