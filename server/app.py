@@ -92,7 +92,7 @@ def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
                 try:
                     await asyncio.to_thread(live.save_on_exit)
                 except Exception:
-                    log.exception("could not save the snapshot for the next start")
+                    log.exception("could not save the state for the next start")
 
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),

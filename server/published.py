@@ -105,7 +105,7 @@ def publish(site: Site, *, max_age: int, previous: Published | None = None) -> P
             resource = old
         else:
             # A new output object, even with equal bytes, gets a new resource: keeping the old one
-            # would keep a second copy of the body alive (a re-rendered index page, a snapshot).
+            # would keep a second copy of the body alive (a re-rendered index page, say).
             resource = _resource(output, max_age)
             if old is not None and old.output.body == output.body:
                 resource._gzip[:] = old._gzip  # the same bytes compress the same
