@@ -9,13 +9,14 @@ served as it was: at worst it saves no work.
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .memory import collector_paused
 
 if TYPE_CHECKING:
     from .catalog import Catalog, Group
@@ -35,18 +36,11 @@ class Snapshot:
 
 def read(path: Path, base: str) -> Snapshot | None:
     """The snapshot at `path` if it was made under the same settings and code; else None."""
-    # ~1M long-lived objects at 100,000 articles and no garbage: the collector would only walk
-    # them again and again (half the time of the load).
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        with open(path, "rb") as handle:
+        with collector_paused(), open(path, "rb") as handle:  # collecting was half the time of this
             version, stored = pickle.load(handle)
     except Exception:  # missing, truncated, from another version: only an accelerator
         return None
-    finally:
-        if collecting:
-            gc.enable()
     if version != _VERSION or not isinstance(stored, Snapshot) or stored.base != base:
         return None
     return stored

@@ -24,6 +24,7 @@ from feeds import snapshot
 from feeds.build import Build, Summary, base_fingerprint
 from feeds.cache_db import cache_path
 from feeds.library import SUFFIXES, Library, Survey
+from feeds.memory import collector_paused, release_free_memory
 from feeds.settings import Settings
 
 from .published import Published, publish
@@ -83,15 +84,12 @@ class LiveSite:
         by loading it."""
         # A start makes ~1M objects that live as long as the server, and little garbage: with the
         # collector on, publishing right after would trigger a full pass over all of them.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self._start()
-        finally:
-            gc.freeze()  # what the start built is out of the collector's way for good
-            if collecting:
-                gc.enable()
-        _release_free_memory()
+        with collector_paused():
+            try:
+                self._start()
+            finally:
+                gc.freeze()  # what the start built is out of the collector's way for good
+        release_free_memory()
 
     def _start(self) -> None:
         self._loaded_at = time.time()  # the watcher catches up with files changed after this
@@ -368,17 +366,6 @@ class LiveSite:
         # `save_on_exit` must not read a build halfway through a change.
         with self._building:
             function(*args)
-
-
-def _release_free_memory() -> None:
-    """Hand the heap pages a load freed back to the OS (glibc keeps them otherwise): a load's
-    transient objects (cache rows, a snapshot's bodies) would stay resident for the process's life."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
