@@ -1,31 +1,50 @@
-"""From an article folder to a site: read, resolve, select, render, with a summary of what happened.
+"""From an article folder to a site, one stage after another: read, index and select, render.
 
 Both `feedpub export` and the live server go through `Build`, so they publish the same thing.
+Each operation (a full `load`, a `resume` of saved state, a `refresh` of changed files, an
+`advance` of the clock) runs the stages in order and reports what it did as a `Rebuilt`:
+
+    library.load(paths)            reading/    files → entries (and the URLs they change)
+    catalog.apply(changes)         catalog/    entries → groups, newest first, `limit` each
+    builder.plan(catalog)          render/     which feeds to render again, which articles it takes
+    library.articles_for(needed)   reading/    those full articles, from memory, cache or file
+    builder.render_items(...)      render/     their items, once per format
+    builder.assemble(plan)         render/     feeds spliced from items, index pages: the `Site`
 """
 
 from __future__ import annotations
 
-import hashlib
-from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
 
-from .catalog import Catalog, Group
-from .library import Duplicate, Library, StaleEntries, Survey
+from .catalog.catalog import Catalog, Group
 from .memory import collector_paused
-from .fragment_cache import FragmentCache, code_digest
-from .parse_cache import ParseCache
+from .reading.article import Article
+from .reading.folder import Folder, Survey
+from .reading.library import Duplicate, Library
+from .reading.loader import Loader
+from .render.site import Site, SiteBuilder
 from .settings import Settings
-from .site import Site, SiteBuilder
-from .snapshot import Snapshot
+from .stores.fragment_store import FragmentStore
+from .stores.keys import StoreKeys
+from .stores.parse_cache import ParseCache
+from .stores.saved_state import SavedState
 
 # Past this share of the folder changed, resuming costs more than loading: the catalog's removals
 # are a list deletion each, where a load appends and sorts once.
 RESUME_MAX_FRACTION = 0.25
 RESUME_MIN_FILES = 1000  # below this many, either way is quick: resume
+# A file whose version is gone from under its entry is read again before rendering; it can only
+# keep happening if something rewrites files and the shared cache faster than they can be read.
+MAX_REREADS = 3
+_FETCH_CHUNK = 1000  # full articles fetched at a time for rendering, so they need not all be held
+
+
+class RebuildError(RuntimeError):
+    """A rebuild that could not finish; the site built before it stays as it was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,122 +66,119 @@ class Summary:
         )
 
 
-def fingerprint(root: Path, settings: Settings) -> str:
-    """A digest of everything an export is made from: each file's identity, the settings and the code.
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What one operation of a `Build` did."""
 
-    Equal fingerprints mean an export would come out byte-identical, so a warm export can stop
-    after a folder walk instead of parsing and rendering (`feedpub export` records it).
-    """
-    survey = Library(root).survey()
-    digest = hashlib.sha256(base_fingerprint(settings).encode())
-    digest.update(len(survey).to_bytes(8, "little"))  # where the paths end and the stamps begin
-    digest.update("\0".join(survey).encode("utf-8", "surrogateescape"))  # paths have no NUL
-    digest.update(array("q", [marked for marked, _ in survey.values()]).tobytes())  # a stamp is a 64-bit hash
-    return digest.hexdigest()
+    files: int  # files read (or read again)
+    touched: frozenset[Group]  # groups whose feeds changed
+    read: frozenset[str]  # the files read again (a refresh or a resume; empty for a load)
+    rendered: int  # feeds rendered again
+    newly_bad: tuple[tuple[str, str, bool], ...] = ()  # (file, reason, its last good version stays live)
 
-
-def base_fingerprint(settings: Settings) -> str:
-    """A digest of what shapes the output besides the files: the settings, feedpub's code and the
-    libraries that parse and render. A build's saved state applies only under an equal one."""
-    import yaml
-
-    digest = hashlib.sha256(code_digest(settings).encode())
-    digest.update(f"{yaml.__version__}|{yaml.__with_libyaml__}".encode())
-    return digest.hexdigest()
+    @property
+    def changed(self) -> bool:
+        return bool(self.touched)
 
 
 class Build:
-    """The article folder, its catalog and the rendered site, kept in step.
+    """The article folder, its catalog and the rendered site, kept in step."""
 
-    `refresh(paths)` re-reads only the given files and re-renders only the feeds they touch.
-    """
-
-    def __init__(self, root: Path, settings: Settings, *, cache_dir: Path | None = None, jobs: int = 1) -> None:
+    def __init__(self, root: Path, settings: Settings, *, cache_dir: Path | None = None, jobs: int = 1,
+                 fragments: bool = True) -> None:
         self.root = root
         self.settings = settings
-        cache = ParseCache.for_folder(cache_dir, root, max_bytes=settings.max_file_bytes) if cache_dir else None
-        self.library = Library(root, max_bytes=settings.max_file_bytes, cache=cache, jobs=jobs)
+        self.keys = StoreKeys(settings)
+        self.folder = Folder(root, max_bytes=settings.max_file_bytes)
+        cache = ParseCache.for_folder(cache_dir, root, key=self.keys.parses()) if cache_dir else None
+        self.library = Library(Loader(self.folder, cache, jobs=jobs))
         self.catalog = Catalog(
             limit=settings.limit,
             include_drafts=settings.include_drafts,
             include_future=settings.include_future,
             topic_titles=settings.topics,
         )
-        fragments = FragmentCache.for_folder(cache_dir, root, settings) if cache_dir else None
-        self.builder = SiteBuilder(settings, store=fragments, jobs=jobs)
-        self.site: Site = {}
+        store = FragmentStore.for_folder(cache_dir, root, key=self.keys.fragments()) if cache_dir else None
+        self.builder = SiteBuilder(settings, fragments=fragments, store=store, jobs=jobs)
+        self._site: Site = MappingProxyType({})
+
+    @property
+    def site(self) -> Site:
+        """Every published path, as of the last operation."""
+        return self._site
+
+    # -- operations ------------------------------------------------------------------------
 
     def load(self, *, now: datetime | None = None, progress: Callable[[int], None] | None = None,
-             survey: Survey | None = None) -> Site:
+             survey: Survey | None = None) -> Rebuilt:
         """Read the whole folder (as `survey`ed, when given) and build the site."""
         with collector_paused():  # collecting along the way was ~20% of a warm load
             urls = self.library.load(progress=progress, survey=survey)
-            site = self._publish(urls, now)
+            touched = self._apply(urls, now)
+            touched |= self._render(now)
         self.builder.prune_store()
-        return site
+        return Rebuilt(len(self.library.good), frozenset(touched), frozenset(), self.builder.rendered_last)
 
-    def snapshot(self, base: str) -> Snapshot:
-        """What this build knows, for `resume` in a later process (`base`: its `base_fingerprint`)."""
-        return Snapshot(base, self.library.state(), self.catalog, self.builder.state(), dict(self.site))
-
-    def resume(self, snapshot: Snapshot, survey: Survey, *,
-               now: datetime | None = None) -> tuple[set[str], set[Group]] | None:
-        """Take up where an earlier build left off, then read again every file the `survey` (taken
-        now) shows it did not see as it is; returns those files and the groups whose feeds changed
-        (by them, or by scheduled articles that came due meanwhile). The result is what `load` would
-        give, the same articles, catalog and bytes, for much less work when few files changed; but
-        a file that broke meanwhile keeps its last good version, as it would in a server that never
-        stopped (`tests/test_resume.py` proves both).
-
-        Returns None, leaving this build as it was, when so many files differ that a `load` is
-        cheaper (a folder copied anew has new inodes throughout, say).
-        """
-        probe = Library(self.root)
-        probe.restore(snapshot.library)
-        stale = probe.stale(survey)
-        if len(stale) > max(RESUME_MAX_FRACTION * len(survey), RESUME_MIN_FILES):
-            return None
-        self.library.restore(snapshot.library)
-        self.catalog = snapshot.catalog
-        self.builder.restore(snapshot.rendered)
-        self.site = MappingProxyType(snapshot.site)
-        with collector_paused():  # as in `load`: a large difference makes many long-lived objects
-            touched = self.refresh(stale, now=now) if stale else set()
-            touched |= self.advance(now or datetime.now(timezone.utc))
-        return stale, touched
-
-    def refresh(self, paths: Iterable[str], *, now: datetime | None = None) -> set[Group]:
-        """Re-read changed files (relative paths); return the groups whose feeds changed."""
+    def refresh(self, paths: Iterable[str], *, now: datetime | None = None) -> Rebuilt:
+        """Re-read changed files (relative paths) and render again the feeds they touch."""
+        paths = sorted(set(paths))
+        bad_before = {rel: self.library.bad.get(rel) for rel in paths}
         # One batch: one stat pass and one cache transaction, not one per file of a sync.
         touched = self._apply(self.library.load(paths), now)
         if touched:
             touched |= self._render(now)
-        return touched
+        newly_bad = tuple((rel, reason, rel in self.library.good) for rel in paths
+                          for reason in [self.library.bad.get(rel)] if reason and reason != bad_before[rel])
+        return Rebuilt(len(paths), frozenset(touched), frozenset(paths), self.builder.rendered_last if touched else 0,
+                       newly_bad)
 
-    def advance(self, now: datetime) -> set[Group]:
+    def advance(self, now: datetime) -> Rebuilt:
         """Publish scheduled articles that are due."""
         touched = self.catalog.advance(now)
         if touched:
             touched |= self._render(now)
-        return touched
+        return Rebuilt(0, frozenset(touched), frozenset(), self.builder.rendered_last if touched else 0)
 
-    def _publish(self, urls: set[str], now: datetime | None) -> Site:
-        self._apply(urls, now)
-        self._render(now)
-        return self.site
+    def saved_state(self) -> SavedState:
+        """What this build knows, for `resume` in a later process."""
+        return SavedState(self.keys.state(), self.library.state(), self.catalog, self.builder.state(),
+                          dict(self._site))
 
-    def _render(self, now: datetime | None) -> set[Group]:
-        """Build the site; returns groups that changed on the way (files re-read as stale)."""
-        touched: set[Group] = set()
-        for _ in range(3):
-            try:
-                self.site = self.builder.build(self.catalog, self.library.resolve)
-                return touched
-            except StaleEntries as stale:
-                # Another process re-parsed a file that changed since it was read: read it now.
-                touched |= self._apply(self.library.load(stale.paths), now)
-        self.site = self.builder.build(self.catalog, self.library.resolve)
-        return touched
+    def resume(self, saved: SavedState, survey: Survey, *, now: datetime | None = None) -> Rebuilt | None:
+        """Take up where an earlier build left off, then read again every file the `survey` (taken
+        now) shows it did not see as it is. The result is what `load` would give, the same articles,
+        catalog and bytes, for much less work when few files changed; but a file that broke meanwhile
+        keeps its last good version, as it would in a server that never stopped (`tests/test_resume.py`
+        proves both).
+
+        Returns None, leaving this build as it was, when the state was saved under other settings or
+        code, or so many files differ that a `load` is cheaper (a folder copied anew has new inodes
+        throughout, say).
+        """
+        if saved.key != self.keys.state():
+            return None
+        probe = Library(self.library.loader)
+        probe.restore(saved.library)
+        stale = probe.stale(survey)
+        if len(stale) > max(RESUME_MAX_FRACTION * len(survey), RESUME_MIN_FILES):
+            return None
+        self.library.restore(saved.library)
+        self.catalog = saved.catalog
+        self.builder.restore(saved.rendered)
+        self._site = MappingProxyType(saved.site)
+        with collector_paused():  # as in `load`: a large difference makes many long-lived objects
+            rendered = 0
+            touched: set[Group] = set()
+            if stale:
+                done = self.refresh(stale, now=now)
+                touched |= done.touched
+                rendered += done.rendered
+            done = self.advance(now or datetime.now(timezone.utc))
+            touched |= done.touched
+            rendered += done.rendered
+        return Rebuilt(len(stale), frozenset(touched), frozenset(stale), rendered)
+
+    # -- the stages ------------------------------------------------------------------------
 
     def _apply(self, urls: set[str], now: datetime | None) -> set[Group]:
         moment = now or datetime.now(timezone.utc)
@@ -170,6 +186,31 @@ class Build:
         touched = self.catalog.apply(changes, now=moment)
         touched |= self.catalog.advance(moment)
         return touched
+
+    def _render(self, now: datetime | None) -> set[Group]:
+        """Build the site from the catalog; returns groups that changed on the way (files whose
+        version was gone from under their entries, read again)."""
+        touched: set[Group] = set()
+        for _ in range(MAX_REREADS):
+            plan = self.builder.plan(self.catalog)
+            gone: list[str] = []
+            self.builder.render_items(plan, self._articles(plan.needed, gone))
+            if not gone:
+                self._site = self.builder.assemble(plan)
+                return touched
+            # Another process re-parsed a file that changed since it was read: read it now.
+            touched |= self._apply(self.library.load(gone), now)
+        raise RebuildError(f"{len(gone)} files kept changing while they were read, e.g. {gone[0]}")
+
+    def _articles(self, entries: list, gone: list[str]) -> Iterator[Mapping[str, Article]]:
+        """The full articles of `entries` by digest, a chunk at a time; files whose version is gone
+        are added to `gone`."""
+        for start in range(0, len(entries), _FETCH_CHUNK):
+            found, lost = self.library.articles_for(entries[start : start + _FETCH_CHUNK])
+            gone += lost
+            yield found
+
+    # -- what the server and the command line read -----------------------------------------
 
     def summary(self) -> Summary:
         """Counts kept up to date by the library and catalog: cheap enough for every rebuild."""
@@ -184,3 +225,19 @@ class Build:
             bad=tuple(sorted(library.bad.items())),
             feeds=catalog.feed_count,
         )
+
+    def next_due(self) -> datetime | None:
+        """When the next scheduled article is due, if any."""
+        return self.catalog.next_due()
+
+    def known_files(self) -> set[str]:
+        """Every file the last operations read and still have a result for (good or bad)."""
+        return self.library.known()
+
+    def warnings(self) -> list[tuple[str, str]]:
+        """(file, warning) for every good file, in path order."""
+        return [(rel, warning) for rel, entry in sorted(self.library.good.items()) for warning in entry.warnings]
+
+    def prune_store(self) -> None:
+        """Drop stored fragments no feed shows now (after a resumed start, as a load does)."""
+        self.builder.prune_store()

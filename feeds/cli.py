@@ -13,13 +13,14 @@ from typing import Any
 
 import click
 
-from .build import Build, Summary, fingerprint
-from .dates import rfc3339
-from .export import ExportError, export_site, record_inputs, recorded_inputs
-from .parse_cache import default_cache_dir
+from .build import Build, Summary
+from .export import ExportError, export_site, store_of
+from .reading.dates import rfc3339
+from .reading.folder import Folder
 from .settings import Settings, SettingsError, load_settings
-
-BUNDLED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from .stores.databases import default_cache_dir
+from .stores.export_record import fingerprint, record_inputs, recorded_inputs
+from .stores.keys import StoreKeys
 
 
 def _articles_argument(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,10 +63,17 @@ def _site_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def bundled_seeds() -> Path:
+    """The sample articles installed with feedpub (the package `feedpub.seeds`)."""
+    from importlib.resources import files
+
+    return Path(str(files("feedpub.seeds")))
+
+
 def resolve_articles(articles: Path | None) -> Path:
     """ARTICLES, else ./seeds, else the sample articles bundled with feedpub."""
     if articles is None:
-        articles = Path("seeds") if Path("seeds").is_dir() else BUNDLED_SEEDS
+        articles = Path("seeds") if Path("seeds").is_dir() else bundled_seeds()
     if not articles.is_dir():
         raise click.ClickException(f"article folder {articles} does not exist; give the folder of article files")
     return articles
@@ -89,7 +97,7 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 
 def load_build(articles: Path, settings: Settings, **read: Any) -> Build:
     build = Build(articles, settings, **read)
-    with _progress(len(build.library.scan())) as progress:
+    with _progress(len(build.folder.scan())) as progress:
         build.load(progress=progress)
     return build
 
@@ -128,8 +136,8 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     read = reading(flags)
     settings = make_settings(config, **flags)
     root = resolve_articles(articles)
-    inputs = fingerprint(root, settings) if read["cache_dir"] else None
-    previous = recorded_inputs(out) if inputs else None
+    inputs = fingerprint(Folder(root), StoreKeys(settings).export()) if read["cache_dir"] else None
+    previous = recorded_inputs(out, store_of(out)) if inputs else None
     due = previous.get("next_due") if previous else None
     if previous and previous.get("inputs") == inputs and (not due or str(due) > rfc3339(datetime.now(timezone.utc))):
         # Same files, settings and code as the export in place: it would come out byte-identical.
@@ -150,8 +158,8 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     except ExportError as error:
         raise click.ClickException(str(error)) from None
     if inputs:
-        due_next = build.catalog.next_due()
-        record_inputs(out, {"inputs": inputs, "report": [*lines, summary.describe()], "bad": len(summary.bad),
+        due_next = build.next_due()
+        record_inputs(out, store_of(out), {"inputs": inputs, "report": [*lines, summary.describe()], "bad": len(summary.bad),
                             "next_due": rfc3339(due_next) if due_next else None})
     click.echo(summary.describe(), err=True)
     click.echo(
@@ -172,9 +180,8 @@ def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
     build = load_build(resolve_articles(articles), settings, **read)
     summary = build.summary()
     report(summary)
-    for rel, entry in sorted(build.library.good.items()):
-        for warning in entry.warnings:
-            click.echo(f"{rel}: warning: {warning}", err=True)
+    for rel, warning in build.warnings():
+        click.echo(f"{rel}: warning: {warning}", err=True)
     click.echo(summary.describe(), err=True)
     if summary.bad:
         sys.exit(1)
@@ -191,7 +198,7 @@ def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
 def serve(articles: Path | None, host: str, port: int, config: Path | None, quiet: bool,
           base_url: str | None, **flags: Any) -> None:
     """Serve every feed live and keep it current as article files change."""
-    from server.run import run  # uvicorn and Starlette load only when serving
+    from .server.run import run  # uvicorn and Starlette load only when serving
 
     read = reading(flags)
     settings = make_settings(config, base_url=base_url, **flags)

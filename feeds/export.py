@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .site import Site
+from .render.site import Site
+from .stores.export_record import INPUTS
 
 MANIFEST = "manifest.json"
 
@@ -86,30 +87,6 @@ def _export(site: Site, out: Path, store: Path) -> ExportResult:
     # started walking it before the swap can finish.
     _sweep(store, keep=(generation, current) if current is not None else (generation,))
     return ExportResult(files=len(site), written=written, removed=removed, changed=True)
-
-
-INPUTS = "inputs.json"
-
-
-def recorded_inputs(out: Path) -> dict[str, object] | None:
-    """What the current export was made from (see `record_inputs`), if it is still in place."""
-    out = Path(os.path.abspath(out))
-    try:
-        record = json.loads((store_of(out) / INPUTS).read_text("utf-8"))
-        current = os.path.basename(os.readlink(out))
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) and record.get("generation") == current else None
-
-
-def record_inputs(out: Path, record: dict[str, object]) -> None:
-    """Remember what the current export was made from, so an unchanged rerun can stop early."""
-    out = Path(os.path.abspath(out))
-    try:
-        record = {**record, "generation": os.path.basename(os.readlink(out))}
-        _write_json(store_of(out) / INPUTS, record)  # type: ignore[arg-type]
-    except OSError:
-        pass  # only an accelerator
 
 
 def _current_generation(out: Path, store: Path) -> Path | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .text import clean_url
+from .reading.text import clean_url
 
 CONFIG_NAME = "feedpub.yaml"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from .http import accepts_gzip, is_not_modified
-from .live import LiveSite
+from .live.live_site import LiveSite
 from .published import Resource
 
 log = logging.getLogger("feedpub")
@@ -58,8 +58,9 @@ def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
     async def healthz(request: Request) -> Response:
         summary = live.summary
         last = live.last
+        failure = live.failure
         document = {
-            "status": "degraded" if live.held else "ok",
+            "status": "degraded" if live.held or failure else "ok",
             "watching": live.ready.is_set() if watch else False,
             "articles": summary.published if summary else 0,
             "feeds": summary.feeds if summary else 0,
@@ -71,6 +72,9 @@ def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
                              "files": last.files, "feeds": last.feeds} if last else None,
             "bad_files": [{"file": path, "reason": reason} for path, reason in summary.bad] if summary else [],
         }
+        if failure is not None:  # until a rebuild succeeds: the last good site is what is served
+            document["error"] = {"kind": failure.kind, "message": failure.message,
+                                 "at": failure.at.isoformat(timespec="milliseconds")}
         return Response(json.dumps(document, indent=2), media_type="application/json",
                         headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
 
@@ -88,7 +92,7 @@ def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if watch:  # what is served now, for a quick next start (see LiveSite.save_on_exit)
+            if watch:  # what is served now, for a quick next start (see Persistence.save_on_exit)
                 try:
                     await asyncio.to_thread(live.save_on_exit)
                 except Exception:

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from feeds.site import HEADERS, INDEX, Output, Site
+from feedpub.render.paths import HEADERS, INDEX
+from feedpub.render.site import Output, Site
 
 from .http import http_date
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import uvicorn
 
-from feeds.settings import Settings
+from feedpub.settings import Settings
 
 from .app import create_app
-from .live import LiveSite
-from .fast_path import FeedProtocol
+from .live.live_site import LiveSite
+from .protocol.fast_path import FeedProtocol
 
 
 def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, cache_dir: Path | None = None,

@@ -1,57 +1,14 @@
-"""Shared fixtures: small article folders written into tmp_path, and the bundled seeds."""
+"""Fixtures: small article folders written into tmp_path, and a private cache for every test."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-REFERENCE = SEEDS / "000_3f08816b81f43964.txt"
-
-BASE_TIME = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
-
-
-def article_text(**fields: Any) -> str:
-    """Front matter for an article; every value is written as JSON, which is valid YAML.
-
-    A field given as None is left out entirely (use `yaml_null=True`-style raw text via
-    `raw_article` when a literal `null` is wanted).
-    """
-    lines = ["---"]
-    for key, value in fields.items():
-        if value is None:
-            continue
-        lines.append(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}")
-    lines.append("---")
-    return "\n".join(lines) + "\n"
-
-
-def sample_fields(n: int, **overrides: Any) -> dict[str, Any]:
-    """A complete, valid article number `n`: distinct URL, descending dates (n=0 is newest)."""
-    fields: dict[str, Any] = {
-        "category": "news",
-        "title": f"Headline number {n}",
-        "excerpt": f"Summary of article {n}.",
-        "publishedDateTime": (BASE_TIME - timedelta(hours=n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "originalUrl": f"https://news{n % 3}.example.com/story/{n}",
-        "webUrl": f"https://news{n % 3}.example.com/story/{n}",
-        "type": "article",
-        "quality": 50,
-        "heat": 1,
-        "provider": {"name": f"News {n % 3}", "domain": f"news{n % 3}.example.com"},
-        "topics": ["World", "Science"] if n % 2 else ["World"],
-        "images": [{"url": f"https://img.example.com/{n}.jpg", "width": 800, "height": 600}],
-        "secured": f"SECRET-BLOB-{n}",
-    }
-    fields.update(overrides)
-    return fields
-
+from tests.helpers import article_text, sample_fields
 
 @pytest.fixture
 def write_article(tmp_path: Path) -> Callable[..., Path]:

@@ -33,10 +33,10 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = logs / f"serve-{self.port}.log"
-        command = [sys.executable, "-m", "feeds", "serve", str(folder), "--port", str(self.port), *args]
+        command = [sys.executable, "-m", "feedpub", "serve", str(folder), "--port", str(self.port), *args]
         if quiet:
             command.append("--quiet")
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        env = dict(os.environ)
         started = time.perf_counter()
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, cwd=logs, env=env, stdout=log, stderr=subprocess.STDOUT)

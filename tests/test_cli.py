@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, article_text, sample_fields
-from feeds.cli import main
+from tests.helpers import ROOT, article_text, sample_fields
+from feedpub.cli import main
 
 
 def run(*args: str | Path) -> tuple[int, str]:
@@ -147,8 +147,8 @@ def test_default_articles_are_the_bundled_seeds(tmp_path: Path, monkeypatch: pyt
 
 
 def test_python_dash_m_feeds_works(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "feeds", "--help"], capture_output=True, text=True,
-                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run([sys.executable, "-m", "feedpub", "--help"], capture_output=True, text=True,
+                            cwd=tmp_path, env=dict(os.environ))
     assert result.returncode == 0 and "export" in result.stdout and "serve" in result.stdout
 
 
@@ -187,13 +187,14 @@ def test_any_change_makes_a_real_export(articles: Path, tmp_path: Path, change: 
 
 def test_a_scheduled_article_coming_due_makes_a_real_export(articles: Path, write_article: Callable[..., Path],
                                                              tmp_path: Path) -> None:
-    from feeds.export import record_inputs, recorded_inputs
+    from feedpub.export import store_of
+    from feedpub.stores.export_record import record_inputs, recorded_inputs
 
     write_article("soon.txt", **sample_fields(30, title="Scheduled", publishedDateTime="2999-01-01T00:00:00Z"))
     out = tmp_path / "out"
     assert run("export", articles, "--out", out)[0] == 0
-    record = recorded_inputs(out)
+    record = recorded_inputs(out, store_of(out))
     assert record is not None and record["next_due"] == "2999-01-01T00:00:00Z"
-    record_inputs(out, {**record, "next_due": "2000-01-01T00:00:00Z"})  # as if that time had come
+    record_inputs(out, store_of(out), {**record, "next_due": "2000-01-01T00:00:00Z"})  # as if that time had come
     code, output = run("export", articles, "--out", out)
     assert code == 0 and "is up to date" not in output

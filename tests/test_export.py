@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import article_text, sample_fields
-from feeds import export as export_module
-from feeds.build import Build
-from feeds.export import ExportError, export_site, store_of
-from feeds.settings import Settings
+from tests.helpers import article_text, sample_fields, loaded
+from feedpub import export as export_module
+from feedpub.build import Build
+from feedpub.export import ExportError, export_site, store_of
+from feedpub.settings import Settings
 
 SETTINGS = Settings(base_url="https://news.example.com")
 
 
 def site_of(folder: Path, settings: Settings = SETTINGS):  # type: ignore[no-untyped-def]
-    return Build(folder, settings).load()
+    return loaded(Build(folder, settings))
 
 
 def tree(out: Path) -> dict[str, bytes]:
@@ -211,7 +211,7 @@ def test_overlapping_exports_take_turns(articles: Path, tmp_path: Path) -> None:
 
 
 def test_a_file_name_that_is_not_utf8_is_read_and_never_breaks_the_cache(articles: Path, tmp_path: Path) -> None:
-    from feeds.build import Build
+    from feedpub.build import Build
 
     name = os.fsdecode(b"caf\xe9.txt")  # a Latin-1 file name, as old sync tools write them
     (articles / name).write_text(article_text(**sample_fields(9, title="Latin-1 name")), encoding="utf-8")
@@ -220,5 +220,5 @@ def test_a_file_name_that_is_not_utf8_is_read_and_never_breaks_the_cache(article
         os.utime(path, (past, past))
     for _ in range(2):  # the second run reads the cache
         build = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
-        site = build.load()
+        site = loaded(build)
         assert b"Latin-1 name" in site["feeds/all.rss"].body

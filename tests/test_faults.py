@@ -29,12 +29,12 @@ from typing import Any
 import feedparser
 import pytest
 
-from conftest import article_text, sample_fields
-from live_server import ROOT, Server, servers
-from feeds.article_file import ArticleError, parse_article
-from feeds.settings import Settings
-from server.live import LiveSite
-from server.published import Published
+from tests.helpers import article_text, sample_fields
+from tests.live_server import ROOT, Server, servers
+from feedpub.reading.article_file import ArticleError, parse_article
+from feedpub.settings import Settings
+from feedpub.server.live.live_site import LiveSite
+from feedpub.server.published import Published
 
 WAIT_S = 8.0  # a fault is reported / a recovery is served within this (the watcher polls every 0.5 s)
 
@@ -319,10 +319,10 @@ def tree(out: Path) -> dict[str, bytes]:
 
 def test_kill_9_during_an_export_keeps_the_previous_export(tmp_path: Path) -> None:
     started = time.monotonic()
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = dict(os.environ)
 
     def feedpub(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([sys.executable, "-m", "feeds", *args], cwd=tmp_path, env=env,
+        return subprocess.run([sys.executable, "-m", "feedpub", *args], cwd=tmp_path, env=env,
                               capture_output=True, timeout=timeout, check=True)
 
     feedpub("generate", "small", "60", "--seed", "3")
@@ -334,7 +334,7 @@ def test_kill_9_during_an_export_keeps_the_previous_export(tmp_path: Path) -> No
     store = tmp_path / ".site.feedpub"
 
     # Kill the big export the moment its new generation folder appears: mid-write.
-    process = subprocess.Popen([sys.executable, "-m", "feeds", "export", "big", "--out", str(out)], cwd=tmp_path,
+    process = subprocess.Popen([sys.executable, "-m", "feedpub", "export", "big", "--out", str(out)], cwd=tmp_path,
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     mid_write = False
     try:
@@ -553,12 +553,12 @@ def test_drafts_and_secured_never_reach_a_body_header_or_log_line(serve, tmp_pat
 
 def test_drafts_and_secured_never_reach_export_or_check_output(tmp_path: Path) -> None:
     folder = leaky_folder(tmp_path / "articles")
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = dict(os.environ)
     out = tmp_path / "site"
     outputs = []
     for args in (["export", str(folder), "--out", str(out)], ["check", str(folder)],
                  ["export", str(folder), "--out", str(tmp_path / "strict"), "--strict"]):
-        run = subprocess.run([sys.executable, "-m", "feeds", *args], cwd=tmp_path, env=env, capture_output=True,
+        run = subprocess.run([sys.executable, "-m", "feedpub", *args], cwd=tmp_path, env=env, capture_output=True,
                              timeout=60)
         outputs.append(run)
         assert_no_leak(run.stdout + run.stderr, f"feedpub {args[0]} output")
@@ -575,8 +575,8 @@ def test_a_duplicated_draft_s_url_is_not_reported(tmp_path: Path) -> None:
     (folder / "000.txt").write_text(article_text(**sample_fields(0)), "utf-8")
     (folder / "a.txt").write_text(article_text(**draft_fields(0)), "utf-8")
     (folder / "b.txt").write_text(article_text(**draft_fields(0, publishedDateTime="2020-01-01T00:00:00Z")), "utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    run = subprocess.run([sys.executable, "-m", "feeds", "check", str(folder)], cwd=tmp_path, env=env,
+    env = dict(os.environ)
+    run = subprocess.run([sys.executable, "-m", "feedpub", "check", str(folder)], cwd=tmp_path, env=env,
                          capture_output=True, timeout=60)
     assert b"duplicate" in run.stderr.lower() or b"1 duplicates" in run.stderr
     assert_no_leak(run.stderr, "feedpub check output")

@@ -19,11 +19,11 @@ import feedparser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import BASE_TIME
-from feeds import text as text_module
-from feeds.build import Build
-from feeds.settings import Settings
-from feeds.text import clean_url
+from tests.helpers import BASE_TIME, all_articles, loaded
+from feedpub.reading import text as text_module
+from feedpub.build import Build
+from feedpub.settings import Settings
+from feedpub.reading.text import clean_url
 
 BASE_URL = "https://feeds.example.org"
 NOW = BASE_TIME + timedelta(days=1)
@@ -134,7 +134,7 @@ def build(files: list[bytes]) -> tuple[Build, dict[str, Any]]:
         for n, data in enumerate(files):
             (Path(folder) / f"{n:03d}.txt").write_bytes(data)
         site = Build(Path(folder), Settings(base_url=BASE_URL))
-        return site, dict(site.load(now=NOW))
+        return site, dict(loaded(site, now=NOW))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -142,7 +142,7 @@ def build(files: list[bytes]) -> tuple[Build, dict[str, Any]]:
 def test_any_text_reads_back_the_same_in_rss_atom_and_json(files: list[bytes]) -> None:
     built, site = build(files)
     assert built.library.bad == {}, built.library.bad
-    articles = {a.url: a for a in built.library.articles()}
+    articles = {a.url: a for a in all_articles(built.library)}
     assert len(articles) == len(files)
     feeds = sorted({path.rsplit(".", 1)[0] for path in site if path.startswith("feeds/") and path.endswith(".json")
                     and not path.endswith("index.json")})

@@ -1,0 +1,189 @@
+"""The catalog: which articles belong to which feed, kept sorted and updated in place.
+
+Groups are the feed of everything, one per topic name and one per provider domain. Each keeps
+its members as a sorted list of `Entry.sort_key`s, so a change costs a binary search per
+group it touches, and selecting a feed's newest `limit` items is a slice.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..reading.article import Entry
+from .slugs import Slugs
+
+ALL = "all"
+TOPIC = "topic"
+PROVIDER = "provider"
+KINDS = (ALL, TOPIC, PROVIDER)
+
+Group = tuple[str, str]  # (kind, topic name | provider domain | "")
+EVERYTHING: Group = (ALL, "")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """One feed to publish: its identity and its newest items, format-neutral."""
+
+    kind: str
+    key: str  # "all", a topic slug or a provider domain: the file name in the URL
+    name: str  # what a reader shows: the topic's display name or the provider's name
+    items: tuple[Entry, ...]  # full articles are fetched only to render them (`Library.articles_for`)
+    total: int  # articles in the group, before the limit
+
+    @property
+    def newest(self) -> datetime | None:
+        return self.items[0].published if self.items else None
+
+
+class Catalog:
+    def __init__(self, *, limit: int, include_drafts: bool = False, include_future: bool = False,
+                 topic_titles: Mapping[str, str] | None = None) -> None:
+        self.limit = limit
+        self.include_drafts = include_drafts
+        self.include_future = include_future
+        self.topic_titles = dict(topic_titles or {})
+        self._members: dict[str, Entry] = {}  # url → article, eligible now
+        self._waiting: dict[str, Entry] = {}  # url → scheduled article, not due yet
+        self._drafts: set[str] = set()  # urls whose current version is a draft left out
+        self._groups: dict[Group, list[tuple[float, str]]] = defaultdict(list)
+        self._names: dict[str, Counter[str]] = defaultdict(Counter)  # domain → provider names seen
+        self._slugs = Slugs()
+        self._specs: dict[Group, FeedSpec] = {}  # memo: a group's spec changes only when it is touched
+
+    @classmethod
+    def build(cls, articles: Iterable[Entry], *, now: datetime, **options: object) -> Catalog:
+        catalog = cls(**options)  # type: ignore[arg-type]
+        catalog.apply({a.url: a for a in articles}, now=now)
+        return catalog
+
+    # -- changes -------------------------------------------------------------------------
+
+    def apply(self, changes: Mapping[str, Entry | None], *, now: datetime) -> set[Group]:
+        """Put each url's new version (None: gone) in place; return the groups that changed."""
+        touched: set[Group] = set()
+        # Every removal first, while each group's list is still sorted for bisect.
+        for url in changes:
+            old = self._members.pop(url, None)
+            self._waiting.pop(url, None)
+            self._drafts.discard(url)
+            if old is not None:
+                touched |= self._remove(old)
+        # A large batch (the first load, a resync) appends and sorts once per group: insort into
+        # a 100,000-item list for each article would be quadratic.
+        bulk = len(changes) > 64
+        added: set[Group] = set()
+        for url, article in changes.items():
+            if article is None:
+                continue
+            if article.draft and not self.include_drafts:
+                self._drafts.add(url)
+                continue
+            if article.published > now and not self.include_future:
+                self._waiting[url] = article
+                continue
+            self._members[url] = article
+            added |= self._add(article, sort=not bulk)
+        if bulk:
+            for group in added:
+                self._groups[group].sort()
+        touched |= added
+        for group in touched:
+            self._specs.pop(group, None)
+        if any(kind == TOPIC for kind, _ in touched):
+            # A topic that came or went can rename the topics that share its slug, and only those.
+            for name in self._slugs.update({name for kind, name in self._groups if kind == TOPIC}):
+                self._specs.pop((TOPIC, name), None)
+        return touched
+
+    def advance(self, now: datetime) -> set[Group]:
+        """Publish the scheduled articles whose time has come."""
+        due = {url: a for url, a in self._waiting.items() if a.published <= now}
+        return self.apply(due, now=now) if due else set()
+
+    def next_due(self) -> datetime | None:
+        return min((a.published for a in self._waiting.values()), default=None)
+
+    def _groups_of(self, article: Entry) -> list[Group]:
+        return [EVERYTHING, (PROVIDER, article.provider.domain), *((TOPIC, t) for t in article.topics)]
+
+    def _add(self, article: Entry, *, sort: bool = True) -> set[Group]:
+        groups = self._groups_of(article)
+        key = article.sort_key
+        for group in groups:
+            if sort:
+                bisect.insort(self._groups[group], key)
+            else:
+                self._groups[group].append(key)
+        self._names[article.provider.domain][article.provider.name] += 1
+        return set(groups)
+
+    def _remove(self, article: Entry) -> set[Group]:
+        groups = self._groups_of(article)
+        key = article.sort_key
+        for group in groups:
+            members = self._groups[group]
+            index = bisect.bisect_left(members, key)
+            if index < len(members) and members[index] == key:
+                del members[index]
+            if not members and group != EVERYTHING:
+                del self._groups[group]
+        names = self._names[article.provider.domain]
+        names[article.provider.name] -= 1
+        if names[article.provider.name] <= 0:
+            del names[article.provider.name]
+        if not names:
+            del self._names[article.provider.domain]
+        return set(groups)
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def articles(self) -> Mapping[str, Entry]:
+        return self._members
+
+    @property
+    def scheduled(self) -> int:
+        return len(self._waiting)
+
+    @property
+    def drafts(self) -> int:
+        return len(self._drafts)
+
+    @property
+    def feed_count(self) -> int:
+        return len(self._groups) + (EVERYTHING not in self._groups)
+
+    def groups(self) -> list[Group]:
+        """Every group with at least one article (and always the feed of everything), in URL order."""
+        keyed = [(KINDS.index(kind), self.key_of((kind, name)), (kind, name)) for kind, name in self._groups]
+        if EVERYTHING not in self._groups:
+            keyed.append((0, ALL, EVERYTHING))
+        return [group for _, _, group in sorted(keyed)]
+
+    def key_of(self, group: Group) -> str:
+        kind, name = group
+        return ALL if kind == ALL else self._slugs[name] if kind == TOPIC else name
+
+    def spec(self, group: Group) -> FeedSpec:
+        known = self._specs.get(group)
+        if known is None:
+            known = self._specs[group] = self._make_spec(group)
+        return known
+
+    def _make_spec(self, group: Group) -> FeedSpec:
+        kind, name = group
+        members = self._groups.get(group, [])
+        items = tuple(self._members[url] for _, url in members[: self.limit])
+        if kind == TOPIC:
+            title = self.topic_titles.get(name, name)
+        elif kind == PROVIDER:
+            # The name most articles use; ties go to the alphabetically first, not the first read.
+            title = min(self._names[name].items(), key=lambda pair: (-pair[1], pair[0]))[0]
+        else:
+            title = ""
+        return FeedSpec(kind=kind, key=self.key_of(group), name=title, items=items, total=len(members))

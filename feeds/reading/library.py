@@ -1,0 +1,200 @@
+"""The article folder as the builder sees it: each file's last good article and each bad file's reason.
+
+`Library` holds the rules about files and articles: a file that breaks after it was good keeps
+its last good version live, and two files with the same canonical URL are one article (the newest
+wins). How files are read (the parse cache, worker processes) is the `Loader`'s business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from .article import Article, Entry
+from .folder import Survey
+from .loader import Loader, Result
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    url: str
+    kept: str  # the file whose version is published
+    dropped: tuple[str, ...]
+    draft: bool = False  # the kept version is a draft: its URL must not be printed
+
+
+class Library:
+    def __init__(self, loader: Loader) -> None:
+        self.loader = loader
+        self.good: dict[str, Entry] = {}  # relative path → last good version
+        self.bad: dict[str, str] = {}  # relative path → why it is bad now
+        # Full articles the cache cannot give back (no cache, a file written within its racy
+        # second, a last good version whose file is now bad); every other one is fetched on demand.
+        self._held: dict[str, Article] = {}
+        # Canonical url → the file that claims it; urls more than one file claims (the duplicates)
+        # are in `_shared` instead. A set per url would cost ~24 MB at 100,000 articles.
+        self._by_url: dict[str, str] = {}
+        self._shared: dict[str, set[str]] = {}
+        # Each file's `stamp` (its stat) as taken before it was last read: what `stale` compares a
+        # later survey with, when a saved state is resumed.
+        self.stamps: dict[str, int] = {}
+
+    # -- state kept between runs (see `stores.saved_state`) ---------------------------------
+
+    _STATE = ("good", "bad", "stamps", "_held", "_by_url", "_shared")
+
+    def state(self) -> dict[str, object]:
+        """What this library knows, as plain picklable data (its folder and cache are not included)."""
+        return {**{name: getattr(self, name) for name in self._STATE}, "shared": self.loader.shared}
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Know again what `state()` gave; `stale()` then says which files must be read again."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        self.loader.shared = state["shared"]  # type: ignore[assignment]
+
+    def stale(self, survey: Survey) -> set[str]:
+        """Files whose current version this library may not hold: new, gone or changed since read
+        (by their `stamp`), and those read within their racy second, when a write that followed
+        may have left the stamp as it was (they are the ones the cache would not keep)."""
+        stamps = self.stamps
+        changed = {rel for rel, (marked, _) in survey.items() if stamps.get(rel) != marked}
+        changed |= stamps.keys() - survey.keys()
+        changed |= (self.good.keys() | self.bad.keys()) - survey.keys()
+        changed |= self._held.keys() - self.bad.keys()
+        return changed
+
+    # -- reading -------------------------------------------------------------------------
+
+    def load(self, paths: Iterable[str] | None = None, *, progress: Callable[[int], None] | None = None,
+             survey: Survey | None = None) -> set[str]:
+        """Read every file (or the given relative paths) and return the canonical URLs that changed.
+
+        A full load also forgets files that are gone; it may be given the folder's `survey()`,
+        taken before, instead of walking it again.
+        """
+        full = paths is None
+        if full:
+            rels = list(survey) if survey is not None else self.loader.folder.scan()
+        else:
+            rels = sorted(set(paths))  # type: ignore[arg-type]
+        changed: set[str] = set()
+        if full:
+            for rel in self.known() - set(rels):
+                changed |= self._record(rel, None, None)
+        for rel, result, article in self.loader.read(rels, self.stamps, full=full, survey=survey, progress=progress):
+            changed |= self._record(rel, result, article)
+        return changed
+
+    def _record(self, rel: str, result: Result, article: Article | None) -> set[str]:
+        if result is None:  # no such file (any more)
+            self.loader.forget(rel)
+            self.stamps.pop(rel, None)
+            return self._forget(rel)
+        if isinstance(result, str):
+            # A file that breaks after it was good keeps its last good version live. Its cache row
+            # is about to hold the reason, so the article moves into memory.
+            self.bad[rel] = result
+            old = self.good.get(rel)
+            if old is not None and rel not in self._held:
+                kept = self.loader.fetch({rel: old.digest})
+                if rel in kept:
+                    self._held[rel] = kept[rel]
+                else:  # the cache lost it too (another process, an error): nothing left to show
+                    return self._forget(rel, keep_reason=True)
+            return set()
+        self.bad.pop(rel, None)
+        if article is not None:
+            self._held[rel] = article
+        else:
+            self._held.pop(rel, None)
+        old = self.good.get(rel)
+        if old is not None and old == result:
+            self.good[rel] = result
+            return set()
+        urls = self._forget(rel, keep_held=True) if old is not None else set()
+        self.good[rel] = result
+        url = result.url
+        first = self._by_url.get(url)
+        if first is None:
+            if url in self._shared:
+                self._shared[url].add(rel)
+            else:
+                self._by_url[url] = rel
+        elif first != rel:
+            del self._by_url[url]
+            self._shared[url] = {first, rel}
+        urls.add(url)
+        return urls
+
+    def _forget(self, rel: str, *, keep_reason: bool = False, keep_held: bool = False) -> set[str]:
+        if not keep_reason:
+            self.bad.pop(rel, None)
+        if not keep_held:
+            self._held.pop(rel, None)
+        old = self.good.pop(rel, None)
+        if old is None:
+            return set()
+        url = old.url
+        if self._by_url.get(url) == rel:
+            del self._by_url[url]
+        elif url in self._shared:
+            claims = self._shared[url]
+            claims.discard(rel)
+            if len(claims) == 1:
+                del self._shared[url]
+                self._by_url[url] = claims.pop()
+        return {url}
+
+    # -- what is known -------------------------------------------------------------------
+
+    def known(self) -> set[str]:
+        """Every file this library has read and still has a result for (good or bad)."""
+        return self.good.keys() | self.bad.keys()
+
+    def articles_for(self, entries: Sequence[Entry]) -> tuple[dict[str, Article], list[str]]:
+        """The full articles of these entries, by digest, and the files whose version is gone.
+
+        From memory when held, else from the parse cache, else by reading the file again. A file
+        is gone from under its entry only when it changed since it was read and another process
+        replaced its cache row meanwhile: the caller reads it again.
+        """
+        found: dict[str, Article] = {}
+        wanted: dict[str, str] = {}
+        for entry in entries:
+            held = self._held.get(entry.source)
+            if held is not None:
+                found[entry.digest] = held
+            else:
+                wanted[entry.source] = entry.digest
+        fetched = self.loader.fetch(wanted) if wanted else {}
+        for rel, digest in wanted.items():
+            article = fetched.get(rel)
+            if article is not None:
+                found[digest] = article
+        return found, sorted(rel for rel in wanted if rel not in fetched)
+
+    def entry(self, url: str) -> Entry | None:
+        """The published version of a URL: the newest date wins, then the first path."""
+        only = self._by_url.get(url)
+        if only is not None:
+            return self.good[only]
+        files = self._shared.get(url)
+        if not files:
+            return None
+        best = min(files, key=lambda rel: (-self.good[rel].published.timestamp(), rel))
+        return self.good[best]
+
+    @property
+    def article_count(self) -> int:
+        """Distinct articles: files with a good parse, duplicates folded."""
+        return len(self._by_url) + len(self._shared)
+
+    def duplicates(self) -> list[Duplicate]:
+        result = []
+        for url in sorted(self._shared):
+            files = self._shared[url]
+            kept = self.entry(url)
+            assert kept is not None
+            result.append(Duplicate(url, kept.source, tuple(sorted(files - {kept.source})), kept.draft))
+        return result

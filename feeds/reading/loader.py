@@ -1,0 +1,117 @@
+"""Reading many files at once: stat them, take what the parse cache has, parse the rest, store them.
+
+The plumbing under `Library`, which only sees what each file gave: its entry (with the full article
+when the cache will not hold it), the reason it is bad, or nothing. `fetch` gets full articles
+back, from the cache or by reading the file again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from ..stores import parse_cache
+from .article import Article, Entry, article_digest
+from .article_file import ParsedFile
+from .folder import CANNOT_READ, Folder, Identity, Survey, identity_of, stamp
+from .parallel import PARALLEL_MIN, parse_many
+
+if TYPE_CHECKING:
+    from ..stores.parse_cache import ParseCache
+
+Result = Entry | str | None  # what the library keeps of a file: its entry, why it is bad, or no file
+Read = tuple[str, Result, "Article | None"]  # a file, its result, its full article when it must stay in memory
+
+_STORE_BATCH = 2000  # parsed files written to the cache at a time, so their blobs can be freed
+
+
+class Loader:
+    def __init__(self, folder: Folder, cache: ParseCache | None = None, *, jobs: int = 1) -> None:
+        self.folder = folder
+        self.cache = cache
+        self.jobs = jobs
+        self.shared: parse_cache.SharedValues = ({}, {})  # one object per distinct provider and topic list
+        self.parsed_last = 0  # files actually parsed (not from the cache) by the last read
+
+    def read(self, rels: list[str], stamps: dict[str, int], *, full: bool, survey: Survey | None = None,
+             progress: Callable[[int], None] | None = None) -> Iterator[Read]:
+        """Each file's result, noting its stamp (as taken before it was read) in `stamps`.
+
+        `full`: these are all the folder's files (a load), so rows of other paths may go; the
+        folder's `survey`, taken before, saves statting them again.
+        """
+        identities: dict[str, Identity] = {}
+        if survey is not None and full:
+            identities = {rel: identity for rel, (_, identity) in survey.items()}
+            stamps.update((rel, marked) for rel, (marked, _) in survey.items())
+        else:
+            for rel in rels:
+                info = self.folder.stat(rel)
+                if info is None:
+                    stamps.pop(rel, None)
+                    continue
+                identities[rel] = identity_of(info)
+                stamps[rel] = stamp(info)
+        hits: set[str] = set()
+        others = False  # cached rows of paths not read now: a full load drops them
+        cache = self.cache
+        # Reading the cache means streaming every row: worth it for a whole folder (a load, a resync),
+        # not for the few files a watcher batch names, which changed anyway.
+        if cache is not None and (full or len(rels) >= PARALLEL_MIN):
+            # Streamed row by row: holding every cached blob at once would double the peak memory.
+            for rel, identity, blob in cache.entries():
+                known = identities.get(rel)
+                if known == identity:
+                    hits.add(rel)
+                    yield rel, self._cached(rel, parse_cache.load(blob)), None
+                    if progress:
+                        progress(1)
+                elif known is None:
+                    others = True
+        misses = [rel for rel in rels if rel not in hits]
+        self.parsed_last = len(misses)
+        fresh: list[parse_cache.Row] = []
+        for parsed in parse_many(self.folder, misses, jobs=self.jobs, progress=progress):
+            rel = parsed.rel
+            identity = identities.get(rel)
+            result = parsed.entry(self.shared)
+            stored = cache is not None and identity is not None and cache.will_store(rel, identity)
+            article = parsed.article() if isinstance(result, Entry) and not stored else None
+            # A read error (permissions, I/O) may pass without the file changing: never cache it.
+            if stored and result is not None and not (isinstance(result, str) and result.startswith(CANNOT_READ)):
+                entry_blob, blob = parsed.packed()
+                digest = result.digest if isinstance(result, Entry) else None
+                fresh.append((rel, identity, entry_blob, digest, blob))  # type: ignore[arg-type]
+            yield rel, result, article
+            if len(fresh) >= _STORE_BATCH and cache is not None:
+                cache.store(fresh)
+                fresh = []
+        if cache is not None:
+            # Dropping the rows of vanished files rewrites the table: only when there are some.
+            cache.store(fresh, keep=rels if full and others else None)
+
+    def fetch(self, wanted: Mapping[str, str]) -> dict[str, Article]:
+        """Full articles of files (path → the digest of the version wanted) whose version can still
+        be had: from the cache, else by reading the file again."""
+        found: dict[str, Article] = {}
+        left = dict(wanted)
+        if left and self.cache is not None:
+            for rel, blob in self.cache.outcomes(left.items()).items():
+                found[rel] = parse_cache.load(blob).article  # type: ignore[attr-defined]
+                del left[rel]
+        for rel, digest in left.items():  # not cached (an error, a cleared cache): read again
+            outcome = self.folder.read(rel)
+            if isinstance(outcome, ParsedFile) and article_digest(outcome.article) == digest:
+                found[rel] = outcome.article
+        return found
+
+    def forget(self, rel: str) -> None:
+        """A file that is gone: its row goes too."""
+        if self.cache is not None:
+            self.cache.forget(rel)
+
+    def _cached(self, rel: str, loaded: object) -> Result:
+        """A cached entry row (or bad file's reason) as what the library keeps."""
+        if isinstance(loaded, tuple):
+            return parse_cache.entry_from_row(loaded, rel, self.shared)  # type: ignore[arg-type]
+        return loaded  # type: ignore[return-value]

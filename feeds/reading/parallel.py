@@ -1,0 +1,103 @@
+"""Parsing many files, across worker processes when there are many; what each gives is a `Parsed`.
+
+A worker sends each result back as the bytes the parse cache stores (pickled there, once), so the
+parent never pickles what it will store; a file parsed in this process is kept as objects, and
+packed only if the cache is to store it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ..stores import parse_cache
+from ..workers import process_pool
+from .article import Article, Entry
+from .article_file import ParsedFile
+from .folder import Folder, Outcome
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_MIN = 2000
+_CHUNK = 250
+
+Packed = tuple["bytes | None", bytes]  # the entry row (None unless the file is good) and the outcome, pickled
+
+
+class Parsed:
+    """What parsing one file gave: kept as objects (parsed here) or as stored bytes (from a worker)."""
+
+    __slots__ = ("rel", "_outcome", "_packed", "_entry")
+
+    def __init__(self, rel: str, *, outcome: Outcome = None, packed: Packed | None = None) -> None:
+        self.rel = rel
+        self._outcome = outcome
+        self._packed = packed
+        self._entry: Entry | None = None  # made once from a file parsed here (its digest is the costly part)
+
+    def entry(self, shared: parse_cache.SharedValues) -> Entry | str | None:
+        """The entry of a good file (its provider and topics shared, see `SharedValues`), the reason a
+        bad file is bad, or None when there was no file."""
+        if self._packed is not None:
+            entry_blob, blob = self._packed
+            if entry_blob is None:
+                return parse_cache.load(blob)  # type: ignore[return-value]  # a reason, or None
+            return parse_cache.entry_from_row(parse_cache.load(entry_blob), self.rel, shared)  # type: ignore[arg-type]
+        outcome = self._outcome
+        if not isinstance(outcome, ParsedFile):
+            return outcome
+        if self._entry is None:
+            entry = Entry.of(outcome.article, outcome.warnings)
+            providers, topic_lists = shared
+            provider = providers.setdefault((entry.provider.name, entry.provider.domain), entry.provider)
+            self._entry = Entry(entry.url, entry.published, provider, topic_lists.setdefault(entry.topics, entry.topics),
+                                entry.draft, entry.digest, entry.source, entry.warnings)
+        return self._entry
+
+    def article(self) -> Article:
+        """The full article of a good file."""
+        outcome = self._outcome if self._packed is None else parse_cache.load(self._packed[1])
+        assert isinstance(outcome, ParsedFile), self.rel
+        return outcome.article
+
+    def packed(self) -> Packed:
+        """The result as the parse cache stores it."""
+        if self._packed is None:
+            outcome = self._outcome
+            entry = self._entry if self._entry is not None or not isinstance(outcome, ParsedFile) else \
+                Entry.of(outcome.article, outcome.warnings)
+            self._packed = _pack(outcome, entry)
+        return self._packed
+
+
+def parse_many(folder: Folder, rels: list[str], *, jobs: int,
+               progress: Callable[[int], None] | None = None) -> Iterator[Parsed]:
+    """Parse each file, in order; across `jobs` processes when there are at least `PARALLEL_MIN`."""
+    if jobs > 1 and len(rels) >= PARALLEL_MIN:
+        chunks = [rels[i : i + _CHUNK] for i in range(0, len(rels), _CHUNK)]
+        with process_pool(jobs) as pool:
+            for results in pool.map(_parse_chunk, [(folder.root, folder.max_bytes, chunk) for chunk in chunks]):
+                for rel, packed in results:
+                    yield Parsed(rel, packed=packed)
+                if progress:
+                    progress(len(results))
+        return
+    for rel in rels:
+        yield Parsed(rel, outcome=folder.read(rel))
+        if progress:
+            progress(1)
+
+
+def _pack(outcome: Outcome, entry: Entry | None) -> Packed:
+    return (None if entry is None else parse_cache.dump(parse_cache.entry_row(entry))), parse_cache.dump(outcome)
+
+
+def _parse_chunk(job: tuple[Path, int, list[str]]) -> list[tuple[str, Packed]]:
+    """In a worker process: one chunk of files, packed where they are parsed."""
+    root, max_bytes, rels = job
+    folder = Folder(root, max_bytes=max_bytes)
+    packed = []
+    for rel in rels:
+        outcome = folder.read(rel)
+        entry = Entry.of(outcome.article, outcome.warnings) if isinstance(outcome, ParsedFile) else None
+        packed.append((rel, _pack(outcome, entry)))
+    return packed

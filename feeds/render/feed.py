@@ -1,0 +1,106 @@
+"""The format-neutral feed model, shared by the RSS, Atom and JSON Feed renderers.
+
+Everything a renderer prints is decided here once: the feed's titles and links (`Feed`, made by
+`site.make_feed`), its `updated` date (the newest item's, never the clock) and each item's HTML
+content; a renderer gets the feed and its items' full articles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from html import escape
+from html.entities import name2codepoint
+from urllib.parse import quote
+
+from ..reading.article import Article, Image
+
+# An empty feed still needs an `updated`; a fixed instant keeps it byte-stable.
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+_END_TAG = re.compile(r"</\w+>")
+_ENTITY = re.compile(r"&(#?\w+)(;?)")
+
+
+def looks_like_markup(text: str) -> bool:
+    """Would a reader (or the W3C validator) take this plain text for HTML?
+
+    True when it has an end tag (`</b>`) or something entity-like (`&amp;`, `&#8217`): what
+    feedparser's `looks_like_html` and the validator's `ContainsHTML` check look for. Such text
+    is published as escaped HTML where a format allows it (Atom `type="html"`, RSS titles), so
+    every reader shows the same characters the JSON Feed `title` holds. Plain "AT&T" or "a < b"
+    stays plain text.
+    """
+    if _END_TAG.search(text):
+        return True
+    return any(
+        semicolon or name in name2codepoint or name == "apos" or not name.isalpha()
+        for name, semicolon in _ENTITY.findall(text)
+    )
+
+
+def as_html(text: str) -> str:
+    """Plain text as the HTML that displays it: `<b>` → `&lt;b&gt;`."""
+    return escape(text, quote=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    kind: str
+    key: str
+    title: str
+    description: str
+    language: str
+    author: str  # the site: Atom wants an author even when an entry has none
+    home_url: str  # the index page: the feed's alternate link
+    urls: dict[str, str]  # format name → absolute URL of this feed in that format (its self link)
+    updated: datetime
+    # The provider feeds' URLs around the provider's domain: what RSS `<source url>` wants.
+    sources: tuple[str, str]
+
+    def source_url(self, article: Article) -> str:
+        """The RSS feed of the article's provider on this site."""
+        before, after = self.sources
+        return before + quote(article.provider.domain, safe="/") + after
+
+
+def media_attributes(image: Image) -> dict[str, str]:
+    """Media RSS `media:content` attributes, shared by the RSS and Atom renderers."""
+    found = {"url": image.url, "medium": "image"}
+    if image.width:
+        found["width"] = str(image.width)
+    if image.height:
+        found["height"] = str(image.height)
+    return found
+
+
+def provider_home(article: Article) -> str:
+    return f"https://{article.provider.domain}/"
+
+
+def content_html(article: Article) -> str:
+    """The item body: image, excerpt, a link to the article and the related articles.
+
+    All values are plain text or checked URLs (see `text.py`), so escaping here is the only
+    escaping they get; renderers then escape the HTML as a whole for their format.
+    """
+    parts = []
+    if article.image:
+        image = article.image
+        size = "".join(
+            f' {name}="{value}"' for name, value in (("width", image.width), ("height", image.height)) if value
+        )
+        parts.append(f'<p><img src="{escape(image.url)}" alt=""{size}></p>')
+    if article.summary:
+        parts.append(f"<p>{escape(article.summary)}</p>")
+    parts.append(f'<p><a href="{escape(article.url)}">Read the article at {escape(article.provider.name)}</a></p>')
+    if article.related:
+        rows = "".join(
+            f'<li><a href="{escape(r.url)}">{escape(r.title)}</a>' + (f" ({escape(r.provider)})" if r.provider else "")
+            + "</li>"
+            for r in article.related
+        )
+        parts.append(f"<h3>Related</h3><ul>{rows}</ul>")
+    return "\n".join(parts)

@@ -1,0 +1,65 @@
+"""The output formats, declared once as data: name, suffix, media type, label and renderer.
+
+As Hugo's output formats and Django's feed classes do, everything else (paths, the index page's
+subscribe links, Content-Types, how item fragments are cut and spliced) reads this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..reading.article import Article
+from .atom import render_atom
+from .feed import Feed
+from .jsonfeed import json_frame, json_item, render_json
+from .rss import render_rss
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    suffix: str
+    media_type: str
+    label: str  # what a subscribe link says
+    render: Callable[[Feed, Sequence[Article]], bytes]  # a whole feed: the reference for the fragments
+    # Where each item starts and where the container closes in an XML renderer's pretty-printed
+    # output; a format that writes its items itself gives `frame` and `item` instead.
+    item_start: bytes = b""
+    close: bytes = b""
+    frame_of: Callable[[Feed, bool], tuple[bytes, bytes]] | None = None
+    item_of: Callable[[Article], bytes] | None = None
+    separator: bytes = b""  # between items
+
+    def frame(self, feed: Feed, has_items: bool) -> tuple[bytes, bytes]:
+        """The document around the items: the bytes before the first and after the last."""
+        if self.frame_of is not None:
+            return self.frame_of(feed, has_items)
+        document = self.render(feed, ())
+        cut = document.rindex(self.close)
+        return document[:cut], document[cut:]
+
+    def items(self, template: Feed, articles: Sequence[Article]) -> list[bytes]:
+        """Each article's item as `render` writes it in any feed of the site (`template`)."""
+        if self.item_of is not None:
+            return [self.item_of(article) for article in articles]
+        document = self.render(template, articles)
+        body = document[document.index(self.item_start) : document.rindex(self.close)]
+        pieces = [self.item_start + part for part in body[len(self.item_start) :].split(self.item_start)]
+        # Escaped text can never hold a raw `<item>`: one piece per article, or something is wrong.
+        assert len(pieces) == len(articles), (self.name, len(pieces), len(articles))
+        return pieces
+
+
+RSS = Format("rss", ".rss", "application/rss+xml", "RSS", render_rss, b"\n    <item>", b"\n  </channel>")
+ATOM = Format("atom", ".atom", "application/atom+xml", "Atom", render_atom, b"\n  <entry>", b"\n</feed>")
+JSON_FEED = Format("json", ".json", "application/feed+json", "JSON Feed", render_json,
+                   frame_of=json_frame, item_of=json_item, separator=b",\n")
+FORMATS = (RSS, ATOM, JSON_FEED)
+BY_NAME = {fmt.name: fmt for fmt in FORMATS}
+
+# The other documents of a site.
+HTML = "text/html"
+OPML = "text/x-opml"
+JSON = "application/json"
+TEXT = "text/plain"

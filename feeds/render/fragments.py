@@ -1,0 +1,79 @@
+"""Feeds assembled from per-article fragments, each rendered once however many feeds show it.
+
+An article sits in the feed of everything, its provider's and each of its topics': rendering
+its `<item>` once and splicing the bytes into every feed is what keeps a rebuild after one
+changed file cheap on a 100,000-article folder. The fragments are cut from the renderers' own
+output (`Format.items`), so an assembled feed is byte-identical to rendering it whole —
+`tests/render/test_fragments.py` proves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ..reading.article import Article, Entry
+from ..stores.fragment_store import FragmentStore
+from .feed import Feed
+from .formats import FORMATS, Format
+
+# The settings an item's bytes depend on: items are the same in every feed of a site, and only the
+# base URL reaches them (RSS `<source url>` names the provider's feed). The fragment store's key
+# covers these and no other setting.
+ITEM_SETTINGS = ("base_url",)
+
+
+class FragmentRenderer:
+    """One format's item fragments, by article digest (`Entry.digest`), in memory and in the store."""
+
+    def __init__(self, fmt: Format, *, store: FragmentStore | None = None) -> None:
+        self.fmt = fmt
+        self.store = store
+        self._items: dict[str, bytes] = {}  # digest → fragment
+        self.rendered_items = 0  # fragments rendered so far, for tests and logs
+
+    def assemble(self, feed: Feed, entries: Sequence[Entry]) -> bytes:
+        """`feed` with these items, from fragments already at hand (see `lookup` and `add`)."""
+        head, tail = self.fmt.frame(feed, bool(entries))
+        items = self._items
+        return head + self.fmt.separator.join(items[e.digest] for e in entries) + tail
+
+    def lookup(self, entries: Iterable[Entry]) -> list[Entry]:
+        """Take what the store has for these entries; return the ones still to render."""
+        items = self._items
+        missing = list({e.digest: e for e in entries if e.digest not in items}.values())
+        if missing and self.store is not None:
+            stored = self.store.get([self.key(e.digest) for e in missing])
+            for entry in missing:
+                piece = stored.get(self.key(entry.digest))
+                if piece is not None:
+                    items[entry.digest] = piece
+            missing = [e for e in missing if e.digest not in items]
+        return missing
+
+    def has(self, digest: str) -> bool:
+        return digest in self._items
+
+    def add(self, digests: Sequence[str], pieces: Sequence[bytes]) -> None:
+        """Keep freshly rendered fragments (and put them in the store)."""
+        for digest, piece in zip(digests, pieces):
+            self._items[digest] = piece
+        self.rendered_items += len(digests)
+        if self.store is not None:
+            self.store.put([(self.key(digest), piece) for digest, piece in zip(digests, pieces)])
+
+    def key(self, digest: str) -> str:
+        return f"{self.fmt.name}:{digest}"
+
+    def retain(self, digests: set[str]) -> None:
+        """Forget fragments of articles no feed shows any more (memory stays bounded)."""
+        self._items = {key: piece for key, piece in self._items.items() if key in digests}
+
+    @property
+    def size(self) -> int:
+        return len(self._items)
+
+
+def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article]]) -> dict[str, list[bytes]]:
+    """In a worker process: the fragments of a chunk of articles, in each of the named formats."""
+    template, names, articles = job
+    return {fmt.name: fmt.items(template, articles) for fmt in FORMATS if fmt.name in names}

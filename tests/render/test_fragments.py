@@ -1,0 +1,123 @@
+"""Feeds assembled from cached item fragments are byte-identical to feeds rendered whole."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SEEDS, article_text, sample_fields, loaded, fragments_of
+from feedpub.build import Build
+from feedpub.settings import Settings
+from feedpub.render.site import SiteBuilder
+
+NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+TRICKY = [
+    {"title": "<b>Bold</b> & <script>alert(1)</script> ]]>", "excerpt": "AT&T &amp; &#8217; <i>x</i>"},
+    {"title": "שלום עולם 🎉", "topics": ["人工知能", "C++", "C#"], "excerpt": ""},
+    {"title": "No image", "images": None, "related": [{"title": "R", "webUrl": "https://r.example/1",
+                                                       "provider": {"name": "R & Co"}}]},
+]
+
+
+def both_paths(folder: Path, **options: object) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    fast = Build(folder, Settings(**options))  # type: ignore[arg-type]
+    plain = Build(folder, Settings(**options))  # type: ignore[arg-type]
+    plain.builder = SiteBuilder(plain.settings, fragments=False)
+    a = {p: o.body for p, o in loaded(fast, now=NOW).items()}
+    b = {p: o.body for p, o in loaded(plain, now=NOW).items()}
+    return a, b
+
+
+def test_the_seeds_export_is_identical_either_way() -> None:
+    fast, plain = both_paths(SEEDS, limit=20)
+    assert fast.keys() == plain.keys()
+    assert [p for p in fast if fast[p] != plain[p]] == []
+
+
+@pytest.mark.parametrize("limit", [1, 50])
+def test_tricky_text_is_identical_either_way(tmp_path: Path, limit: int) -> None:
+    for n, fields in enumerate(TRICKY):
+        (tmp_path / f"{n}.txt").write_text(article_text(**sample_fields(n, **fields)), encoding="utf-8")
+    fast, plain = both_paths(tmp_path, limit=limit)
+    assert [p for p in fast if fast[p] != plain[p]] == []
+
+
+def test_an_empty_folder_is_identical_either_way(tmp_path: Path) -> None:
+    fast, plain = both_paths(tmp_path)
+    assert fast == plain
+
+
+def test_a_change_renders_only_the_changed_articles_fragments(articles: Path) -> None:
+    build = Build(articles, Settings())
+    build.load(now=NOW)
+    fragments = fragments_of(build)
+    assert fragments
+    before = fragments["rss"].rendered_items
+    (articles / "003.txt").write_text(article_text(**sample_fields(3, title="Changed")), encoding="utf-8")
+    build.refresh(["003.txt"], now=NOW)
+    assert fragments["rss"].rendered_items - before == 1
+    plain = Build(articles, Settings())
+    plain.builder = SiteBuilder(plain.settings, fragments=False)
+    expected = loaded(plain, now=NOW)
+    assert {p: o.body for p, o in build.site.items()} == {p: o.body for p, o in expected.items()}
+
+
+def test_stored_fragments_are_reused_across_builds_and_give_the_same_bytes(articles: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = Build(articles, Settings(), cache_dir=cache)
+    one = {p: o.body for p, o in loaded(first, now=NOW).items()}
+    assert fragments_of(first)["rss"].rendered_items == 6  # type: ignore[index]
+    second = Build(articles, Settings(), cache_dir=cache)
+    two = {p: o.body for p, o in loaded(second, now=NOW).items()}
+    assert fragments_of(second)["rss"].rendered_items == 0  # type: ignore[index]
+    assert one == two
+    # Another base URL is another cache: RSS items name their source feed by absolute URL.
+    third = Build(articles, Settings(base_url="https://elsewhere.example"), cache_dir=cache)
+    third.load(now=NOW)
+    assert fragments_of(third)["rss"].rendered_items == 6  # type: ignore[index]
+
+
+def test_with_a_store_fragments_live_there_and_a_change_still_renders_one(articles: Path, tmp_path: Path) -> None:
+    build = Build(articles, Settings(), cache_dir=tmp_path / "cache")
+    build.load(now=NOW)
+    fragments = fragments_of(build)
+    assert fragments and all(f.size == 0 for f in fragments.values())  # the feeds hold the bytes
+    before = fragments["rss"].rendered_items
+    (articles / "003.txt").write_text(article_text(**sample_fields(3, title="Changed")), encoding="utf-8")
+    build.refresh(["003.txt"], now=NOW)
+    assert fragments["rss"].rendered_items - before == 1  # the other items came from the store
+    plain = Build(articles, Settings())
+    plain.builder = SiteBuilder(plain.settings, fragments=False)
+    assert {p: o.body for p, o in build.site.items()} == {p: o.body for p, o in loaded(plain, now=NOW).items()}
+    # After a full load the store keeps exactly the fragments the feeds show: a restart renders none.
+    again = Build(articles, Settings(), cache_dir=tmp_path / "cache")
+    again.load(now=NOW)
+    assert fragments_of(again)["rss"].rendered_items == 0  # type: ignore[index]
+
+
+def test_fragments_of_articles_that_left_every_feed_are_pruned(articles: Path) -> None:
+    build = Build(articles, Settings(limit=2))
+    build.load(now=NOW)
+    fragments = fragments_of(build)
+    assert fragments
+    slots = sum(len(build.catalog.spec(g).items) for g in build.catalog.groups())
+    for n in range(40):  # every rewrite makes a new newest article and pushes another out
+        (articles / "000.txt").write_text(
+            article_text(**sample_fields(0, title=f"Version {n}", publishedDateTime=f"2026-02-01T00:{n:02d}:00Z")),
+            encoding="utf-8")
+        build.refresh(["000.txt"], now=NOW)
+        assert all(f.size <= 2 * slots for f in fragments.values())
+
+
+def test_fragments_rendered_across_processes_are_identical(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import feedpub.render.site
+
+    monkeypatch.setattr(feedpub.render.site, "PARALLEL_RENDER_MIN", 1)
+    parallel = Build(SEEDS, Settings(), jobs=2)
+    fast = {p: o.body for p, o in loaded(parallel, now=NOW).items()}
+    assert fragments_of(parallel)["rss"].rendered_items > 100  # type: ignore[index]
+    plain = Build(SEEDS, Settings())
+    plain.builder = SiteBuilder(plain.settings, fragments=False)
+    assert fast == {p: o.body for p, o in loaded(plain, now=NOW).items()}
