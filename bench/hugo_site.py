@@ -31,8 +31,8 @@ from multiprocessing import Pool
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Stat, check, corpus_files, log, run_timed  # noqa: E402
-from naive import when as read_date  # noqa: E402  (the peers read dates alike)
+from common import Stat, check, corpus_files, log, run_timed
+from naive import when as read_date
 
 try:
     import yaml

@@ -1,4 +1,5 @@
-"""Usage: .venv/bin/python bench/load_test.py [--connections 64] [--duration 30] [--rebuilds 10000] [--articles 120]  (127.0.0.1 only; not run by pytest)
+"""Usage: .venv/bin/python bench/load_test.py [--connections 64] [--duration 30] [--rebuilds 10000] [--articles 120]
+(127.0.0.1 only; not run by pytest)
 
 A bounded load test of the real `feedpub serve --quiet` on loopback:
 
@@ -98,7 +99,7 @@ class Server:
                "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.log = open(work / "serve.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "feeds", "serve", str(folder), "--host", HOST, "--port", str(self.port), "--quiet"],
+            [sys.executable, "-m", "feedpub", "serve", str(folder), "--host", HOST, "--port", str(self.port), "--quiet"],
             cwd=work, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.client = httpx.Client(base_url=self.base, timeout=10)
         deadline = time.monotonic() + 30

@@ -12,15 +12,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from feeds.article import Entry
-from feeds.article_file import ParsedFile, read_article
-from feeds.catalog import Catalog
-from feeds.feed import FORMATS, make_feed
-from feeds.fragments import render_chunk
-from feeds.settings import Settings
+from feedpub.catalog.catalog import Catalog
+from feedpub.reading.article import Entry
+from feedpub.reading.article_file import ParsedFile, read_article
+from feedpub.render.formats import FORMATS
+from feedpub.render.fragments import render_chunk
+from feedpub.render.site import make_feed
+from feedpub.settings import Settings
 
 
 def main() -> None:
@@ -30,18 +31,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     files = sorted(p for p in args.corpus.iterdir() if p.suffix in (".txt", ".md"))[: args.n]
-    timings: dict[str, list[float]] = {"read (parse, clean)": [], **{f"render {fmt}": [] for fmt in FORMATS}}
+    timings: dict[str, list[float]] = {"read (parse, clean)": [], **{f"render {fmt.name}": [] for fmt in FORMATS}}
     for _ in range(args.repeats):
         started = time.perf_counter()
         outcomes = [read_article(path, name=path.name) for path in files]
         timings["read (parse, clean)"].append((time.perf_counter() - started) / len(files))
         articles = [outcome.article for outcome in outcomes if isinstance(outcome, ParsedFile)]
-        catalog = Catalog.build([Entry.of(a) for a in articles], now=datetime.now(timezone.utc), limit=50)
-        template = make_feed(catalog.spec(catalog.groups()[0]), Settings(), items=())
+        catalog = Catalog.build([Entry.of(a) for a in articles], now=datetime.now(UTC), limit=50)
+        template = make_feed(catalog.spec(catalog.groups()[0]), Settings())
         for fmt in FORMATS:
             started = time.perf_counter()
-            render_chunk((template, (fmt,), articles))
-            timings[f"render {fmt}"].append((time.perf_counter() - started) / len(articles))
+            render_chunk((template, (fmt.name,), articles))
+            timings[f"render {fmt.name}"].append((time.perf_counter() - started) / len(articles))
     total = 0.0
     for stage, values in timings.items():
         median = statistics.median(values) * 1e6

@@ -22,11 +22,23 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import hugo_site  # noqa: E402
-import serve_bench  # noqa: E402
-from common import (RESULTS, Stat, check, ensure_corpus, feedpub_exe, help_text, log, proc_memory_kib,  # noqa: E402
-                    python_exe, run_timed, stop, write_json)
-from live_bench import live_change  # noqa: E402
+import hugo_site
+import serve_bench
+from common import (
+    RESULTS,
+    Stat,
+    check,
+    ensure_corpus,
+    feedpub_exe,
+    help_text,
+    log,
+    proc_memory_kib,
+    python_exe,
+    run_timed,
+    stop,
+    write_json,
+)
+from live_bench import live_change
 
 GROUPS = ("export", "hugo", "naive", "serve", "live", "nginx")
 
@@ -300,7 +312,7 @@ def fmt(stat: Stat | float | None, unit: str = "s", digits: int = 2) -> str:
     if isinstance(stat, Stat):
         if stat.median is None:
             return "–"
-        spread = f" ({stat.spread('{:.%df}' % digits)})" if len(stat.values) > 1 else ""
+        spread = f" ({stat.spread('{:.' + str(digits) + 'f}')})" if len(stat.values) > 1 else ""
         return f"{stat.median:.{digits}f} {unit}{spread}"
     return f"{stat:.{digits}f} {unit}"
 

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import feedpub_exe, free_port, help_text, http_get, log, stop, wait_http  # noqa: E402
+from common import feedpub_exe, free_port, help_text, http_get, log, stop, wait_http
 
 NGINX_CONF = """\
 worker_processes 1;
@@ -246,7 +246,7 @@ def main() -> None:
         results["feedpub"]["startup_s"] = seconds
     finally:
         stop(proc)
-    for server, result in results.items():
+    for result in results.values():
         for kind in ("200", "304"):
             for run in result[kind]:
                 run.pop("raw", None)

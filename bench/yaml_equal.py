@@ -16,10 +16,9 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from feeds import article_file, fast_yaml  # noqa: E402
-from test_fast_yaml import built_fast, front_matter, same  # noqa: E402
+from feedpub.reading import article_file, fast_yaml
+from tests.reading.test_fast_yaml import built_fast, front_matter, same
 
 
 def main() -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
@@ -173,7 +173,7 @@ class Build:
                 done = self.refresh(stale, now=now)
                 touched |= done.touched
                 rendered += done.rendered
-            done = self.advance(now or datetime.now(timezone.utc))
+            done = self.advance(now or datetime.now(UTC))
             touched |= done.touched
             rendered += done.rendered
         return Rebuilt(len(stale), frozenset(touched), frozenset(stale), rendered)
@@ -181,7 +181,7 @@ class Build:
     # -- the stages ------------------------------------------------------------------------
 
     def _apply(self, urls: set[str], now: datetime | None) -> set[Group]:
-        moment = now or datetime.now(timezone.utc)
+        moment = now or datetime.now(UTC)
         changes = {url: self.library.entry(url) for url in sorted(urls)}
         touched = self.catalog.apply(changes, now=moment)
         touched |= self.catalog.advance(moment)

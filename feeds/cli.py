@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,9 +139,10 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     inputs = fingerprint(Folder(root), StoreKeys(settings).export()) if read["cache_dir"] else None
     previous = recorded_inputs(out, store_of(out)) if inputs else None
     due = previous.get("next_due") if previous else None
-    if previous and previous.get("inputs") == inputs and (not due or str(due) > rfc3339(datetime.now(timezone.utc))):
+    if previous and previous.get("inputs") == inputs and (not due or str(due) > rfc3339(datetime.now(UTC))):
         # Same files, settings and code as the export in place: it would come out byte-identical.
-        for line in previous.get("report", []):  # type: ignore[union-attr]
+        reported = previous.get("report")
+        for line in reported if isinstance(reported, list) else []:
             click.echo(line, err=True)
         if strict and previous.get("bad"):
             raise click.ClickException(f"{previous['bad']} bad files (--strict): nothing written")

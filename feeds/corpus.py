@@ -24,9 +24,10 @@ import random
 import re
 import sys
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from json.encoder import encode_basestring  # C-accelerated JSON string quoting; keeps non-ASCII as is
 from pathlib import Path
+from typing import Any
 
 # Topics by desk; the desk of an article's first topic picks its headline and excerpt templates.
 _DESK_TOPICS = {
@@ -52,7 +53,7 @@ _FIRST = ("AI|Computer Vision|Climate|Künstliche Intelligenz|Économie|Public H
 TOPICS: list[str] = _FIRST + [name for name in DESK if name not in _FIRST]
 
 # Two publications spell their domain with capitals, to exercise domain normalisation.
-_PROVIDERS = [tuple(p.split("=")) for p in (
+_PROVIDERS = [(name, domain) for name, domain in (p.split("=") for p in (
     "The Riverton Ledger=riverton-ledger.com|Harbor City Herald=www.harborcityherald.com|Daily Quanta=dailyquanta.com|"
     "Northern Dispatch=northerndispatch.co.uk|The Civic Wire=civicwire.org|Tech Meridian=techmeridian.io|"
     "Pacific Signal=www.pacificsignal.net|Le Courrier du Lac=courrierdulac.fr|El Faro Digital=elfarodigital.es|"
@@ -65,7 +66,7 @@ _PROVIDERS = [tuple(p.split("=")) for p in (
     "Stadium Report=www.stadiumreport.com|Policy Review Weekly=policyreviewweekly.org|Alpine Courier=alpinecourier.ch|"
     "The Morning Circuit=morningcircuit.news|Mumbai Markets Today=www.mumbaimarketstoday.in|Urban Futures=urban.city|"
     "The Ferry Gazette=ferrygazette.com|Metro Transit Watch=metrotransitwatch.org|Mercado Abierto=mercadoabierto.mx"
-).split("|")]
+).split("|"))]
 _PLACES = ("Riverton|Harbor City|Leeds|Lyon|Porto|Tacoma|Halifax|Dunedin|Graz|Bilbao|Malmö|Kraków|Brisbane|Ottawa|"
            "Austin|Lakeside|Cedar Falls|Marlow|Eastbrook|Kingsport|Silverton|Ashford|Pinecrest|Bayview|Redwood")
 _NOUNS = ("Ledger|Tribune|Chronicle|Courier|Gazette|Sentinel|Dispatch|Observer|Herald|Review|Times|Post|Star|Monitor|"
@@ -231,7 +232,7 @@ class _Newsroom:
 
     def date(self, moment: datetime) -> str:
         """The YAML text of a date: mostly `…Z`; else an offset, quoted, zone-less or date-only form."""
-        utc, r = moment.astimezone(timezone.utc), self.rng.random()
+        utc, r = moment.astimezone(UTC), self.rng.random()
         if r < 0.70:
             return f"{utc:%Y-%m-%dT%H:%M:%SZ}"
         if r < 0.79:  # the same instant in another zone, so the order of articles is unchanged
@@ -249,7 +250,7 @@ class _Newsroom:
 
     def story(self, desk: str, sentences: int) -> tuple[str, list[str], _Fill]:
         fill = _Fill(self.rng)
-        title, parts = self.rng.choice(_TITLES[desk]).format_map(fill), []
+        title, parts = self.rng.choice(_TITLES[desk]).format_map(fill), list[str]()
         while len(parts) < sentences:
             self.sentence(parts, fill, desk)
         return title, parts, fill
@@ -291,7 +292,7 @@ class _Newsroom:
         title, parts, _ = self.story(desk, self.rng.choice((1, 2, 2)))
         index, name, domain = self.publication()
         moment, slug = when - timedelta(minutes=self.rng.randint(30, 14 * 24 * 60)), _slug(title)
-        item = {"title": title, "excerpt": " ".join(parts), "publishedDateTime": self.date(moment)}
+        item: dict[str, Any] = {"title": title, "excerpt": " ".join(parts), "publishedDateTime": self.date(moment)}
         item |= self.urls(domain, index, slug, desk, moment)
         item |= {"type": "article", "provider": (name, domain), "quality": self.rng.randint(20, 95)}
         if self.rng.random() < 0.6:
@@ -405,7 +406,7 @@ def _cost(item: dict) -> int:
 
 
 def generate(out_dir: Path, count: int, *, seed: int = 0, topics: int = 24, providers: int = 36,
-             body_bytes: int = 0, start: datetime = datetime(2026, 6, 1, tzinfo=timezone.utc)) -> list[Path]:
+             body_bytes: int = 0, start: datetime = datetime(2026, 6, 1, tzinfo=UTC)) -> list[Path]:
     """Write `count` articles as `<index>_<16 hex of the URL>.txt`, index 1 newest, and return their paths.
 
     Dates go back ~60 days from `start`. `body_bytes` > 0 brings each file to about that size (for

@@ -131,8 +131,8 @@ class FeedFiles:
                 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """Status, headers and body for a GET (or HEAD) of a published resource with these request headers."""
         status, compressed = self.decide(resource, headers)
-        body = b"" if head or status == 304 else resource.gzip_body if compressed else resource.output.body
-        return status, resource.response_headers(status, compressed), body  # type: ignore[return-value]
+        body = b"" if head or status == 304 else resource.body(compressed)
+        return status, resource.response_headers(status, compressed), body
 
     def decide(self, resource: Resource, headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
         """200 or 304, and whether gzip, for a GET or HEAD with these request headers. Plain and
@@ -147,13 +147,14 @@ class FeedFiles:
                 if_modified_since = value
         compressed = False
         if resource.gzip_etag is not None and accept_encoding is not None:
-            compressed = self._gzip.get(accept_encoding)  # type: ignore[assignment]
-            if compressed is None:
-                compressed = accepts_gzip(accept_encoding.decode("latin-1"))
+            known = self._gzip.get(accept_encoding)
+            if known is None:
+                known = accepts_gzip(accept_encoding.decode("latin-1"))
                 if len(self._gzip) < 256:
-                    self._gzip[accept_encoding] = compressed
+                    self._gzip[accept_encoding] = known
+            compressed = known
         # A feed reader revalidates with the one ETag it was given: a set lookup, not a parse.
-        if if_none_match is not None and if_none_match in resource.tags or (
+        if (if_none_match is not None and if_none_match in resource.tags) or (
                 (if_none_match is not None or if_modified_since is not None) and is_not_modified(
                     _conditions(if_none_match, if_modified_since), resource.etags, resource.output.last_modified)):
             return 304, compressed
@@ -174,4 +175,4 @@ def _not_found_page(index_url: str) -> bytes:
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>\n'
         f'<body><h1>Not found</h1><p>There is no feed at this address. '
         f'<a href="{escape(index_url)}">See every feed</a>.</p></body></html>\n'
-    ).encode("utf-8")
+    ).encode()

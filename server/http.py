@@ -5,6 +5,7 @@ Pure functions over header values, so each rule is testable on its own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -17,13 +18,13 @@ def etag_matches(if_none_match: str, etags: tuple[str, ...]) -> bool:
     return any(etag.removeprefix("W/") in wanted for etag in etags)
 
 
-def is_not_modified(request_headers: dict[str, str] | object, etags: tuple[str, ...], last_modified: datetime) -> bool:
+def is_not_modified(request_headers: Mapping[str, str], etags: tuple[str, ...], last_modified: datetime) -> bool:
     """RFC 9110 §13.2.2 for GET and HEAD.
 
     1. If-None-Match present: 304 when it matches, whatever If-Modified-Since says.
     2. Otherwise If-Modified-Since: 304 when the resource is not newer (one-second precision).
     """
-    get = request_headers.get  # type: ignore[attr-defined]
+    get = request_headers.get
     if_none_match = get("if-none-match")
     if if_none_match is not None:
         return etag_matches(if_none_match, etags)

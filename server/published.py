@@ -38,7 +38,7 @@ class Resource:
     # The gzip body and its headers, made on the first request that wants them and kept with
     # the resource, which lives as long as its bytes do: compressed once per change, and never
     # for the many feeds nobody asks for compressed (which keeps start-up and memory down).
-    _gzip: list[object] = field(default_factory=list, compare=False, repr=False)
+    _gzip: list[tuple[bytes, tuple[Header, Header]]] = field(default_factory=list, compare=False, repr=False)
     # The response headers as written on the wire, per (status, gzip): see `wire`.
     _wire: dict[tuple[int, bool], bytes] = field(default_factory=dict, compare=False, repr=False)
 
@@ -51,23 +51,35 @@ class Resource:
         """Both representations' tags: a client holding either has the current content."""
         return (self.etag, self.gzip_etag) if self.gzip_etag else (self.etag,)
 
-    @property
-    def gzip_body(self) -> bytes | None:
+    def _compressed(self) -> tuple[bytes, tuple[Header, Header]] | None:
+        """The gzip body with its Content-Encoding and Content-Length, made on first use."""
         if self.gzip_etag is None:
             return None
         if not self._gzip:
             # mtime=0 keeps the compressed bytes a function of the body alone.
             body = gzip.compress(self.output.body, compresslevel=6, mtime=0)
-            self._gzip[:] = [body, ((b"content-encoding", b"gzip"), _length(body))]
-        return self._gzip[0]  # type: ignore[return-value]
+            self._gzip.append((body, ((b"content-encoding", b"gzip"), _length(body))))
+        return self._gzip[0]
+
+    @property
+    def gzip_body(self) -> bytes | None:
+        made = self._compressed()
+        return None if made is None else made[0]
+
+    def body(self, compressed: bool) -> bytes:
+        """The body of a 200: gzip when the client takes it (and there is a gzip body)."""
+        made = self._compressed() if compressed else None
+        return self.output.body if made is None else made[0]
 
     def response_headers(self, status: int, compressed: bool) -> list[Header]:
         """The headers of a 200 or 304 answer, plain or gzip (the 304 carries the matching ETag)."""
-        etag = self.gzip_etag_header if compressed else self.etag_header
-        if status == 304:
-            return [*self.not_modified_headers, etag]  # type: ignore[list-item]
-        extra = self.gzip_extra if compressed else (self.length_header,)
-        return [*self.headers, etag, *extra]  # type: ignore[list-item]
+        gzip_etag = self.gzip_etag_header if compressed else None
+        etag = gzip_etag or self.etag_header
+        if status == 304:  # no body: nothing to compress
+            return [*self.not_modified_headers, etag]
+        made = self._compressed() if gzip_etag else None
+        extra = (self.length_header,) if made is None else made[1]
+        return [*self.headers, etag, *extra]
 
     def wire(self, status: int, compressed: bool) -> bytes:
         """`response_headers` framed as HTTP/1.1 writes them, ending with the blank line; made once."""
@@ -77,12 +89,6 @@ class Resource:
             framed = b"".join(name + b": " + value + b"\r\n" for name, value in self.response_headers(status, compressed))
             framed = self._wire[key] = framed + b"\r\n"
         return framed
-
-    @property
-    def gzip_extra(self) -> tuple[Header, ...]:
-        """Content-Encoding and Content-Length of the gzip body."""
-        self.gzip_body
-        return self._gzip[1] if self._gzip else ()  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)

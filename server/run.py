@@ -13,7 +13,8 @@ from feedpub.settings import Settings
 
 from .app import create_app
 from .live.live_site import LiveSite
-from .protocol.fast_path import FeedProtocol
+from .protocol.bounded import BoundedHttpToolsProtocol
+from .protocol.fast_path import FeedProtocol, missing_hook
 
 
 def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, cache_dir: Path | None = None,
@@ -41,9 +42,20 @@ def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, ca
         server_header=False,
         # Only a proxy on this machine may set X-Forwarded-*; they affect logs, never bodies.
         forwarded_allow_ips="127.0.0.1",
-        # httptools with a bounded request head (protocol.py) that answers published paths itself
-        # (fast_path.py); past this many open connections uvicorn answers 503 instead of running
-        # out of file descriptors.
-        http=FeedProtocol,
+        # httptools with a bounded request head (protocol/bounded.py) that answers published paths
+        # itself (protocol/fast_path.py); past this many open connections uvicorn answers 503
+        # instead of running out of file descriptors.
+        http=http_protocol(),
         limit_concurrency=1000,
     )
+
+
+def http_protocol() -> type[BoundedHttpToolsProtocol]:
+    """The fast path when this uvicorn has every hook it relies on, else the plain bounded protocol."""
+    missing = missing_hook()
+    if missing is None:
+        return FeedProtocol
+    logging.getLogger("feedpub").warning(
+        "uvicorn %s lacks %s, which the fast path needs: serving through the plain protocol (same bytes, slower)",
+        uvicorn.__version__, missing)
+    return BoundedHttpToolsProtocol

@@ -10,6 +10,7 @@ import pytest
 
 from tests.helpers import article_text, sample_fields
 
+
 @pytest.fixture
 def write_article(tmp_path: Path) -> Callable[..., Path]:
     """write_article(name, **fields) writes `tmp_path/articles/name` and returns its path."""

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 REFERENCE = SEEDS / "000_3f08816b81f43964.txt"
 
-BASE_TIME = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
 def article_text(**fields: Any) -> str:

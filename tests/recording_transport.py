@@ -7,6 +7,7 @@ class RecordingTransport:
     def __init__(self) -> None:
         self.written = b""
         self.closed = False
+        self.through_asgi = False  # set by tests: whether answering took an ASGI task
 
     def write(self, data: bytes) -> None:
         self.written += data

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers import ROOT, article_text, sample_fields
 from feedpub.cli import main
+from tests.helpers import article_text, sample_fields
 
 
 def run(*args: str | Path) -> tuple[int, str]:
@@ -21,7 +21,7 @@ def run(*args: str | Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def catalog(out: Path) -> dict[str, dict]:  # type: ignore[type-arg]
+def catalog(out: Path) -> dict[str, dict]:
     feeds = json.loads((out / "feeds/index.json").read_text())["feeds"]
     return {f"{f['kind']}:{f['key']}": f for f in feeds}
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import article_text, sample_fields, loaded
 from feedpub import export as export_module
 from feedpub.build import Build
 from feedpub.export import ExportError, export_site, store_of
 from feedpub.settings import Settings
+from tests.helpers import article_text, loaded, sample_fields
 
 SETTINGS = Settings(base_url="https://news.example.com")
 
 
-def site_of(folder: Path, settings: Settings = SETTINGS):  # type: ignore[no-untyped-def]
+def site_of(folder: Path, settings: Settings = SETTINGS):
     return loaded(Build(folder, settings))
 
 
@@ -104,7 +104,7 @@ def test_a_failure_half_way_leaves_the_previous_export_intact(articles: Path, tm
     real_open = open
     calls = {"n": 0}
 
-    def failing_open(path, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
+    def failing_open(path, mode="r", *args, **kwargs):
         if "x" in mode:
             calls["n"] += 1
             if calls["n"] == 3:
@@ -174,7 +174,7 @@ def test_export_bytes_equal_the_site_map(articles: Path, tmp_path: Path) -> None
     export_site(site, tmp_path / "site")
     written = tree(tmp_path / "site")
     assert written == {path: output.body for path, output in site.items()}
-    for path, output in site.items():
+    for output in site.values():
         assert output.etag.strip('"') == hashlib.sha256(output.body).hexdigest()[:32]
 
 
@@ -196,11 +196,15 @@ def test_overlapping_exports_take_turns(articles: Path, tmp_path: Path) -> None:
 
     out = tmp_path / "site"
     export_site(site_of(articles), out)
-    lock = open(store_of(out) / ".lock", "a")
+    lock = open(store_of(out) / ".lock", "a")  # noqa: SIM115  (held across the threads below)
     fcntl.flock(lock, fcntl.LOCK_EX)  # another export is running
     done = threading.Event()
     (articles / "000.txt").write_text(article_text(**sample_fields(0, title="Waited")), encoding="utf-8")
-    worker = threading.Thread(target=lambda: (export_site(site_of(articles), out), done.set()))
+    def export_then_say_so() -> None:
+        export_site(site_of(articles), out)
+        done.set()
+
+    worker = threading.Thread(target=export_then_say_so)
     worker.start()
     assert not done.wait(0.5)
     fcntl.flock(lock, fcntl.LOCK_UN)

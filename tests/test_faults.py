@@ -29,12 +29,12 @@ from typing import Any
 import feedparser
 import pytest
 
-from tests.helpers import article_text, sample_fields
-from tests.live_server import ROOT, Server, servers
 from feedpub.reading.article_file import ArticleError, parse_article
-from feedpub.settings import Settings
 from feedpub.server.live.live_site import LiveSite
 from feedpub.server.published import Published
+from feedpub.settings import Settings
+from tests.helpers import article_text, sample_fields
+from tests.live_server import Server, servers
 
 WAIT_S = 8.0  # a fault is reported / a recovery is served within this (the watcher polls every 0.5 s)
 
@@ -244,22 +244,23 @@ def unreadable(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 def test_unreadable_file_keeps_its_last_good_version(articles: Path, unreadable: set[str], write_article) -> None:
     live = LiveSite(articles, Settings())
     live.load()
-    before = live.published.get("/feeds/all.rss").output.body  # type: ignore[union-attr]
+    before = live.published.resources["/feeds/all.rss"].output.body
     rebuilds = live.rebuilds
 
     write_article("new.txt", **sample_fields(30, title="Never readable"))
     unreadable.update({"001.txt", "new.txt"})
     live.apply(["001.txt", "new.txt"])
-    bad = dict(live.summary.bad)  # type: ignore[union-attr]
+    assert live.summary is not None
+    bad = dict(live.summary.bad)
     assert set(bad) == {"001.txt", "new.txt"}
     assert all("Permission denied" in reason for reason in bad.values()), bad
-    assert live.published.get("/feeds/all.rss").output.body == before  # type: ignore[union-attr]
+    assert live.published.resources["/feeds/all.rss"].output.body == before
     assert live.rebuilds == rebuilds  # nothing to publish: article 1 stays as it was
 
     unreadable.clear()
     live.apply(["001.txt", "new.txt"])
-    assert live.summary.bad == ()  # type: ignore[union-attr]
-    body = live.published.get("/feeds/all.rss").output.body  # type: ignore[union-attr]
+    assert live.summary is not None and live.summary.bad == ()
+    body = live.published.resources["/feeds/all.rss"].output.body
     assert b"Never readable" in body and b"Headline number 1<" in body
 
 

@@ -19,11 +19,11 @@ import feedparser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import BASE_TIME, all_articles, loaded
-from feedpub.reading import text as text_module
 from feedpub.build import Build
-from feedpub.settings import Settings
+from feedpub.reading import text as text_module
 from feedpub.reading.text import clean_url
+from feedpub.settings import Settings
+from tests.helpers import BASE_TIME, all_articles, loaded
 
 BASE_URL = "https://feeds.example.org"
 NOW = BASE_TIME + timedelta(days=1)
@@ -199,7 +199,8 @@ _URL_ALPHABET = "abcxyzABC019-._~!$&'()*+,;=:@%/?#[] éß\t"
     URLISH,
     st.builds(lambda scheme, host, rest: f"{scheme}://{host}/{rest}",
               st.sampled_from(["http", "https", "HTTP", "ftp"]),
-              st.from_regex(r"[a-z0-9][a-z0-9.-]{0,20}[a-z0-9]", fullmatch=True) | st.sampled_from(["EXAMPLE.com", "a_b.com", "x.com:80", "u@x.com", "münchen.de", "x.com."]),
+              st.from_regex(r"[a-z0-9][a-z0-9.-]{0,20}[a-z0-9]", fullmatch=True)
+              | st.sampled_from(["EXAMPLE.com", "a_b.com", "x.com:80", "u@x.com", "münchen.de", "x.com."]),
               st.text(alphabet=_URL_ALPHABET, max_size=40)),
 ))
 def test_clean_url_fast_path_agrees_with_the_slow_path(raw: str) -> None:

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ..reading.article import Entry
 from .slugs import Slugs
@@ -56,8 +57,8 @@ class Catalog:
         self._specs: dict[Group, FeedSpec] = {}  # memo: a group's spec changes only when it is touched
 
     @classmethod
-    def build(cls, articles: Iterable[Entry], *, now: datetime, **options: object) -> Catalog:
-        catalog = cls(**options)  # type: ignore[arg-type]
+    def build(cls, articles: Iterable[Entry], *, now: datetime, **options: Any) -> Catalog:
+        catalog = cls(**options)
         catalog.apply({a.url: a for a in articles}, now=now)
         return catalog
 

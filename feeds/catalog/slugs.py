@@ -7,8 +7,7 @@ names it collides with, never on reading order.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from slugify import slugify
 
@@ -74,7 +73,7 @@ class Slugs:
         for base in touched:
             members = self._members[base]
             if members:
-                members.sort(key=lambda n, base=base: (n.casefold() != base, n))
+                members.sort(key=_plainest_first(base))
             else:
                 del self._members[base]
         before = self._slug
@@ -115,6 +114,11 @@ class Slugs:
                 self._suffixed.add(candidate)
                 slugs[name] = candidate
         return slugs
+
+
+def _plainest_first(base: str) -> Callable[[str], tuple[bool, str]]:
+    """Sort key: the name that, lowercased, is the slug itself first; then plain sort order."""
+    return lambda name: (name.casefold() != base, name)
 
 
 def _digest(name: str, length: int = 6) -> str:

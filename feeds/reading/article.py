@@ -12,12 +12,11 @@ from datetime import datetime
 from typing import Any
 
 
-
 class Compact:
     """Pickled as the class and its field values: several times faster to load from the parse
     cache than the generic state dict frozen, slotted dataclasses get by default."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (self.__class__, tuple(getattr(self, name) for name in self.__slots__))

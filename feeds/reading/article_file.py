@@ -36,7 +36,7 @@ class _PyLoader(yaml.SafeLoader):
     """
 
 
-class _Loader(getattr(yaml, "CSafeLoader", _PyLoader)):  # type: ignore[misc]
+class _Loader(getattr(yaml, "CSafeLoader", _PyLoader)):  # type: ignore[misc]  # a base chosen at import time
     """The same rules on libyaml, when present: several times faster on a large folder."""
 
 

@@ -58,7 +58,7 @@ def construct(root: Node, loader: Any) -> Any:
         kind = node.__class__
         tag = node.tag
         if kind is ScalarNode:
-            if tag == _STR or tag == _TIMESTAMP:
+            if tag in (_STR, _TIMESTAMP):
                 return node.value
             if tag == _NULL:
                 return None

@@ -51,7 +51,7 @@ class Library:
         """Know again what `state()` gave; `stale()` then says which files must be read again."""
         for name in self._STATE:
             setattr(self, name, state[name])
-        self.loader.shared = state["shared"]  # type: ignore[assignment]
+        self.loader.shared = state["shared"]  # type: ignore[assignment]  # as `state()` gave it
 
     def stale(self, survey: Survey) -> set[str]:
         """Files whose current version this library may not hold: new, gone or changed since read
@@ -74,10 +74,10 @@ class Library:
         taken before, instead of walking it again.
         """
         full = paths is None
-        if full:
+        if paths is None:
             rels = list(survey) if survey is not None else self.loader.folder.scan()
         else:
-            rels = sorted(set(paths))  # type: ignore[arg-type]
+            rels = sorted(set(paths))
         changed: set[str] = set()
         if full:
             for rel in self.known() - set(rels):

@@ -59,11 +59,11 @@ class Loader:
         # not for the few files a watcher batch names, which changed anyway.
         if cache is not None and (full or len(rels) >= PARALLEL_MIN):
             # Streamed row by row: holding every cached blob at once would double the peak memory.
-            for rel, identity, blob in cache.entries():
+            for rel, cached, blob in cache.entries():
                 known = identities.get(rel)
-                if known == identity:
+                if known == cached:
                     hits.add(rel)
-                    yield rel, self._cached(rel, parse_cache.load(blob)), None
+                    yield rel, self._cached(rel, parse_cache.load_entry_or_reason(blob)), None
                     if progress:
                         progress(1)
                 elif known is None:
@@ -79,9 +79,10 @@ class Loader:
             article = parsed.article() if isinstance(result, Entry) and not stored else None
             # A read error (permissions, I/O) may pass without the file changing: never cache it.
             if stored and result is not None and not (isinstance(result, str) and result.startswith(CANNOT_READ)):
+                assert identity is not None  # `stored` says so
                 entry_blob, blob = parsed.packed()
                 digest = result.digest if isinstance(result, Entry) else None
-                fresh.append((rel, identity, entry_blob, digest, blob))  # type: ignore[arg-type]
+                fresh.append((rel, identity, entry_blob, digest, blob))
             yield rel, result, article
             if len(fresh) >= _STORE_BATCH and cache is not None:
                 cache.store(fresh)
@@ -97,8 +98,10 @@ class Loader:
         left = dict(wanted)
         if left and self.cache is not None:
             for rel, blob in self.cache.outcomes(left.items()).items():
-                found[rel] = parse_cache.load(blob).article  # type: ignore[attr-defined]
-                del left[rel]
+                outcome = parse_cache.load_outcome(blob)
+                if isinstance(outcome, ParsedFile):
+                    found[rel] = outcome.article
+                    del left[rel]
         for rel, digest in left.items():  # not cached (an error, a cleared cache): read again
             outcome = self.folder.read(rel)
             if isinstance(outcome, ParsedFile) and article_digest(outcome.article) == digest:
@@ -110,8 +113,8 @@ class Loader:
         if self.cache is not None:
             self.cache.forget(rel)
 
-    def _cached(self, rel: str, loaded: object) -> Result:
+    def _cached(self, rel: str, loaded: parse_cache.EntryRow | str | None) -> Result:
         """A cached entry row (or bad file's reason) as what the library keeps."""
         if isinstance(loaded, tuple):
-            return parse_cache.entry_from_row(loaded, rel, self.shared)  # type: ignore[arg-type]
-        return loaded  # type: ignore[return-value]
+            return parse_cache.entry_from_row(loaded, rel, self.shared)
+        return loaded

@@ -26,7 +26,7 @@ Packed = tuple["bytes | None", bytes]  # the entry row (None unless the file is 
 class Parsed:
     """What parsing one file gave: kept as objects (parsed here) or as stored bytes (from a worker)."""
 
-    __slots__ = ("rel", "_outcome", "_packed", "_entry")
+    __slots__ = ("_entry", "_outcome", "_packed", "rel")
 
     def __init__(self, rel: str, *, outcome: Outcome = None, packed: Packed | None = None) -> None:
         self.rel = rel
@@ -40,8 +40,9 @@ class Parsed:
         if self._packed is not None:
             entry_blob, blob = self._packed
             if entry_blob is None:
-                return parse_cache.load(blob)  # type: ignore[return-value]  # a reason, or None
-            return parse_cache.entry_from_row(parse_cache.load(entry_blob), self.rel, shared)  # type: ignore[arg-type]
+                reason = parse_cache.load_outcome(blob)
+                return None if isinstance(reason, ParsedFile) else reason
+            return parse_cache.entry_from_row(parse_cache.load_entry_row(entry_blob), self.rel, shared)
         outcome = self._outcome
         if not isinstance(outcome, ParsedFile):
             return outcome
@@ -55,7 +56,7 @@ class Parsed:
 
     def article(self) -> Article:
         """The full article of a good file."""
-        outcome = self._outcome if self._packed is None else parse_cache.load(self._packed[1])
+        outcome = self._outcome if self._packed is None else parse_cache.load_outcome(self._packed[1])
         assert isinstance(outcome, ParsedFile), self.rel
         return outcome.article
 

@@ -33,7 +33,8 @@ def strip_forbidden(text: str) -> str:
 
 
 def _join_pair(match: re.Match[str]) -> str:
-    high, low = match.group()
+    pair = match.group()
+    high, low = pair[0], pair[1]
     return chr(0x10000 + ((ord(high) - 0xD800) << 10) + (ord(low) - 0xDC00))
 
 

@@ -23,7 +23,6 @@ from ..reading.article import Article
 from .feed import Feed, as_html, content_html, looks_like_markup, media_attributes, provider_home
 
 
-
 class _HtmlText(BaseExtension):
     """Marks the named child elements (`title`, `subtitle`) `type="html"`."""
 
@@ -52,7 +51,7 @@ def render_atom(feed: Feed, items: Sequence[Article]) -> bytes:
     fg = FeedGenerator()
     fg.load_extension("media", atom=True, rss=False)
     fg.register_extension("feedpub_text", _HtmlText, _HtmlEntryText, atom=True, rss=False)
-    marker: _HtmlText = fg.feedpub_text  # type: ignore[attr-defined]
+    marker: _HtmlText = fg.feedpub_text
     fg.id(feed.urls["atom"])
     fg.title(_text(feed.title, "title", marker))
     fg.subtitle(_text(feed.description, "subtitle", marker))
@@ -64,7 +63,7 @@ def render_atom(feed: Feed, items: Sequence[Article]) -> bytes:
     fg.generator("feedpub")
     for article in items:
         entry = fg.add_entry(order="append")
-        entry_marker: _HtmlText = entry.feedpub_text  # type: ignore[attr-defined]
+        entry_marker: _HtmlText = entry.feedpub_text
         entry.id(article.url)
         entry.title(_text(article.title, "title", entry_marker))
         entry.link(href=article.url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from html.entities import name2codepoint
 from urllib.parse import quote
@@ -17,7 +17,7 @@ from urllib.parse import quote
 from ..reading.article import Article, Image
 
 # An empty feed still needs an `updated`; a fixed instant keeps it byte-stable.
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 _END_TAG = re.compile(r"</\w+>")

@@ -55,11 +55,11 @@ class FragmentRenderer:
 
     def add(self, digests: Sequence[str], pieces: Sequence[bytes]) -> None:
         """Keep freshly rendered fragments (and put them in the store)."""
-        for digest, piece in zip(digests, pieces):
+        for digest, piece in zip(digests, pieces, strict=True):
             self._items[digest] = piece
         self.rendered_items += len(digests)
         if self.store is not None:
-            self.store.put([(self.key(digest), piece) for digest, piece in zip(digests, pieces)])
+            self.store.put([(self.key(digest), piece) for digest, piece in zip(digests, pieces, strict=True)])
 
     def key(self, digest: str) -> str:
         return f"{self.fmt.name}:{digest}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from email.utils import format_datetime
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -94,7 +95,7 @@ def render_index(feeds: Sequence[FeedSpec], latest: Sequence[str], settings: Set
     lines = "\n".join(latest[:LATEST])
     sections = []
     for kind, heading in _SECTIONS:
-        rows = "\n".join(_part(parts, "row", spec, lambda spec=spec: _row(spec, settings))  # type: ignore[misc]
+        rows = "\n".join(_part(parts, "row", spec, partial(_row, spec, settings))
                          for spec in feeds if spec.kind == kind)
         if rows:
             sections.append(
@@ -147,14 +148,14 @@ def render_opml(feeds: Sequence[FeedSpec], settings: Settings, parts: Parts | No
     groups = []
     for kind, heading in _SECTIONS:
         outlines = "".join(
-            _part(parts, "outline", s, lambda s=s: outline(s)) for s in feeds if s.kind == kind  # type: ignore[misc]
+            _part(parts, "outline", s, partial(outline, s)) for s in feeds if s.kind == kind
         )
         if outlines:
             groups.append(f"\n    <outline text={a(heading)} title={a(heading)}>{outlines}\n    </outline>")
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">\n  <head>\n'
         f"    <title>{escape(settings.title)}</title>{modified}\n  </head>\n  <body>{''.join(groups)}\n  </body>\n</opml>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _attr(value: str) -> str:
@@ -176,7 +177,7 @@ def render_catalog(feeds: Sequence[FeedSpec], settings: Settings, parts: Parts |
     # One feed per line, through the C encoder: the catalog is rebuilt on every change.
     head = dump_json({"title": settings.title, "home_page_url": settings.url("/"), "feeds": []})
     head = head[: head.rindex(b"[]")] + b"["
-    rows = b",\n".join(_part(parts, "entry", spec, lambda spec=spec: entry(spec)) for spec in feeds)  # type: ignore[misc]
+    rows = b",\n".join(_part(parts, "entry", spec, partial(entry, spec)) for spec in feeds)
     return head + (b"\n" + rows + b"\n]\n}\n" if feeds else b"]\n}\n")
 
 

@@ -20,14 +20,13 @@ text or HTML and readers guess (feedparser treats a title with `</b>` or `&amp;`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import re
+from collections.abc import Sequence
 
 from feedgen.feed import FeedGenerator
 
 from ..reading.article import Article
 from .feed import Feed, as_html, content_html, looks_like_markup, media_attributes
-
 
 _PLAIN_ITEM = re.compile(rb"(<(title|category|source|dc:creator)(?: [^>]*)?>)([^<]*)(?=</\2>)")
 _PLAIN_CHANNEL = re.compile(rb"(<(title|description)(?: [^>]*)?>)([^<]*)(?=</\2>)")

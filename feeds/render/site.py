@@ -80,6 +80,10 @@ class _Rendered:
     outputs: dict[str, Output]
 
 
+# The feeds as last rendered, and the index page's latest lines by digest (`SiteBuilder.state`).
+BuilderState = tuple[dict[Group, _Rendered], dict[str, str]]
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What a build must do: every feed, which of them to render again, and the articles that takes."""
@@ -104,6 +108,13 @@ class SiteBuilder:
         self._parts = Parts()  # the index pages' per-feed lines (settings are fixed for a builder's life)
         # Items' bytes depend only on site-wide values, so any feed of the site is their template.
         self._template = make_feed(FeedSpec(kind=ALL, key=ALL, name="", items=(), total=0), settings)
+
+    def build(self, catalog: Catalog, articles: Mapping[str, Article]) -> Site:
+        """Plan, render and assemble in one step, for a caller that holds every article in full (by
+        digest); `Build` fetches only the articles a plan needs instead."""
+        plan = self.plan(catalog)
+        self.render_items(plan, [{entry.digest: articles[entry.digest] for entry in plan.needed}])
+        return self.assemble(plan)
 
     # -- 1. plan ---------------------------------------------------------------------------
 
@@ -164,7 +175,7 @@ class SiteBuilder:
         with process_pool(self.jobs) as pool:
             for index, pieces in enumerate(pool.map(render_chunk, jobs())):
                 for renderer in self._fragments:
-                    keep = [(d, piece) for d, piece in zip(digests[index], pieces[renderer.fmt.name])
+                    keep = [(d, piece) for d, piece in zip(digests[index], pieces[renderer.fmt.name], strict=True)
                             if not renderer.has(d)]
                     if keep:
                         renderer.add([d for d, _ in keep], [piece for _, piece in keep])
@@ -227,12 +238,12 @@ class SiteBuilder:
 
     # -- between runs ----------------------------------------------------------------------
 
-    def state(self) -> tuple[dict[Group, _Rendered], dict[str, str]]:
+    def state(self) -> BuilderState:
         """The feeds as last rendered, each with what it was rendered from, and the index page's
         latest lines (see `stores.saved_state`)."""
         return self._rendered, self._latest
 
-    def restore(self, state: tuple[dict[Group, _Rendered], dict[str, str]]) -> None:
+    def restore(self, state: BuilderState) -> None:
         """Take `state()` of an earlier builder with the same settings: its feeds are not rendered again."""
         self._rendered, self._latest = state
 

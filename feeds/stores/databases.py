@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _BATCH = 500  # SQLite's default limit on host parameters is 999
@@ -49,11 +49,11 @@ def open_cache(path: Path, *, table: str, columns: str, schema: str) -> sqlite3.
     return db
 
 
-def keep_only(db: sqlite3.Connection, table: str, column: str, keys: object) -> None:
+def keep_only(db: sqlite3.Connection, table: str, column: str, keys: Iterable[str]) -> None:
     """Delete every row whose `column` is not among `keys` (inside the caller's transaction)."""
     db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
     db.execute("DELETE FROM keep")
-    db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((key,) for key in keys))  # type: ignore[attr-defined]
+    db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((key,) for key in keys))
     db.execute(f"DELETE FROM {table} WHERE {column} NOT IN (SELECT key FROM keep)")
 
 

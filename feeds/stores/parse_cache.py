@@ -18,11 +18,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..reading.article import Entry, Provider
-from ..reading.folder import Identity
+from ..reading.folder import Identity, Outcome
 from .databases import cache_path, keep_only, open_cache, rows_in
 
 # One parsed file as stored: path, identity, entry pickle (None for a bad file), digest (None for a
@@ -34,7 +34,7 @@ EntryRow = tuple[str, int, str, str, tuple[str, ...], bool, str, tuple[str, ...]
 # One object per distinct provider and topic list, shared by every entry that has it.
 SharedValues = tuple[dict[tuple[str, str], Provider], dict[tuple[str, ...], tuple[str, ...]]]
 RACY_SECONDS = 1.0
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -72,7 +72,7 @@ class ParseCache:
                 return
             if not rows:
                 return
-            for rowid, path, size, mtime, inode, blob in rows:
+            for _, path, size, mtime, inode, blob in rows:
                 yield path, (size, mtime, inode), blob
             after = rows[-1][0]
 
@@ -155,9 +155,19 @@ def entry_from_row(row: EntryRow, source: str, shared: SharedValues) -> Entry:
     return Entry(url, _EPOCH + _MICROSECOND * micros, provider, topics, draft, digest, source, warnings)
 
 
-def dump(outcome: object) -> bytes:
-    return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+def dump(value: Outcome | EntryRow) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def load(blob: bytes) -> object:
+def load_outcome(blob: bytes) -> Outcome:
+    """A stored outcome: the parsed file, the reason it is bad, or None."""
+    return pickle.loads(blob)
+
+
+def load_entry_row(blob: bytes) -> EntryRow:
+    return pickle.loads(blob)
+
+
+def load_entry_or_reason(blob: bytes) -> EntryRow | str | None:
+    """What `entries()` gives for a file: a good file's entry row, else its reason (or None)."""
     return pickle.loads(blob)

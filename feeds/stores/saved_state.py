@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from ..memory import collector_paused
 
 if TYPE_CHECKING:
-    from ..catalog.catalog import Catalog, Group
-    from ..render.site import Output
+    from ..catalog.catalog import Catalog
+    from ..render.site import BuilderState, Output
 
 _VERSION = 2
 
@@ -30,7 +30,7 @@ class SavedState:
     key: str  # `StoreKeys.state()`: the settings and code the state was made under
     library: dict[str, object]  # `Library.state()`
     catalog: Catalog
-    rendered: dict[Group, object]  # `SiteBuilder.state()`
+    rendered: BuilderState  # `SiteBuilder.state()`
     site: dict[str, Output]
 
 

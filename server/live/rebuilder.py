@@ -16,16 +16,19 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from feedpub.build import Build, Rebuilt, Summary
 from feedpub.reading.folder import Folder, Survey
 from feedpub.settings import Settings
+from feedpub.stores.saved_state import SavedState
 
 from ..published import Published, publish
 
 log = logging.getLogger("feedpub")
+T = TypeVar("T")
 
 # Catching up after a gap re-reads files changed since it began; file times come from the kernel's
 # coarse clock, which lags by up to a tick (a network share's clock may differ more: not covered).
@@ -83,11 +86,11 @@ class Rebuilder:
             except Exception as error:  # a bug must not stop the watcher: keep serving the last good state
                 log.exception("rebuild failed; serving the last good state")
                 message = await asyncio.to_thread(self.locked, self._redacted, str(error))
-                self.failure = Failure(type(error).__name__, message, datetime.now(timezone.utc))  # type: ignore[arg-type]
+                self.failure = Failure(type(error).__name__, message, datetime.now(UTC))
             finally:
                 self.finished.set()
 
-    def locked(self, operation: Callable[..., object], *args: object) -> object:
+    def locked(self, operation: Callable[..., T], *args: object) -> T:
         # Held by the thread itself: a cancelled task (at shutdown) does not stop its thread, and
         # saving the state must not read a build halfway through a change.
         with self.building:
@@ -101,11 +104,11 @@ class Rebuilder:
         done = self.build.load(survey=survey)
         self._settle(started, done)
 
-    def resume(self, saved: object, survey: Survey) -> Rebuilt | None:
+    def resume(self, saved: SavedState, survey: Survey) -> Rebuilt | None:
         """Publish the state an earlier run saved, with the files changed since read again; None when
         it cannot be used (see `Build.resume`)."""
         started = time.perf_counter()
-        done = self.build.resume(saved, survey)  # type: ignore[arg-type]
+        done = self.build.resume(saved, survey)
         if done is not None:
             self._settle(started, done, logged=False, changed=True)
         return done
@@ -163,7 +166,7 @@ class Rebuilder:
 
     def advance(self) -> None:
         started = time.perf_counter()
-        self._settle(started, self.build.advance(datetime.now(timezone.utc)))
+        self._settle(started, self.build.advance(datetime.now(UTC)))
 
     def tidy(self) -> None:
         """Drop stored fragments no feed shows any more (after a resumed start that changed feeds)."""
@@ -183,7 +186,7 @@ class Rebuilder:
             if logged:
                 log.info("rebuilt %d feeds in %.0f ms (%d files changed): %d articles in %d feeds, %d bad files",
                          done.rendered, seconds * 1000, done.files, summary.published, summary.feeds, len(summary.bad))
-            self.last = Rebuild(datetime.now(timezone.utc), seconds, done.files, done.rendered)
+            self.last = Rebuild(datetime.now(UTC), seconds, done.files, done.rendered)
             self.rebuilds += 1
         self.next_due = self.build.next_due()
         self.summary = summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .rebuilder import Rebuilder
 
@@ -21,12 +21,12 @@ class Scheduler:
         while True:
             due = rebuilder.next_due
             rebuilder.finished.clear()
-            wait = MAX_SLEEP_S if due is None else (due - datetime.now(timezone.utc)).total_seconds() + 0.005
+            wait = MAX_SLEEP_S if due is None else (due - datetime.now(UTC)).total_seconds() + 0.005
             if wait > 0:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(rebuilder.finished.wait(), min(wait, MAX_SLEEP_S))
             due = rebuilder.next_due
-            if due is not None and due <= datetime.now(timezone.utc):
+            if due is not None and due <= datetime.now(UTC):
                 await rebuilder.run(rebuilder.advance)
                 if rebuilder.next_due == due:  # not published (a failed rebuild): don't spin
                     await asyncio.sleep(1.0)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Collection
 
 from feedpub.reading.folder import SUFFIXES
 
@@ -110,7 +111,7 @@ class Watcher:
         if started.untidy:
             await self.rebuilder.run(self.rebuilder.tidy)
 
-    def _relevant(self, changes: set[tuple[object, str]], deleted: object) -> tuple[set[str], set[str], bool]:
+    def _relevant(self, changes: Collection[tuple[object, str]], deleted: object) -> tuple[set[str], set[str], bool]:
         """Article paths to re-read; other paths that came or went; whether the batch only deleted."""
         paths: set[str] = set()
         others: set[str] = set()
@@ -126,7 +127,7 @@ class Watcher:
         everything_deleted = bool(paths) and all(change == deleted for change, _ in changes)
         return paths, others, everything_deleted
 
-    def _lost(self, changes: set[tuple[object, str]], deleted: object) -> bool:
+    def _lost(self, changes: Collection[tuple[object, str]], deleted: object) -> bool:
         """Whether the batch reports the watched folder itself deleted (or moved away)."""
         root = str(self.root.absolute())
         return any(change == deleted and os.path.relpath(full, root) == "." for change, full in changes)

@@ -11,20 +11,88 @@ Only the plain case is taken: HTTP/1.1 keep-alive, no request in flight on the c
 pipelined answers stay in order), the transport not pushing back, no `Expect`, no upgrade, a path
 without escapes, no forwarded client to log. Anything else goes through uvicorn and ASGI as before.
 These answers need no task, so uvicorn's 503 for too many concurrent tasks does not apply to them.
-tests/test_fast_path.py compares the bytes of both ways for 440 kinds of GET and HEAD.
+tests/server/test_fast_path.py compares the bytes of both ways for 440 kinds of GET and HEAD.
+
+The fast path leans on uvicorn's protocol internals beyond its public callbacks (`HOOKS`), so
+uvicorn is pinned to the versions it is tested on, and `missing_hook()` checks at start-up that
+each one is there: without one, `feedpub serve` logs it and serves through the plain protocol.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from ..app import FeedFiles
 from .bounded import BoundedHttpToolsProtocol
 
 STATUS_LINES = {200: b"HTTP/1.1 200 OK\r\n", 304: b"HTTP/1.1 304 Not Modified\r\n"}
+
+# What `FeedProtocol` uses of uvicorn's `HttpToolsProtocol` besides the asyncio and httptools
+# callbacks: methods it calls or replaces, attributes of a connection, of its flow control and of
+# the server's state.
+HOOKS = {
+    "protocol": ("_start_asgi_task", "_unset_keepalive_if_required", "on_response_complete",
+                 "timeout_keep_alive_handler", "on_message_begin", "on_headers_complete", "on_body",
+                 "on_message_complete"),
+    "connection": ("cycle", "pipeline", "flow", "parser", "url", "headers", "scope", "expect_100_continue",
+                   "access_log", "access_logger", "server_state", "timeout_keep_alive", "timeout_keep_alive_task",
+                   "loop", "transport", "app"),
+    "flow": ("write_paused", "resume_reading"),
+    "server_state": ("default_headers", "total_requests"),
+}
+
+
+def missing_hook(base: type = HttpToolsProtocol) -> str | None:
+    """The first hook (see `HOOKS`) this uvicorn's protocol lacks, named; None when all are there."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    for name in HOOKS["protocol"]:
+        if not callable(getattr(base, name, None)):
+            return f"{base.__name__}.{name}"
+
+    async def app(scope: Any, receive: Any, send: Any) -> None: ...
+
+    loop = asyncio.new_event_loop()
+    try:
+        config = Config(app=app, lifespan="off", log_config=None)
+        connection = base(config=config, server_state=ServerState(), app_state={}, _loop=loop)
+        connection.connection_made(_Transport())
+        connection.on_message_begin()  # what a request's first bytes set up
+        for owner, names in (("connection", HOOKS["connection"]), ("flow", HOOKS["flow"])):
+            target = connection if owner == "connection" else getattr(connection, "flow", None)
+            for name in names:
+                if not hasattr(target, name):
+                    return f"{base.__name__}.{name}" if owner == "connection" else f"FlowControl.{name}"
+        for name in HOOKS["server_state"]:
+            if not hasattr(connection.server_state, name):
+                return f"ServerState.{name}"
+    except Exception as error:  # a constructor that changed shape is a missing hook too
+        return f"{base.__name__}() ({type(error).__name__}: {error})"
+    finally:
+        loop.close()
+    return None
+
+
+class _Transport:
+    """Just enough of a transport for `missing_hook` to open a connection that never sends."""
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 2)}.get(name, default)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def feed_files(app: Any) -> FeedFiles | None:
@@ -39,12 +107,13 @@ class FeedProtocol(BoundedHttpToolsProtocol):
     _files: FeedFiles | None = None
     _answer: bytes | None = None  # a request answered on its head, written once the whole request is in
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self._files = feed_files(self.app)
 
     def on_headers_complete(self) -> None:
-        answer = self._fast_answer() if self._files is not None else None
+        files = self._files
+        answer = None if files is None else self._fast_answer(files)
         if answer is None:
             super().on_headers_complete()
             return
@@ -107,7 +176,7 @@ class FeedProtocol(BoundedHttpToolsProtocol):
             self.timeout_keep_alive_task = None
         super().connection_lost(exc)
 
-    def _fast_answer(self) -> bytes | None:
+    def _fast_answer(self, files: FeedFiles) -> bytes | None:
         cycle = self.cycle
         if (cycle is not None and not cycle.response_complete) or self.pipeline or self.flow.write_paused \
                 or self.expect_100_continue or self.transport.is_closing():
@@ -122,7 +191,7 @@ class FeedProtocol(BoundedHttpToolsProtocol):
         if not url.startswith(b"/") or b"%" in url:  # absolute-form or escaped: uvicorn parses those
             return None
         path = url.partition(b"?")[0]
-        resource = self._files.live.published.get(path.decode("ascii", "replace"))  # type: ignore[union-attr]
+        resource = files.live.published.get(path.decode("ascii", "replace"))
         if resource is None:
             return None
         headers = self.headers
@@ -130,7 +199,7 @@ class FeedProtocol(BoundedHttpToolsProtocol):
             # The forwarded client is what the log shows; leave rewriting it to the middleware.
             if any(name.startswith(b"x-forwarded-") for name, _ in headers):
                 return None
-        status, compressed = self._files.decide(resource, headers)  # type: ignore[union-attr]
+        status, compressed = files.decide(resource, headers)
         if self.access_log:
             scope = self.scope
             scope["method"] = method.decode("ascii")
@@ -138,12 +207,9 @@ class FeedProtocol(BoundedHttpToolsProtocol):
             scope["query_string"] = url.partition(b"?")[2]
             self.access_logger.info('%s - "%s %s HTTP/%s" %d', get_client_addr(scope), scope["method"],
                                     get_path_with_query_string(scope), scope["http_version"], status)
-        if status == 304 or method == b"HEAD":
-            body = b""
-        else:
-            body = resource.gzip_body if compressed else resource.output.body
+        body = b"" if status == 304 or method == b"HEAD" else resource.body(compressed)
         return b"".join((STATUS_LINES[status], _framed(self.server_state.default_headers),
-                         resource.wire(status, compressed), body))  # type: ignore[arg-type]
+                         resource.wire(status, compressed), body))
 
 
 _last_defaults: list[tuple[bytes, bytes]] | None = None

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from feedpub.reading.article import Article, Provider
 from feedpub.catalog.catalog import ALL, EVERYTHING, PROVIDER, TOPIC, Catalog
 from feedpub.catalog.slugs import assign_slugs, base_slug
+from feedpub.reading.article import Article, Entry, Provider
 
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
 def make(n: int, *, topics: tuple[str, ...] = ("World",), domain: str = "a.example", hours: float | None = None,
-         draft: bool = False, name: str | None = None) -> Article:
-    return Article(
+         draft: bool = False, name: str | None = None) -> Entry:
+    return Entry.of(Article(
         url=f"https://{domain}/{n}",
         title=f"Story {n}",
         summary="",
@@ -21,7 +21,7 @@ def make(n: int, *, topics: tuple[str, ...] = ("World",), domain: str = "a.examp
         provider=Provider(name or domain.upper(), domain),
         topics=topics,
         draft=draft,
-    )
+    ))
 
 
 def test_groups_are_everything_topics_then_providers_in_url_order() -> None:
@@ -140,7 +140,7 @@ def test_a_large_batch_of_changes_gives_the_same_catalog_as_a_fresh_build() -> N
     first = [make(n, topics=(f"T{n % 7}",), domain=f"p{n % 5}.example") for n in range(200)]
     catalog = Catalog.build(first, now=NOW, limit=10)
     # Re-date and re-topic every article, and delete some, in one batch (the bulk path).
-    second = {a.url: make(n, topics=(f"T{n % 3}",), domain=f"p{n % 5}.example", hours=(n * 7) % 50)
+    second: dict[str, Entry | None] = {a.url: make(n, topics=(f"T{n % 3}",), domain=f"p{n % 5}.example", hours=(n * 7) % 50)
               for n, a in enumerate(first)}
     for n in range(0, 200, 9):
         second[first[n].url] = None

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from tests.helpers import article_text, sample_fields
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedpub.reading.article_file import ArticleError, ParsedFile, parse_article
 from feedpub.reading.text import SUMMARY_LIMIT, TITLE_LIMIT
+from tests.helpers import article_text, sample_fields
 
 
 def parse(**overrides: Any) -> ParsedFile:
@@ -132,8 +132,8 @@ def test_a_value_yaml_cannot_build_is_a_bad_file_not_a_crash(line: str) -> None:
 # -- dates ---------------------------------------------------------------------------------------
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -352,7 +352,7 @@ def test_any_bytes_give_an_article_or_a_reason_never_a_crash(data: bytes) -> Non
         return
     assert parsed.article.title
     assert parsed.article.url.startswith(("https://", "http://"))
-    assert parsed.article.published.tzinfo is timezone.utc
+    assert parsed.article.published.tzinfo is UTC
 
 
 def test_markup_in_topic_names_is_stripped_to_the_name() -> None:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from tests.helpers import SEEDS
-from feedpub.reading import article_file, fast_yaml
 from feedpub.corpus import generate
+from feedpub.reading import article_file, fast_yaml
+from tests.helpers import SEEDS
 
 LOADER = article_file._Loader
 
 
-def same(a: object, b: object, seen: set[tuple[int, int]] | None = None) -> bool:
+def same(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
     """Equal with equal types all the way down (`True == 1` and `1 == 1.0` are not the same here);
     a structure that contains itself is compared once."""
     if type(a) is not type(b):
@@ -26,15 +27,15 @@ def same(a: object, b: object, seen: set[tuple[int, int]] | None = None) -> bool
             return True
         seen.add((id(a), id(b)))
     if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k], seen) for k in a)  # type: ignore[index]
+        return list(a) == list(b) and all(same(a[k], b[k], seen) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y, seen) for x, y in zip(a, b))  # type: ignore[arg-type]
+        return len(a) == len(b) and all(same(x, y, seen) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)  # type: ignore[arg-type]
+        return math.isnan(b)
     return a == b
 
 
-def outcome(load, source: str) -> tuple[str, object]:  # type: ignore[no-untyped-def]
+def outcome(load, source: str) -> tuple[str, object]:
     try:
         return "value", load(source)
     except Exception as error:

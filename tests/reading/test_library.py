@@ -10,13 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.helpers import (SEEDS, all_articles, article_at, article_text, library_of, parsed, sample_fields,
-                           survey)
 
 from feedpub.reading.folder import Folder
 from feedpub.reading.library import Duplicate, Library
 from feedpub.settings import Settings
 from feedpub.stores.keys import StoreKeys
+from tests.helpers import SEEDS, all_articles, article_at, article_text, library_of, parsed, sample_fields, survey
 
 PARSE_KEY = StoreKeys(Settings()).parses()
 
@@ -264,7 +263,8 @@ def test_duplicates_with_the_same_date_are_decided_by_path_order(folder: Path, w
     for name, title in (("b/z.txt", "Second"), ("a.txt", "First"), ("c.txt", "Third")):
         write_article(name, **sample_fields(5, webUrl=URL, title=title))
     library = load(folder)
-    assert article_at(library, URL) is not None and article_at(library, URL).title == "First"
+    first = article_at(library, URL)
+    assert first is not None and first.title == "First"
     assert library.duplicates() == [Duplicate(URL, kept="a.txt", dropped=("b/z.txt", "c.txt"))]
 
 
@@ -280,7 +280,8 @@ def test_when_the_winning_duplicate_is_deleted_the_other_takes_over(folder: Path
     library = load(folder)
     newer.unlink()
     assert library.load(["b.txt"]) == {URL}
-    assert article_at(library, URL) is not None and article_at(library, URL).title == "Older"
+    older = article_at(library, URL)
+    assert older is not None and older.title == "Older"
     assert library.duplicates() == []
 
 
@@ -318,7 +319,8 @@ def test_a_deleted_bad_file_is_no_longer_reported(folder: Path, write_article: W
     assert library.bad == {}
 
 
-def test_a_draft_is_kept_as_a_draft_and_an_article_without_published_is_published(folder: Path, write_article: WriteArticle) -> None:
+def test_a_draft_is_kept_as_a_draft_and_an_article_without_published_is_published(
+        folder: Path, write_article: WriteArticle) -> None:
     write_article("draft.txt", **sample_fields(3, published=False))
     library = load(folder)
     assert parsed(library, "draft.txt").draft is True
@@ -383,7 +385,11 @@ def test_a_survey_made_in_a_forked_process_equals_one_made_here(articles: Path,
     parent = os.getpid()
     forks = []
     fork = os.fork
-    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    def counted_fork() -> int:
+        forks.append(1)
+        return fork()
+
+    monkeypatch.setattr(os, "fork", counted_fork)
     surveyed = folder.survey_behind()
     assert surveyed() == folder.survey()
     assert forks  # the survey above came from a child

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.helpers import SEEDS, article_text, sample_fields, loaded, fragments_of
 from feedpub.build import Build
-from feedpub.settings import Settings
 from feedpub.render.site import SiteBuilder
+from feedpub.settings import Settings
+from tests.helpers import SEEDS, article_text, fragments_of, loaded, sample_fields
 
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
-TRICKY = [
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+TRICKY: list[dict[str, Any]] = [
     {"title": "<b>Bold</b> & <script>alert(1)</script> ]]>", "excerpt": "AT&T &amp; &#8217; <i>x</i>"},
     {"title": "שלום עולם 🎉", "topics": ["人工知能", "C++", "C#"], "excerpt": ""},
     {"title": "No image", "images": None, "related": [{"title": "R", "webUrl": "https://r.example/1",
@@ -21,9 +22,9 @@ TRICKY = [
 ]
 
 
-def both_paths(folder: Path, **options: object) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    fast = Build(folder, Settings(**options))  # type: ignore[arg-type]
-    plain = Build(folder, Settings(**options))  # type: ignore[arg-type]
+def both_paths(folder: Path, **options: Any) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    fast = Build(folder, Settings(**options))
+    plain = Build(folder, Settings(**options))
     plain.builder = SiteBuilder(plain.settings, fragments=False)
     a = {p: o.body for p, o in loaded(fast, now=NOW).items()}
     b = {p: o.body for p, o in loaded(plain, now=NOW).items()}
@@ -68,15 +69,15 @@ def test_stored_fragments_are_reused_across_builds_and_give_the_same_bytes(artic
     cache = tmp_path / "cache"
     first = Build(articles, Settings(), cache_dir=cache)
     one = {p: o.body for p, o in loaded(first, now=NOW).items()}
-    assert fragments_of(first)["rss"].rendered_items == 6  # type: ignore[index]
+    assert fragments_of(first)["rss"].rendered_items == 6
     second = Build(articles, Settings(), cache_dir=cache)
     two = {p: o.body for p, o in loaded(second, now=NOW).items()}
-    assert fragments_of(second)["rss"].rendered_items == 0  # type: ignore[index]
+    assert fragments_of(second)["rss"].rendered_items == 0
     assert one == two
     # Another base URL is another cache: RSS items name their source feed by absolute URL.
     third = Build(articles, Settings(base_url="https://elsewhere.example"), cache_dir=cache)
     third.load(now=NOW)
-    assert fragments_of(third)["rss"].rendered_items == 6  # type: ignore[index]
+    assert fragments_of(third)["rss"].rendered_items == 6
 
 
 def test_with_a_store_fragments_live_there_and_a_change_still_renders_one(articles: Path, tmp_path: Path) -> None:
@@ -94,7 +95,7 @@ def test_with_a_store_fragments_live_there_and_a_change_still_renders_one(articl
     # After a full load the store keeps exactly the fragments the feeds show: a restart renders none.
     again = Build(articles, Settings(), cache_dir=tmp_path / "cache")
     again.load(now=NOW)
-    assert fragments_of(again)["rss"].rendered_items == 0  # type: ignore[index]
+    assert fragments_of(again)["rss"].rendered_items == 0
 
 
 def test_fragments_of_articles_that_left_every_feed_are_pruned(articles: Path) -> None:
@@ -117,7 +118,7 @@ def test_fragments_rendered_across_processes_are_identical(monkeypatch: pytest.M
     monkeypatch.setattr(feedpub.render.site, "PARALLEL_RENDER_MIN", 1)
     parallel = Build(SEEDS, Settings(), jobs=2)
     fast = {p: o.body for p, o in loaded(parallel, now=NOW).items()}
-    assert fragments_of(parallel)["rss"].rendered_items > 100  # type: ignore[index]
+    assert fragments_of(parallel)["rss"].rendered_items > 100
     plain = Build(SEEDS, Settings())
     plain.builder = SiteBuilder(plain.settings, fragments=False)
     assert fast == {p: o.body for p, o in loaded(plain, now=NOW).items()}

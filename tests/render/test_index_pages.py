@@ -14,10 +14,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from tests.helpers import BASE_TIME, article_text, sample_fields, loaded
 
 from feedpub.build import Build
 from feedpub.settings import Settings
+from tests.helpers import BASE_TIME, article_text, loaded, sample_fields
 
 BASE_URL = "https://news.example.org/hub"
 NOW = BASE_TIME + timedelta(days=1)
@@ -216,4 +216,4 @@ def test_opml_parses_with_one_rss_outline_per_feed(site, catalog):
     for outline, entry in zip(outlines, catalog, strict=True):
         assert outline.get("text") == (entry["title"] if entry["kind"] != "all" else "Hub")
         assert outline.get("htmlUrl") == BASE_URL + "/"
-        assert site[_path_of(outline.get("xmlUrl"))].media_type.startswith(TYPES["rss"])
+        assert site[_path_of(outline.get("xmlUrl", ""))].media_type.startswith(TYPES["rss"])

@@ -15,10 +15,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from tests.helpers import BASE_TIME, article_text, sample_fields, loaded
 
 from feedpub.build import Build
 from feedpub.settings import Settings
+from tests.helpers import BASE_TIME, article_text, loaded, sample_fields
 
 BASE_URL = "https://feeds.example.org"
 VERSION = "https://jsonfeed.org/version/1.1"

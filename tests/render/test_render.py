@@ -12,7 +12,7 @@ import calendar
 import html
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,10 @@ from urllib.parse import quote
 
 import feedparser
 import pytest
-from tests.helpers import BASE_TIME, article_text, sample_fields, loaded
 
 from feedpub.build import Build
 from feedpub.settings import Settings
+from tests.helpers import BASE_TIME, article_text, loaded, sample_fields
 
 BASE_URL = "https://feeds.example.org/news"
 NOW = BASE_TIME + timedelta(days=2)
@@ -107,7 +107,7 @@ def expected_articles(files: dict[str, dict[str, Any]], *, drafts: bool = False)
             "id": url,
             "title": _text(fields["title"]),
             "summary": _text(fields["excerpt"]) or None,
-            "published": datetime.fromisoformat(fields["publishedDateTime"]).astimezone(timezone.utc),
+            "published": datetime.fromisoformat(fields["publishedDateTime"]).astimezone(UTC),
             "tags": list(fields["topics"]),
             "author": fields["provider"]["name"],
             "domain": fields["provider"]["domain"],
@@ -169,7 +169,7 @@ def visible(detail: dict[str, Any]) -> str:
 
 
 def _utc(parsed: Any) -> datetime:
-    return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
+    return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
 
 
 def read(body: bytes, fmt: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -183,7 +183,7 @@ def read(body: bytes, fmt: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         }
         items = [{
             "id": i["id"], "link": i["url"], "title": i["title"], "summary": i.get("summary"),
-            "published": datetime.fromisoformat(i["date_published"]).astimezone(timezone.utc),
+            "published": datetime.fromisoformat(i["date_published"]).astimezone(UTC),
             "tags": i.get("tags", []), "author": i["authors"][0]["name"], "image": i.get("image"),
             "thumbnail": i.get("image"), "content": i["content_html"],
         } for i in doc["items"]]
@@ -351,7 +351,7 @@ def test_tie_on_the_date_is_broken_by_url(readers):
 
 
 def test_offset_date_shows_the_utc_instant(readers, site):
-    want = datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc)
+    want = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
     for fmt in FORMATS:
         _, items = readers(f"feeds/all.{fmt}")
         assert [i["published"] for i in items if i["id"] == "https://news0.example.com/story/6"] == [want]

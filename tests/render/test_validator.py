@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import SEEDS, article_text, sample_fields, loaded
 
 from feedpub.build import Build
 from feedpub.settings import Settings
+from tests.helpers import SEEDS, article_text, loaded, sample_fields
 
 VALIDATOR = os.environ.get("FEEDVALIDATOR", "")
 BASE_URL = "http://127.0.0.1:8000"
-NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
 TYPES = {".rss": "application/rss+xml; charset=utf-8", ".atom": "application/atom+xml; charset=utf-8"}
 
 pytestmark = pytest.mark.skipif(

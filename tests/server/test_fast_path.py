@@ -11,14 +11,16 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from tests.recording_transport import RecordingTransport
 
-from feedpub.settings import Settings
 from feedpub.server.app import create_app
-from feedpub.server.protocol.fast_path import FeedProtocol, feed_files
 from feedpub.server.live.live_site import LiveSite
+from feedpub.server.protocol.bounded import BoundedHttpToolsProtocol
+from feedpub.server.protocol.fast_path import FeedProtocol, feed_files, missing_hook
+from feedpub.settings import Settings
+from tests.recording_transport import RecordingTransport
 
 DATE = (b"date", b"Sat, 28 Nov 2026 10:00:00 GMT")
 
@@ -43,29 +45,31 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 def connect(live: LiveSite, loop: asyncio.AbstractEventLoop, *, fast: bool = True,
-            **config: object) -> tuple[FeedProtocol, RecordingTransport]:
+            protocol_class: type[BoundedHttpToolsProtocol] = FeedProtocol,
+            **config: object) -> tuple[BoundedHttpToolsProtocol, RecordingTransport]:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
     options = {"lifespan": "off", "log_config": None, "access_log": False,
                "forwarded_allow_ips": "127.0.0.1", **config}
-    settings = Config(app=create_app(live, watch=False), http=FeedProtocol, **options)  # type: ignore[arg-type]
+    # FeedFiles takes Starlette's ASGI types, which uvicorn spells its own way.
+    settings = Config(app=create_app(live, watch=False), http=FeedProtocol, **options)  # type: ignore[arg-type]  # see above
     settings.load()
     state = ServerState()
     state.default_headers = [DATE]
-    protocol = FeedProtocol(config=settings, server_state=state, app_state={}, _loop=loop)
+    protocol = protocol_class(config=settings, server_state=state, app_state={}, _loop=loop)
     transport = RecordingTransport()
-    protocol.connection_made(transport)  # type: ignore[arg-type]
-    if not fast:
+    protocol.connection_made(transport)  # type: ignore[arg-type]  # a recording stand-in for a transport
+    if not fast and isinstance(protocol, FeedProtocol):
         protocol._files = None
     return protocol, transport
 
 
-def exchange(live: LiveSite, loop: asyncio.AbstractEventLoop, data: bytes, *, fast: bool, **config: object
-             ) -> RecordingTransport:
-    protocol, transport = connect(live, loop, fast=fast, **config)
+def exchange(live: LiveSite, loop: asyncio.AbstractEventLoop, data: bytes, *, fast: bool,
+             protocol_class: type[BoundedHttpToolsProtocol] = FeedProtocol, **config: object) -> RecordingTransport:
+    protocol, transport = connect(live, loop, fast=fast, protocol_class=protocol_class, **config)
     protocol.data_received(data)
-    transport.through_asgi = bool(asyncio.all_tasks(loop))  # type: ignore[attr-defined]
+    transport.through_asgi = bool(asyncio.all_tasks(loop))
     for _ in range(20):  # let ASGI tasks (and pipelined ones they start) run to the end
         pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
         if not pending:
@@ -117,7 +121,7 @@ def test_every_kind_of_get_and_head_gets_the_bytes_the_asgi_path_gives(live: Liv
         slow = exchange(live, loop, data, fast=False)
         assert fast.written == slow.written, data
         assert not fast.closed and not slow.closed
-        assert not fast.through_asgi and slow.through_asgi  # type: ignore[attr-defined]
+        assert not fast.through_asgi and slow.through_asgi
         statuses.add(fast.written[:12])
     assert statuses == {b"HTTP/1.1 200", b"HTTP/1.1 304"}  # both kinds were compared
 
@@ -138,7 +142,7 @@ def test_requests_the_fast_path_leaves_to_uvicorn_are_answered_as_before(
         live: LiveSite, loop: asyncio.AbstractEventLoop, data: bytes) -> None:
     fast = exchange(live, loop, data, fast=True)
     slow = exchange(live, loop, data, fast=False)
-    assert fast.through_asgi  # type: ignore[attr-defined]
+    assert fast.through_asgi
     if b"/healthz" not in data:  # its body has the time of the last rebuild in it
         assert fast.written == slow.written
     assert fast.written.startswith(b"HTTP/1.1 ")
@@ -190,7 +194,7 @@ def test_the_access_log_line_is_the_one_uvicorn_writes(live: LiveSite, loop: asy
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="uvicorn.access"):
             through = exchange(live, loop, request("/feeds/all.rss?utm_source=x"), fast=fast, access_log=True)
-        assert through.through_asgi is not fast  # type: ignore[attr-defined]
+        assert through.through_asgi is not fast
         lines[fast] = [record.getMessage() for record in caplog.records if record.name == "uvicorn.access"]
     assert lines[True] == lines[False] == ['127.0.0.1:5000 - "GET /feeds/all.rss?utm_source=x HTTP/1.1" 200']
     caplog.clear()
@@ -204,9 +208,9 @@ def test_the_fast_path_is_off_behind_any_middleware_it_does_not_know(live: LiveS
 
     app = create_app(live, watch=False)
     assert feed_files(app) is app
-    assert feed_files(ProxyHeadersMiddleware(app, trusted_hosts="127.0.0.1")) is app
+    assert feed_files(ProxyHeadersMiddleware(app, trusted_hosts="127.0.0.1")) is app  # type: ignore[arg-type]  # ASGI types
 
-    async def wrapper(scope, receive, send):  # type: ignore[no-untyped-def]
+    async def wrapper(scope, receive, send):
         await app(scope, receive, send)
 
     assert feed_files(wrapper) is None
@@ -237,3 +241,43 @@ def test_the_real_server_answers_through_the_fast_path(tmp_path: Path, articles:
         assert second.content == first.content and second.headers["etag"] == etag
     finally:
         server.stop()
+
+
+# -- on a leash: without a hook it needs, the plain protocol serves instead ---------------------
+
+
+def test_the_plain_protocol_the_server_falls_back_to_writes_the_same_bytes(live: LiveSite,
+                                                                         loop: asyncio.AbstractEventLoop) -> None:
+    for data in variants(live):
+        fast = exchange(live, loop, data, fast=True)
+        plain = exchange(live, loop, data, fast=True, protocol_class=BoundedHttpToolsProtocol)
+        assert fast.written == plain.written, data
+        assert plain.through_asgi and not fast.through_asgi
+
+
+def test_this_uvicorn_has_every_hook_so_the_server_takes_the_fast_path() -> None:
+    from feedpub.server.run import http_protocol
+
+    assert missing_hook() is None
+    assert http_protocol() is FeedProtocol
+
+
+def test_a_missing_method_or_attribute_is_named_and_the_server_serves_the_plain_way(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from feedpub.server.run import http_protocol
+
+    class WithoutPipeline(HttpToolsProtocol):  # as if a new uvicorn kept its queue elsewhere
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            del self.pipeline
+
+    assert missing_hook(WithoutPipeline) == "WithoutPipeline.pipeline"
+    monkeypatch.delattr(HttpToolsProtocol, "_start_asgi_task")  # as in uvicorn 0.29 to 0.35
+    assert missing_hook() == "HttpToolsProtocol._start_asgi_task"
+    with caplog.at_level(logging.WARNING, logger="feedpub"):
+        assert http_protocol() is BoundedHttpToolsProtocol
+    (line,) = [record.getMessage() for record in caplog.records if record.name == "feedpub"]
+    assert "_start_asgi_task" in line and "plain protocol" in line
+

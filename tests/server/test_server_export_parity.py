@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from feedpub.cli import main
-from feedpub.settings import Settings
 from feedpub.server.app import create_app
 from feedpub.server.live.live_site import LiveSite
+from feedpub.settings import Settings
 
 with warnings.catch_warnings():  # Starlette 1.x suggests httpx2; httpx is what is installed
     warnings.simplefilter("ignore")

@@ -6,25 +6,28 @@ import asyncio
 import gzip
 import json
 import warnings
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Coroutine, Iterator
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+
 from tests.recording_transport import RecordingTransport
 
 with warnings.catch_warnings():  # Starlette 1.x suggests httpx2; httpx is what is installed
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from feedpub.settings import Settings
 from feedpub.server.app import create_app
 from feedpub.server.live.live_site import LiveSite
+from feedpub.server.protocol.bounded import BoundedHttpToolsProtocol
+from feedpub.settings import Settings
 
 BASE = "https://feeds.example.org"
 MAX_AGE = 123
-NEWEST = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)  # conftest BASE_TIME: article 0
+NEWEST = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # conftest BASE_TIME: article 0
 
 CONTENT_TYPES = {
     "/feeds/all.rss": "application/rss+xml; charset=utf-8",
@@ -56,7 +59,8 @@ def paths(live: LiveSite) -> list[str]:
     return sorted(live.published.resources)
 
 
-def raw_get(app: object, raw_path: bytes, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+def raw_get(app: Callable[..., Coroutine[Any, Any, None]], raw_path: bytes, method: str = "GET"
+            ) -> tuple[int, dict[str, str], bytes]:
     """Send a request exactly as given (no client-side normalisation), decoding the path as uvicorn does."""
     from urllib.parse import unquote
 
@@ -73,7 +77,7 @@ def raw_get(app: object, raw_path: bytes, method: str = "GET") -> tuple[int, dic
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))  # type: ignore[operator]
+    asyncio.run(app(scope, receive, send))
     start = sent[0]
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in start["headers"]}
     return start["status"], headers, b"".join(m.get("body", b"") for m in sent[1:])
@@ -110,7 +114,7 @@ def test_etag_is_strong_and_from_content(client: TestClient, live: LiveSite) -> 
     # A rebuild from the same files keeps the tag: it comes from the bytes, not from a clock.
     again = LiveSite(live.root, live.settings)
     again.load()
-    assert again.published.get("/feeds/all.rss").etag == etag  # type: ignore[union-attr]
+    assert again.published.resources["/feeds/all.rss"].etag == etag
 
 
 def test_last_modified_is_the_newest_item(client: TestClient) -> None:
@@ -227,7 +231,7 @@ def test_gzip_is_compressed_once_per_change(client: TestClient, live: LiveSite) 
     resource = live.published.get("/feeds/all.rss")
     assert resource is not None and resource.gzip_body is not None
     client.get("/feeds/all.rss", headers={"accept-encoding": "gzip"})
-    assert live.published.get("/feeds/all.rss").gzip_body is resource.gzip_body  # type: ignore[union-attr]
+    assert live.published.resources["/feeds/all.rss"].gzip_body is resource.gzip_body
     live.apply(["000.txt"])  # nothing changed on disk: the same resources stay
     assert live.published.get("/feeds/all.rss") is resource
 
@@ -306,7 +310,7 @@ def test_bodies_do_not_depend_on_host_headers(client: TestClient, live: LiveSite
 ])
 def test_traversal_and_encoded_paths_are_404(live: LiveSite, raw_path: bytes) -> None:
     app = create_app(live, watch=False)
-    status, headers, body = raw_get(app, raw_path)
+    status, _, body = raw_get(app, raw_path)
     assert status == 404, raw_path
     assert b"Not found" in body
 
@@ -314,7 +318,7 @@ def test_traversal_and_encoded_paths_are_404(live: LiveSite, raw_path: bytes) ->
 def test_percent_encoded_plain_characters_still_resolve(live: LiveSite) -> None:
     app = create_app(live, watch=False)
     status, _, body = raw_get(app, b"/feeds/%61ll.rss")
-    assert status == 200 and body == live.published.get("/feeds/all.rss").output.body  # type: ignore[union-attr]
+    assert status == 200 and body == live.published.resources["/feeds/all.rss"].output.body
 
 
 def test_query_strings_change_nothing(client: TestClient) -> None:
@@ -352,7 +356,7 @@ def test_healthz(client: TestClient, live: LiveSite, write_article) -> None:
     last = document["last_rebuild"]
     assert last["seconds"] >= 0
     at = datetime.fromisoformat(last["at"])
-    assert abs((datetime.now(timezone.utc) - at).total_seconds()) < 60
+    assert abs((datetime.now(UTC) - at).total_seconds()) < 60
 
     write_article("000.txt", "---\ntitle: [unclosed\n---\n")
     live.apply(["000.txt"])
@@ -361,6 +365,36 @@ def test_healthz(client: TestClient, live: LiveSite, write_article) -> None:
     assert document["bad_files"][0]["reason"]
     assert document["articles"] == 6  # its last good version stays live
     json.dumps(document)
+
+
+def test_a_rebuild_that_fails_keeps_the_last_good_site_and_healthz_says_degraded_until_one_succeeds(
+        client: TestClient, live: LiveSite, write_article, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers import sample_fields
+
+    rebuilder = live.rebuilder
+    served = live.published.resources["/feeds/all.rss"].output.body
+    real_refresh = rebuilder.build.refresh
+
+    def broken(paths: list[str], **options: Any) -> object:
+        # A bug deep in a rebuild, whose message names the folder and a (draft) file.
+        raise RuntimeError(f"cannot render {live.root / '000.txt'} (000.txt) at all")
+
+    monkeypatch.setattr(rebuilder.build, "refresh", broken)
+    write_article("000.txt", **sample_fields(0, title="Never served while broken"))
+    asyncio.run(rebuilder.run(rebuilder.apply, ["000.txt"]))
+    document = client.get("/healthz").json()
+    assert document["status"] == "degraded"
+    error = document["error"]
+    assert error["kind"] == "RuntimeError" and "cannot render" in error["message"]
+    assert str(live.root) not in error["message"] and "000.txt" not in error["message"]
+    assert abs((datetime.now(UTC) - datetime.fromisoformat(error["at"])).total_seconds()) < 60
+    assert live.published.resources["/feeds/all.rss"].output.body == served  # the last good site
+
+    monkeypatch.setattr(rebuilder.build, "refresh", real_refresh)
+    asyncio.run(rebuilder.run(rebuilder.apply, ["000.txt"]))
+    document = client.get("/healthz").json()
+    assert document["status"] == "ok" and "error" not in document
+    assert b"Never served while broken" in live.published.resources["/feeds/all.rss"].output.body
 
 
 # -- rebuilds, as the watcher drives them (called directly here) ---------------------------------
@@ -393,7 +427,7 @@ def test_catch_up_applies_what_changed_before_the_watcher_started(live: LiveSite
     write_article("new.txt", **sample_fields(40, title="Written during start-up"))
     (articles / "005.txt").unlink()
     live.catch_up(since)
-    body = live.published.get("/feeds/all.json").output.body  # type: ignore[union-attr]
+    body = live.published.resources["/feeds/all.json"].output.body
     assert b"Written during start-up" in body and b"Headline number 5" not in body
     assert live.summary is not None and live.summary.published == 6
 
@@ -401,13 +435,11 @@ def test_catch_up_applies_what_changed_before_the_watcher_started(live: LiveSite
 # -- the request-head limits of server/protocol.py, driven byte by byte -------------------------------
 
 
-def _protocol() -> tuple[object, RecordingTransport, asyncio.AbstractEventLoop]:
+def _protocol() -> tuple[BoundedHttpToolsProtocol, RecordingTransport, asyncio.AbstractEventLoop]:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
-    from feedpub.server.protocol.bounded import BoundedHttpToolsProtocol
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+    async def app(scope, receive, send):
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -416,16 +448,16 @@ def _protocol() -> tuple[object, RecordingTransport, asyncio.AbstractEventLoop]:
     config.load()
     protocol = BoundedHttpToolsProtocol(config=config, server_state=ServerState(), app_state={}, _loop=loop)
     transport = RecordingTransport()
-    protocol.connection_made(transport)  # type: ignore[arg-type]
+    protocol.connection_made(transport)  # type: ignore[arg-type]  # a recording stand-in for a transport
     return protocol, transport, loop
 
 
 def test_a_head_that_stops_half_way_is_timed_and_its_connection_closed() -> None:
     protocol, transport, loop = _protocol()
     try:
-        protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # type: ignore[attr-defined]
-        assert protocol._head_timer is not None  # type: ignore[attr-defined]
-        protocol._head_too_slow()  # type: ignore[attr-defined]  # what the timer does after HEAD_TIMEOUT
+        protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        assert protocol._head_timer is not None
+        protocol._head_too_slow()
         assert transport.closed
     finally:
         loop.close()
@@ -434,12 +466,12 @@ def test_a_head_that_stops_half_way_is_timed_and_its_connection_closed() -> None
 def test_a_request_that_arrives_whole_sets_no_timer() -> None:
     protocol, transport, loop = _protocol()
     try:
-        protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\n\r\n")  # type: ignore[attr-defined]
-        assert protocol._head_timer is None and not transport.closed  # type: ignore[attr-defined]
-        protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\n")  # type: ignore[attr-defined]  # the next, in parts
-        assert protocol._head_timer is not None  # type: ignore[attr-defined]
-        protocol.data_received(b"Host: x\r\n\r\n")  # type: ignore[attr-defined]
-        assert protocol._head_timer is None  # type: ignore[attr-defined]
+        protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert protocol._head_timer is None and not transport.closed
+        protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\n")
+        assert protocol._head_timer is not None
+        protocol.data_received(b"Host: x\r\n\r\n")
+        assert protocol._head_timer is None
         loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop)))
         assert transport.written.count(b"HTTP/1.1 204") == 2
     finally:
@@ -449,7 +481,7 @@ def test_a_request_that_arrives_whole_sets_no_timer() -> None:
 def test_an_oversized_head_gets_431_and_a_closed_connection() -> None:
     protocol, transport, loop = _protocol()
     try:
-        protocol.data_received(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 70_000)  # type: ignore[attr-defined]
+        protocol.data_received(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 70_000)
         assert transport.written.startswith(b"HTTP/1.1 431 ") and transport.closed
     finally:
         loop.close()
@@ -458,10 +490,10 @@ def test_an_oversized_head_gets_431_and_a_closed_connection() -> None:
 def test_republishing_equal_bytes_keeps_the_gzip_but_not_the_old_body() -> None:
     """After a rebuild the new outputs may hold bytes equal to the old (a feed rendered again the same):
     the old body must not stay alive beside the new one, and the compressed body need not be redone."""
-    from feedpub.server.published import publish
     from feedpub.render.site import make_output
+    from feedpub.server.published import publish
 
-    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
     body = b"<rss>" + b"x" * 4000 + b"</rss>"
     first = publish({"feeds/all.rss": make_output(body, "application/rss+xml", when)}, max_age=60)
     old = first.get("/feeds/all.rss")
@@ -475,4 +507,4 @@ def test_republishing_equal_bytes_keeps_the_gzip_but_not_the_old_body() -> None:
     assert same.get("/feeds/all.rss") is new  # the very same output: the very same resource
     changed = publish({"feeds/all.rss": make_output(body + b" ", "application/rss+xml", when)}, max_age=60,
                       previous=again)
-    assert gzip.decompress(changed.get("/feeds/all.rss").gzip_body) == body + b" "  # type: ignore[union-attr,arg-type]
+    assert gzip.decompress(changed.resources["/feeds/all.rss"].body(True)) == body + b" "

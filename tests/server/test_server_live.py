@@ -12,7 +12,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ def feed_urls(server: Server, *groups: tuple[str, str]) -> list[str]:
     return paths
 
 
-def measure(server: Server, paths: list[str], shows: Callable[[httpx.Response], bool], write: Callable[[], None],
+def measure(server: Server, paths: list[str], shows: Callable[[httpx.Response], bool], write: Callable[[], object],
             what: str) -> float:
     """Do `write`, then poll every path until `shows` holds for each; return the slowest path's delay."""
     seen: dict[str, float] = {}
@@ -93,7 +93,7 @@ def lacks(marker: str) -> Callable[[httpx.Response], bool]:
 
 
 def recent(minutes: int) -> str:
-    moment = datetime.now(timezone.utc) - timedelta(minutes=minutes)
+    moment = datetime.now(UTC) - timedelta(minutes=minutes)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -339,7 +339,7 @@ def test_a_burst_of_a_thousand_files_is_coalesced(serve, articles: Path) -> None
 
 def test_scheduled_article_goes_live_on_time(serve, articles: Path, write_article) -> None:
     server = serve(articles)
-    due = datetime.fromtimestamp(math.ceil(time.time()) + 2, timezone.utc)
+    due = datetime.fromtimestamp(math.ceil(time.time()) + 2, UTC)
     marker = "Scheduled headline"
     write_article("later.txt", **sample_fields(60, title=marker, publishedDateTime=due.strftime("%Y-%m-%dT%H:%M:%SZ"),
                                                originalUrl="https://news0.example.com/later",
@@ -443,7 +443,7 @@ def test_files_changed_while_stopped_are_read_again_and_nothing_else(serve, arti
 
 def test_a_scheduled_article_that_came_due_while_stopped_is_published_at_start(serve, articles: Path,
                                                                                write_article) -> None:
-    due = datetime.fromtimestamp(math.ceil(time.time()) + 3, timezone.utc)
+    due = datetime.fromtimestamp(math.ceil(time.time()) + 3, UTC)
     write_article("later.txt", **sample_fields(60, title="Due while stopped",
                                                publishedDateTime=due.strftime("%Y-%m-%dT%H:%M:%SZ")))
     age(articles)

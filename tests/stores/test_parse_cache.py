@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import article_text, library_of, loaded, parsed, sample_fields
-
 from feedpub.reading.library import Library
+from feedpub.render.site import Site
 from feedpub.settings import Settings
 from feedpub.stores.keys import StoreKeys
 from feedpub.stores.parse_cache import ParseCache
+from tests.helpers import article_text, library_of, loaded, parsed, sample_fields
 
 PARSE_KEY = StoreKeys(Settings()).parses()
 
@@ -97,7 +98,7 @@ def test_a_read_error_is_not_cached(articles: Path, tmp_path: Path, monkeypatch:
     settle(articles)
     real_open = builtins.open
 
-    def unreadable(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def unreadable(path, *args, **kwargs):
         if str(path).endswith("003.txt"):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
@@ -112,10 +113,10 @@ def test_a_read_error_is_not_cached(articles: Path, tmp_path: Path, monkeypatch:
 
 # -- full articles stay on disk ---------------------------------------------------------------
 
-def _titles(site: object, path: str = "feeds/all.json") -> list[str]:
+def _titles(site: Site, path: str = "feeds/all.json") -> list[str]:
     import json
 
-    return [item["title"] for item in json.loads(site[path].body)["items"]]  # type: ignore[index]
+    return [item["title"] for item in json.loads(site[path].body)["items"]]
 
 
 def test_with_a_cache_only_entries_stay_in_memory_and_the_feeds_are_the_same(articles: Path, tmp_path: Path) -> None:
@@ -167,7 +168,7 @@ def test_a_broken_file_keeps_its_last_good_version_when_only_the_cache_held_it(a
 
 
 def test_an_article_changed_by_another_process_is_read_again_before_it_is_rendered(tmp_path: Path,
-                                                                                     write_article) -> None:  # type: ignore[no-untyped-def]
+                                                                                     write_article) -> None:
     """Two processes share a folder's cache. When one re-parses a changed file first, the other
     finds its old version gone from the cache the moment it needs it, and publishes the file as it is."""
     from feedpub.build import Build
@@ -202,7 +203,7 @@ def test_an_entry_read_back_from_the_cache_has_every_field_of_a_fresh_one(articl
     for rel, entry in first.good.items():
         again = second.good[rel]
         assert [getattr(again, f.name) for f in fields(again)] == [getattr(entry, f.name) for f in fields(entry)]
-        assert again.published.utcoffset().total_seconds() == 0 and again.sort_key == entry.sort_key
+        assert again.published.utcoffset() == timedelta(0) and again.sort_key == entry.sort_key
     odd = second.good["odd.txt"]
     assert odd.warnings and (odd.published.hour, odd.published.minute, odd.published.second) == (18, 29, 59)
 

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.helpers import BASE_TIME, article_text, sample_fields
 
 from feedpub.build import Build
 from feedpub.settings import Settings
 from feedpub.stores import saved_state
 from feedpub.stores.keys import StoreKeys
+from tests.helpers import BASE_TIME, article_text, sample_fields
 
 SETTINGS = Settings(base_url="https://feeds.example", limit=4)
 NOW = BASE_TIME + timedelta(days=1)
@@ -58,7 +58,7 @@ def fresh(folder: Path, now: datetime = NOW) -> Build:
     return build
 
 
-Change = Callable[[Path], None]
+Change = Callable[[Path], object]
 
 CHANGES: dict[str, tuple[Change, set[str]]] = {
     "edited": (lambda f: write(f, "001.txt", 1, title="Edited while stopped"), {"001.txt"}),
