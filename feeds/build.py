@@ -155,7 +155,7 @@ class Build:
         code, or so many files differ that a `load` is cheaper (a folder copied anew has new inodes
         throughout, say).
         """
-        if saved.key != self.keys.state():
+        if saved.key != self.state_key:
             return None
         probe = Library(self.library.loader)
         probe.restore(saved.library)
@@ -229,6 +229,19 @@ class Build:
     def next_due(self) -> datetime | None:
         """When the next scheduled article is due, if any."""
         return self.catalog.next_due()
+
+    def scan(self) -> list[str]:
+        """Every article file in the folder now, as sorted relative paths."""
+        return self.folder.scan()
+
+    def survey_behind(self) -> Callable[[], Survey]:
+        """The folder's survey, taken in another process while this one works (see `Folder`)."""
+        return self.folder.survey_behind()
+
+    @property
+    def state_key(self) -> str:
+        """The key a saved state must have for `resume` to take it (`StoreKeys.state`)."""
+        return self.keys.state()
 
     def known_files(self) -> set[str]:
         """Every file the last operations read and still have a result for (good or bad)."""

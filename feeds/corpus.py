@@ -9,7 +9,7 @@ broken files belong to tests.
 Output is deterministic: the same arguments give byte-identical files (one `random.Random(seed)`;
 no clock, no `hash()`, no set iteration). Regenerate the bundled set with
 
-    python -m feeds.corpus seeds 239 --seed 2026
+    python -m feedpub.corpus seeds 239 --seed 2026
 """
 
 from __future__ import annotations
@@ -453,7 +453,7 @@ def generate(out_dir: Path, count: int, *, seed: int = 0, topics: int = 24, prov
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m feeds.corpus", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m feedpub.corpus", description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, metavar="OUT", help="folder to write into (created if missing)")
     parser.add_argument("count", type=int, metavar="COUNT", help="number of articles")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same bytes (default 0)")

@@ -30,7 +30,7 @@ class Persistence:
         """The state an earlier run saved under the same settings and code, if any."""
         if self.path is None:
             return None
-        return saved_state.read(self.path, self.rebuilder.build.keys.state())
+        return saved_state.read(self.path, self.rebuilder.state_key)
 
     def mark_saved(self) -> None:
         """The state on disk is what the build knows now (a resumed start that changed nothing)."""
@@ -39,7 +39,7 @@ class Persistence:
     def save(self) -> None:
         """Save the state if it changed since last saved. The caller holds the build (`Rebuilder.locked`)."""
         if self.dirty and self.path is not None and self.rebuilder.summary is not None:
-            saved_state.write(self.path, self.rebuilder.build.saved_state())
+            saved_state.write(self.path, self.rebuilder.saved_state())
             self.mark_saved()
 
     def save_on_exit(self) -> None:

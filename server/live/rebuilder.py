@@ -58,7 +58,6 @@ class Rebuilder:
         self.root = root
         self.settings = settings
         self.build = Build(root, settings, cache_dir=cache_dir, jobs=jobs)
-        self.folder = self.build.folder
         self.building = threading.Lock()  # held by the thread that changes the build
         # What requests read, replaced whole after each rebuild.
         self.published = Published({})
@@ -136,7 +135,7 @@ class Rebuilder:
         if not self.root.is_dir():
             self.hold("is missing")
             return
-        present = set(self.folder.scan())
+        present = set(self.build.scan())
         known = self.build.known_files()
         if not present and known:
             self.hold("is empty")
@@ -151,7 +150,7 @@ class Rebuilder:
         if self.held or not self.root.is_dir():
             self.resync()
             return
-        present = set(self.folder.scan())
+        present = set(self.build.scan())
         known = self.build.known_files()
         stale = present ^ known
         for rel in present & known:
@@ -167,6 +166,18 @@ class Rebuilder:
     def advance(self) -> None:
         started = time.perf_counter()
         self._settle(started, self.build.advance(datetime.now(UTC)))
+
+    def survey_behind(self) -> Callable[[], Survey]:
+        """The folder's survey, taken in a forked process while this one reads a saved state."""
+        return self.build.survey_behind()
+
+    def saved_state(self) -> SavedState:
+        """What the build knows, to save for the next start (the caller holds the build)."""
+        return self.build.saved_state()
+
+    @property
+    def state_key(self) -> str:
+        return self.build.state_key
 
     def tidy(self) -> None:
         """Drop stored fragments no feed shows any more (after a resumed start that changed feeds)."""
@@ -197,7 +208,7 @@ class Rebuilder:
         self.held = True
 
     def _has_articles(self) -> bool:
-        return bool(self.folder.scan()) if self.root.is_dir() else False
+        return bool(self.build.scan()) if self.root.is_dir() else False
 
     def _files_in(self, others: set[str]) -> set[str]:
         """Article files in folders that came (moved in whole) or went (known files under them)."""

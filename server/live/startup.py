@@ -53,7 +53,7 @@ def _start(rebuilder: Rebuilder, persistence: Persistence) -> Started:
     began = time.perf_counter()
     # One walk and stat of every file, for either way, made in another process while this one
     # reads the saved state (unpickling holds the GIL: a thread would only take turns with it).
-    surveyed = rebuilder.folder.survey_behind()
+    surveyed = rebuilder.survey_behind()
     found = persistence.read()
     survey = surveyed()
     done = None if found is None else rebuilder.resume(found, survey)
