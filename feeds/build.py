@@ -26,7 +26,7 @@ from .reading.article import Article
 from .reading.folder import Folder, Survey
 from .reading.library import Duplicate, Library
 from .reading.loader import Loader
-from .render.site import Site, SiteBuilder
+from .render.site import Output, Site, SiteBuilder
 from .settings import Settings
 from .stores.fragment_store import FragmentStore
 from .stores.keys import StoreKeys
@@ -97,8 +97,11 @@ class Build:
             include_drafts=settings.include_drafts,
             include_future=settings.include_future,
             topic_titles=settings.topics,
+            archive_size=settings.archive_size if settings.archives else None,
         )
         store = FragmentStore.for_folder(cache_dir, root, key=self.keys.fragments()) if cache_dir else None
+        if store is None and fragments and settings.archives:
+            store = FragmentStore.temporary(key=self.keys.fragments())
         self.builder = SiteBuilder(settings, fragments=fragments, store=store, jobs=jobs)
         self._site: Site = MappingProxyType({})
 
@@ -141,8 +144,9 @@ class Build:
 
     def saved_state(self) -> SavedState:
         """What this build knows, for `resume` in a later process."""
-        return SavedState(self.keys.state(), self.library.state(), self.catalog, self.builder.state(),
-                          dict(self._site))
+        # Documents made when asked for are made again from the catalog at the next start.
+        held = {path: output for path, output in self._site.items() if isinstance(output, Output)}
+        return SavedState(self.keys.state(), self.library.state(), self.catalog, self.builder.state(), held)
 
     def resume(self, saved: SavedState, survey: Survey, *, now: datetime | None = None) -> Rebuilt | None:
         """Take up where an earlier build left off, then read again every file the `survey` (taken
@@ -164,8 +168,7 @@ class Build:
             return None
         self.library.restore(saved.library)
         self.catalog = saved.catalog
-        self.builder.restore(saved.rendered)
-        self._site = MappingProxyType(saved.site)
+        self._site = self.builder.restore(saved.rendered, saved.site, self.catalog)
         with collector_paused():  # as in `load`: a large difference makes many long-lived objects
             rendered = 0
             touched: set[Group] = set()

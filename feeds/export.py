@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .render.site import Site
+from .render.site import Document, LazyOutput, Site
 from .stores.export_record import INPUTS
 
 MANIFEST = "manifest.json"
@@ -113,10 +113,13 @@ def _read_manifest(store: Path, current: Path | None) -> dict[str, str]:
 
 def _write_generation(site: Site, generation: Path, current: Path | None, manifest: dict[str, str]) -> int:
     written = 0
+    made: set[Path] = set()
     for path, output in site.items():
         target = generation / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if current is not None and manifest.get(path) == output.etag and _same(current / path, output.body):
+        if target.parent not in made:  # thousands of archive documents share a few folders
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        if current is not None and manifest.get(path) == output.etag and _same(current / path, output):
             try:
                 os.link(current / path, target)
                 continue
@@ -128,12 +131,15 @@ def _write_generation(site: Site, generation: Path, current: Path | None, manife
     return written
 
 
-def _same(path: Path, body: bytes) -> bool:
-    # The manifest says so; the size check catches a file someone edited by hand.
+def _same(path: Path, output: Document) -> bool:
+    """Is the file the previous export wrote for `output` still there as written? The manifest says
+    its ETag matches; a size check catches a file someone edited by hand (a document made when asked
+    for is not made just to be measured: its ETag says what it is made of)."""
     try:
-        return path.stat().st_size == len(body)
+        size = path.stat().st_size
     except OSError:
         return False
+    return isinstance(output, LazyOutput) or size == len(output.body)
 
 
 def _write_json(path: Path, data: Mapping[str, object]) -> None:

@@ -16,6 +16,7 @@ from .reading.text import clean_url
 
 CONFIG_NAME = "feedpub.yaml"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+MAX_ARCHIVE_SIZE = 500
 
 
 class SettingsError(ValueError):
@@ -34,6 +35,13 @@ class Settings:
     max_age: int = 300  # Cache-Control max-age, seconds
     include_drafts: bool = False
     include_future: bool = False
+    # The whole history: RFC 5005 archive documents below every feed (see catalog/archives.py).
+    archives: bool = True
+    archive_size: int = 100  # items per archive document at most: far below what readers accept
+    archive_max_age: int = 86400  # Cache-Control max-age of archive documents, seconds
+    # The seed site's paged JSON API (/api/news/...), off unless asked for.
+    everyday_api: bool = False
+    page_size: int = 25
 
     def url(self, path: str) -> str:
         """Absolute URL of a site path; always from the configured base, never a request."""
@@ -45,7 +53,8 @@ class Settings:
         return validate(dataclasses.replace(self, **given))
 
 
-_FILE_KEYS = {"title", "description", "base_url", "language", "limit", "topics", "max_file_bytes", "max_age"}
+_FILE_KEYS = {"title", "description", "base_url", "language", "limit", "topics", "max_file_bytes", "max_age",
+              "archives", "archive_size", "archive_max_age", "everyday_api", "page_size"}
 
 
 def load_settings(path: Path | None, *, search: Path | None = None) -> Settings:
@@ -79,10 +88,17 @@ def validate(settings: Settings) -> Settings:
         value = getattr(settings, name)
         if not isinstance(value, str) or not value.strip():
             raise SettingsError(f"{name} must be non-empty text, not {value!r}")
-    for name, low in (("limit", 1), ("max_file_bytes", 1), ("max_age", 0)):
+    for name, low in (("limit", 1), ("max_file_bytes", 1), ("max_age", 0), ("archive_size", 1),
+                      ("archive_max_age", 0), ("page_size", 1)):
         value = getattr(settings, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise SettingsError(f"{name} must be a whole number of at least {low}, not {value!r}")
+    if settings.archive_size > MAX_ARCHIVE_SIZE:
+        raise SettingsError(f"archive_size must be at most {MAX_ARCHIVE_SIZE} (items per archive document), "
+                            f"not {settings.archive_size}: the strictest readers stop at 2 MiB a document")
+    for name in ("archives", "everyday_api", "include_drafts", "include_future"):
+        if not isinstance(getattr(settings, name), bool):
+            raise SettingsError(f"{name} must be true or false, not {getattr(settings, name)!r}")
     topics = settings.topics
     if not isinstance(topics, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
                                                for k, v in topics.items()):

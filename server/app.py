@@ -21,9 +21,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from feedpub.render.fragments import FragmentMissing
+
 from .http import accepts_gzip, is_not_modified
 from .live.live_site import LiveSite
-from .published import Resource
+from .published import LazyResource, Resource
 
 log = logging.getLogger("feedpub")
 
@@ -121,11 +123,28 @@ class FeedFiles:
             resource = self.live.published.get(scope["path"])  # one read: the old state or the new one
             raw_path = scope.get("raw_path") or b""
             if resource is not None and not (b"%" in raw_path and _ENCODED.search(raw_path)):
-                status, headers, body = self.respond(resource, scope["method"] == "HEAD", scope["headers"])
+                head = scope["method"] == "HEAD"
+                if isinstance(resource, LazyResource):
+                    status, headers, body = await self.respond_lazily(resource, head, scope["headers"])
+                else:
+                    status, headers, body = self.respond(resource, head, scope["headers"])
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+    async def respond_lazily(self, resource: LazyResource, head: bool, headers: list[tuple[bytes, bytes]]
+                             ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """`respond` for an archive document: a 304 straight away, a 200 once it is put together (off
+        the event loop: it reads stored fragments)."""
+        status, compressed = self.decide(resource, headers)
+        if status == 304:
+            return 304, resource.not_modified(compressed), b""
+        try:
+            made = await asyncio.to_thread(resource.materialize)
+        except FragmentMissing:  # the site was replaced while this request held the old one
+            return 503, [(b"retry-after", b"1"), (b"cache-control", b"no-store"), (b"content-length", b"0")], b""
+        return self.respond(made, head, headers)
 
     def respond(self, resource: Resource, head: bool, headers: list[tuple[bytes, bytes]]
                 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -134,7 +153,7 @@ class FeedFiles:
         body = b"" if head or status == 304 else resource.body(compressed)
         return status, resource.response_headers(status, compressed), body
 
-    def decide(self, resource: Resource, headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
+    def decide(self, resource: Resource | LazyResource, headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
         """200 or 304, and whether gzip, for a GET or HEAD with these request headers. Plain and
         synchronous: the HTTP protocol also calls it directly (see fast_path.py)."""
         if_none_match = if_modified_since = accept_encoding = None

@@ -3,18 +3,22 @@
 Built once per change in the rebuild thread, then swapped in with one assignment: a request reads
 one `Published` from start to end, so it sees the old state or the new one, never a mix. Gzip
 bodies are compressed once per distinct body, on first demand, and carried over while the body
-is unchanged.
+is unchanged. Archive documents (`LazyOutput`) are `LazyResource`s: a 304 needs only their ETag;
+a 200 puts the document together (in a worker thread) and keeps it in a `BodyCache` of bounded size.
 """
 
 from __future__ import annotations
 
 import gzip
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 
-from feedpub.render.paths import HEADERS, INDEX
-from feedpub.render.site import Output, Site
+from feedpub.render.paths import HEADERS, INDEX, is_archive
+from feedpub.render.site import LazyOutput, Output, Site
 
 from .http import http_date
 
@@ -91,30 +95,108 @@ class Resource:
         return framed
 
 
+class BodyCache:
+    """Archive documents as last put together, by ETag, within a bound on their bytes: most are read
+    once in a long while (a backfill), a few again and again (the newest of a busy feed)."""
+
+    def __init__(self, max_bytes: int = 32 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._held: OrderedDict[str, Resource] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()  # documents are put together in worker threads
+
+    def get(self, etag: str) -> Resource | None:
+        with self._lock:
+            found = self._held.get(etag)
+            if found is not None:
+                self._held.move_to_end(etag)
+            return found
+
+    def put(self, resource: Resource) -> None:
+        size = len(resource.output.body)
+        with self._lock:
+            if resource.etag in self._held or size > self.max_bytes:
+                return
+            self._held[resource.etag] = resource
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, dropped = self._held.popitem(last=False)
+                self._bytes -= len(dropped.output.body)
+
+    @property
+    def size(self) -> int:
+        return self._bytes
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LazyResource:
+    """A document put together when a 200 asks for it; what decides 200 or 304 is known before."""
+
+    output: LazyOutput
+    max_age: int
+    cache: BodyCache
+    gzip_etag: str  # archive documents always exceed MIN_GZIP: a frame alone does
+    tags: frozenset[bytes]
+    not_modified_headers: tuple[Header, ...]
+    etag_header: Header
+    gzip_etag_header: Header
+
+    @property
+    def etag(self) -> str:
+        return self.output.etag
+
+    @property
+    def etags(self) -> tuple[str, ...]:
+        return (self.etag, self.gzip_etag)
+
+    def not_modified(self, compressed: bool) -> list[Header]:
+        """The headers of a 304, which needs no body."""
+        return [*self.not_modified_headers, self.gzip_etag_header if compressed else self.etag_header]
+
+    def materialize(self) -> Resource:
+        """The document with its bytes (blocking: it reads stored fragments; call it off the event loop)."""
+        made = self.cache.get(self.etag)
+        if made is None:
+            output = self.output
+            made = _resource(Output(output.body, output.media_type, output.etag, output.last_modified), self.max_age)
+            self.cache.put(made)
+        return made
+
+
 @dataclass(frozen=True, slots=True)
 class Published:
-    resources: Mapping[str, Resource]  # URL path ("/", "/feeds/all.rss") → resource
+    resources: Mapping[str, Resource | LazyResource]  # URL path ("/", "/feeds/all.rss") → resource
 
-    def get(self, path: str) -> Resource | None:
+    def get(self, path: str) -> Resource | LazyResource | None:
         return self.resources.get(path)
 
 
-def publish(site: Site, *, max_age: int, previous: Published | None = None) -> Published:
-    reuse: dict[str, Resource] = {}
+def publish(site: Site, *, max_age: int, archive_max_age: int | None = None, previous: Published | None = None,
+            cache: BodyCache | None = None) -> Published:
+    """Every path of `site`, ready to answer; archive documents are cached for `archive_max_age`."""
+    reuse: dict[str, Resource | LazyResource] = {}
     if previous is not None:
         reuse = {resource.etag: resource for resource in previous.resources.values()}
-    resources: dict[str, Resource] = {}
+    bodies = cache if cache is not None else BodyCache()
+    resources: dict[str, Resource | LazyResource] = {}
     for path, output in site.items():
         if path == HEADERS:  # configuration for static hosts, not a page
             continue
         old = reuse.get(output.etag)
-        if old is not None and old.output is output:
+        ages = max_age if archive_max_age is None or not is_archive(path) else archive_max_age
+        if isinstance(output, LazyOutput):
+            if isinstance(old, LazyResource) and old.output is output:
+                resources["/" + path] = old
+            else:
+                resources["/" + path] = _lazy_resource(output, ages, bodies)
+            continue
+        if isinstance(old, Resource) and old.output is output:
             resource = old
         else:
             # A new output object, even with equal bytes, gets a new resource: keeping the old one
             # would keep a second copy of the body alive (a re-rendered index page, say).
-            resource = _resource(output, max_age)
-            if old is not None and old.output.body == output.body:
+            resource = _resource(output, ages)
+            if isinstance(old, Resource) and old.output.body == output.body:
                 resource._gzip[:] = old._gzip  # the same bytes compress the same
         resources["/" + path] = resource
         if path == INDEX:
@@ -122,26 +204,41 @@ def publish(site: Site, *, max_age: int, previous: Published | None = None) -> P
     return Published(MappingProxyType(resources))
 
 
-def _resource(output: Output, max_age: int) -> Resource:
+def _headers_of(media_type: str, last_modified: datetime, max_age: int) -> tuple[Header, ...]:
+    """The headers of a 200 but for ETag, length and encoding."""
     headers = [
-        ("content-type", output.media_type),
-        ("last-modified", http_date(output.last_modified)),
+        ("content-type", media_type),
+        ("last-modified", http_date(last_modified)),
         ("cache-control", f"public, max-age={max_age}"),
         ("vary", "Accept-Encoding"),
         ("x-content-type-options", "nosniff"),
     ]
-    if not output.media_type.startswith("text/html"):
+    if not media_type.startswith("text/html"):
         # Feeds and catalogs are read by web apps on other origins; the index page is not an API.
         headers += [("access-control-allow-origin", "*"), ("access-control-expose-headers", "ETag, Last-Modified")]
+    return tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+
+
+def _resource(output: Output, max_age: int) -> Resource:
     gzip_etag = gzip_etag_header = None
     if len(output.body) >= MIN_GZIP:
         gzip_etag = output.etag[:-1] + '-gz"'
         gzip_etag_header = (b"etag", gzip_etag.encode("latin-1"))
-    raw = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+    raw = _headers_of(output.media_type, output.last_modified, max_age)
     updates = tuple((name, value) for name, value in raw if name not in _BODY_ONLY)
     tags = frozenset(tag.encode("latin-1") for tag in (output.etag, gzip_etag) if tag)
     return Resource(output, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),
                     _length(output.body), gzip_etag_header, updates, tags)
+
+
+def _lazy_resource(output: LazyOutput, max_age: int, cache: BodyCache) -> LazyResource:
+    # A 304 repeats what `_resource` would send, less what describes a body.
+    raw = _headers_of(output.media_type, output.last_modified, max_age)
+    updates = tuple((name, value) for name, value in raw if name not in _BODY_ONLY)
+    gzip_etag = output.etag[:-1] + '-gz"'
+    tags = frozenset(tag.encode("latin-1") for tag in (output.etag, gzip_etag))
+    return LazyResource(output, max_age, cache, gzip_etag, tags, updates, (b"etag", output.etag.encode("latin-1")),
+                        (b"etag", gzip_etag.encode("latin-1")))
 
 
 def _length(body: bytes) -> Header:

@@ -14,6 +14,7 @@ from feedpub.reading.library import Library
 from feedpub.reading.loader import Loader
 from feedpub.render.fragments import FragmentRenderer
 from feedpub.render.site import Site
+from feedpub.server.published import Published, Resource
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -102,3 +103,10 @@ def loaded(build: Build, **options: Any) -> Site:
 def fragments_of(build: Build) -> dict[str, FragmentRenderer]:
     """The build's item fragment renderers, by format name."""
     return {renderer.fmt.name: renderer for renderer in build.builder.fragments}
+
+
+def held(published: Published, path: str) -> Resource:
+    """A resource the server holds as bytes (a subscription document or page, not an archive one)."""
+    resource = published.get(path)
+    assert isinstance(resource, Resource), (path, resource)
+    return resource

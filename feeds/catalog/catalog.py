@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..reading.article import Entry
+from .archives import Page, describe, partition
 from .slugs import Slugs
 
 ALL = "all"
@@ -27,14 +28,32 @@ EVERYTHING: Group = (ALL, "")
 
 
 @dataclass(frozen=True, slots=True)
+class ArchiveSpec:
+    """One archive document of a feed (see `archives.py`): a range of time and its items, newest first."""
+
+    name: str  # in its URL
+    start: int  # its range, in seconds since 1970 (UTC): [start, end)
+    end: int
+    items: tuple[Entry, ...]
+
+    @property
+    def newest(self) -> datetime:
+        return self.items[0].published
+
+    def describe(self) -> str:
+        return describe(Page(self.name, self.start, self.end, 0, len(self.items)))
+
+
+@dataclass(frozen=True, slots=True)
 class FeedSpec:
-    """One feed to publish: its identity and its newest items, format-neutral."""
+    """One feed to publish: its identity, its newest items and its archive documents, format-neutral."""
 
     kind: str
     key: str  # "all", a topic slug or a provider domain: the file name in the URL
     name: str  # what a reader shows: the topic's display name or the provider's name
     items: tuple[Entry, ...]  # full articles are fetched only to render them (`Library.articles_for`)
     total: int  # articles in the group, before the limit
+    archives: tuple[ArchiveSpec, ...] = ()  # every older item, each in one of them; newest first
 
     @property
     def newest(self) -> datetime | None:
@@ -42,9 +61,12 @@ class FeedSpec:
 
 
 class Catalog:
+    _marking = False  # whether apply() notes the dates that change (see `_archives`)
+
     def __init__(self, *, limit: int, include_drafts: bool = False, include_future: bool = False,
-                 topic_titles: Mapping[str, str] | None = None) -> None:
+                 topic_titles: Mapping[str, str] | None = None, archive_size: int | None = None) -> None:
         self.limit = limit
+        self.archive_size = archive_size  # None: no archive documents, the feeds hold the newest only
         self.include_drafts = include_drafts
         self.include_future = include_future
         self.topic_titles = dict(topic_titles or {})
@@ -55,6 +77,10 @@ class Catalog:
         self._names: dict[str, Counter[str]] = defaultdict(Counter)  # domain → provider names seen
         self._slugs = Slugs()
         self._specs: dict[Group, FeedSpec] = {}  # memo: a group's spec changes only when it is touched
+        # A touched group's spec as it was, and the dates (seconds) of the articles that came or went
+        # since: the archive documents away from those dates are taken over as they were.
+        self._earlier: dict[Group, FeedSpec] = {}
+        self._dirty: dict[Group, set[float]] = {}
 
     @classmethod
     def build(cls, articles: Iterable[Entry], *, now: datetime, **options: Any) -> Catalog:
@@ -67,6 +93,7 @@ class Catalog:
     def apply(self, changes: Mapping[str, Entry | None], *, now: datetime) -> set[Group]:
         """Put each url's new version (None: gone) in place; return the groups that changed."""
         touched: set[Group] = set()
+        self._marking = bool(self._specs or self._earlier)  # a first load has no documents to keep
         # Every removal first, while each group's list is still sorted for bisect.
         for url in changes:
             old = self._members.pop(url, None)
@@ -94,12 +121,17 @@ class Catalog:
                 self._groups[group].sort()
         touched |= added
         for group in touched:
-            self._specs.pop(group, None)
+            self._retire(group)
         if any(kind == TOPIC for kind, _ in touched):
             # A topic that came or went can rename the topics that share its slug, and only those.
             for name in self._slugs.update({name for kind, name in self._groups if kind == TOPIC}):
-                self._specs.pop((TOPIC, name), None)
+                self._retire((TOPIC, name))
         return touched
+
+    def _retire(self, group: Group) -> None:
+        spec = self._specs.pop(group, None)
+        if spec is not None:
+            self._earlier[group] = spec
 
     def advance(self, now: datetime) -> set[Group]:
         """Publish the scheduled articles whose time has come."""
@@ -120,12 +152,16 @@ class Catalog:
                 bisect.insort(self._groups[group], key)
             else:
                 self._groups[group].append(key)
+        if self._marking:
+            self._mark(groups, -key[0])
         self._names[article.provider.domain][article.provider.name] += 1
         return set(groups)
 
     def _remove(self, article: Entry) -> set[Group]:
         groups = self._groups_of(article)
         key = article.sort_key
+        if self._marking:
+            self._mark(groups, -key[0])
         for group in groups:
             members = self._groups[group]
             index = bisect.bisect_left(members, key)
@@ -140,6 +176,11 @@ class Catalog:
         if not names:
             del self._names[article.provider.domain]
         return set(groups)
+
+    def _mark(self, groups: list[Group], published: float) -> None:
+        for group in groups:
+            if group in self._specs or group in self._earlier:
+                self._dirty.setdefault(group, set()).add(published)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -179,7 +220,13 @@ class Catalog:
     def _make_spec(self, group: Group) -> FeedSpec:
         kind, name = group
         members = self._groups.get(group, [])
-        items = tuple(self._members[url] for _, url in members[: self.limit])
+        entries = self._members
+        items = tuple(entries[url] for _, url in members[: self.limit])
+        earlier = self._earlier.pop(group, None)
+        dirty = self._dirty.pop(group, set())
+        archives: tuple[ArchiveSpec, ...] = ()
+        if self.archive_size is not None:
+            archives = self._archives(members, earlier, dirty)
         if kind == TOPIC:
             title = self.topic_titles.get(name, name)
         elif kind == PROVIDER:
@@ -187,4 +234,32 @@ class Catalog:
             title = min(self._names[name].items(), key=lambda pair: (-pair[1], pair[0]))[0]
         else:
             title = ""
-        return FeedSpec(kind=kind, key=self.key_of(group), name=title, items=items, total=len(members))
+        return FeedSpec(kind=kind, key=self.key_of(group), name=title, items=items, total=len(members),
+                        archives=archives)
+
+    def _archives(self, members: list[tuple[float, str]], earlier: FeedSpec | None,
+                  dirty: set[float]) -> tuple[ArchiveSpec, ...]:
+        """The group's archive documents; each one that holds none of the dates articles came or went
+        at since `earlier` is taken over as the same object, so later stages can tell by identity."""
+        assert self.archive_size is not None
+        pages = partition(members, self.limit, self.archive_size)
+        kept: dict[str, ArchiveSpec] = {}
+        if earlier is not None and earlier.archives:
+            kept = {archive.name: archive for archive in earlier.archives}
+            # The edge of the subscription document moves with any change near the top: the item it
+            # pushes out (now the newest archived) or pulls in (the newest archived before).
+            dirty = dirty | {earlier.archives[0].items[0].published.timestamp()}
+            if len(members) > self.limit:
+                dirty.add(-members[self.limit][0])
+        entries = self._members
+        marks = sorted(dirty)
+        archives = []
+        for page in pages:
+            same = kept.get(page.name)
+            first = bisect.bisect_left(marks, page.start)
+            if same is None or len(same.items) != page.hi - page.lo or (
+                    first < len(marks) and marks[first] < page.end):
+                same = ArchiveSpec(page.name, page.start, page.end,
+                                   tuple(entries[url] for _, url in members[page.lo : page.hi]))
+            archives.append(same)
+        return tuple(archives)

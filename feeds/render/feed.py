@@ -59,11 +59,27 @@ class Feed:
     updated: datetime
     # The provider feeds' URLs around the provider's domain: what RSS `<source url>` wants.
     sources: tuple[str, str]
+    # Feed history (RFC 5005): "complete" (every item is in this document), "archive" (an archive
+    # document) or "" (neither: archives are off), and the links beyond self and alternate, each
+    # (rel, ((format name, href), ...)): `current`, `prev-archive` (older), `next-archive` (newer).
+    history: str = ""
+    links: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     def source_url(self, article: Article) -> str:
         """The RSS feed of the article's provider on this site."""
         before, after = self.sources
         return before + quote(article.provider.domain, safe="/") + after
+
+    def link(self, rel: str, fmt: str) -> str | None:
+        """The href of a link of this document in one format, if it has that link."""
+        for name, hrefs in self.links:
+            if name == rel:
+                return dict(hrefs)[fmt]
+        return None
+
+    def links_in(self, fmt: str) -> list[tuple[str, str]]:
+        """Every extra link, (rel, href), as one format writes it."""
+        return [(rel, dict(hrefs)[fmt]) for rel, hrefs in self.links]
 
 
 def media_attributes(image: Image) -> dict[str, str]:

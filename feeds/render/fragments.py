@@ -22,6 +22,10 @@ from .formats import FORMATS, Format
 ITEM_SETTINGS = ("base_url",)
 
 
+class FragmentMissing(LookupError):
+    """A document's fragment is gone from the store: the document belongs to a site since replaced."""
+
+
 class FragmentRenderer:
     """One format's item fragments, by article digest (`Entry.digest`), in memory and in the store."""
 
@@ -49,6 +53,28 @@ class FragmentRenderer:
                     items[entry.digest] = piece
             missing = [e for e in missing if e.digest not in items]
         return missing
+
+    def missing(self, entries: Iterable[Entry]) -> list[Entry]:
+        """The entries with a fragment neither in memory nor in the store (which is asked, not read)."""
+        items = self._items
+        missing = list({e.digest: e for e in entries if e.digest not in items}.values())
+        if missing and self.store is not None:
+            present = self.store.present([self.key(e.digest) for e in missing])
+            missing = [e for e in missing if self.key(e.digest) not in present]
+        return missing
+
+    def assemble_stored(self, feed: Feed, entries: Sequence[Entry]) -> bytes:
+        """`feed` with these items, taking from the store the fragments not in memory (and keeping
+        none of them: an archive document is put together each time it is asked for)."""
+        items = self._items
+        wanted = [self.key(e.digest) for e in entries if e.digest not in items]
+        stored = self.store.get(wanted) if wanted and self.store is not None else {}
+        try:
+            pieces = [items[e.digest] if e.digest in items else stored[self.key(e.digest)] for e in entries]
+        except KeyError as error:
+            raise FragmentMissing(f"no {self.fmt.name} fragment for an item of {feed.urls[self.fmt.name]}") from error
+        head, tail = self.fmt.frame(feed, bool(entries))
+        return head + self.fmt.separator.join(pieces) + tail
 
     def has(self, digest: str) -> bool:
         return digest in self._items

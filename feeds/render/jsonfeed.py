@@ -20,15 +20,19 @@ def render_json(feed: Feed, items: Sequence[Article]) -> bytes:
 
 def json_frame(feed: Feed, has_items: bool) -> tuple[bytes, bytes]:
     """The document around the items: everything up to `"items":[` and from `]`."""
+    # An archive document is a later page of the same feed: its feed_url names the feed (the
+    # subscription document), and next_url leads on to the next older page. JSON Feed has no
+    # archive vocabulary beyond that.
     document: dict[str, Any] = {
         "version": VERSION,
         "title": feed.title,
         "home_page_url": feed.home_url,
-        "feed_url": feed.urls["json"],
-        "description": feed.description,
-        "language": feed.language,
-        "authors": [{"name": feed.author}],
+        "feed_url": feed.link("current", "json") or feed.urls["json"],
     }
+    older = feed.link("prev-archive", "json")
+    if older:
+        document["next_url"] = older
+    document |= {"description": feed.description, "language": feed.language, "authors": [{"name": feed.author}]}
     head = _dumps(document)[:-1] + ',\n"items":['  # drop the closing brace
     return head.encode("utf-8") + (b"\n" if has_items else b""), b"\n]}\n" if has_items else b"]}\n"
 

@@ -11,6 +11,11 @@ from .formats import Format
 # The folder of each kind of feed: stable, subscribers keep these URLs for years.
 FOLDERS = {ALL: "feeds/", TOPIC: "feeds/topics/", PROVIDER: "feeds/providers/"}
 
+# Archive documents of each kind of feed, in a folder of their own below `feeds/archive/` (so no
+# subscription document's folder holds anything else): `feeds/archive/topics/<slug>/<name>.rss`.
+ARCHIVE = "feeds/archive/"
+_ARCHIVES = {ALL: ARCHIVE + "all/", TOPIC: ARCHIVE + "topics/{key}/", PROVIDER: ARCHIVE + "providers/{key}/"}
+
 INDEX = "index.html"
 OPML = "feeds/index.opml"
 CATALOG = "feeds/index.json"
@@ -22,9 +27,23 @@ def feed_path(kind: str, key: str, fmt: Format) -> str:
     return f"{FOLDERS[kind]}{key}{fmt.suffix}"
 
 
+def archive_path(kind: str, key: str, name: str, fmt: Format) -> str:
+    """Site path of one archive document, e.g. `feeds/archive/topics/ai/2026.rss`."""
+    return f"{_ARCHIVES[kind].format(key=key)}{name}{fmt.suffix}"
+
+
+def is_archive(path: str) -> bool:
+    return path.startswith(ARCHIVE)
+
+
+def url_of(settings: Settings, path: str) -> str:
+    """Absolute URL of a site path, percent-encoded where it must be."""
+    return settings.url(quote(path, safe="/"))
+
+
 def feed_url(settings: Settings, kind: str, key: str, fmt: Format) -> str:
     """Absolute URL of one feed file: a URI, so a unicode slug (`人工知能`) is percent-encoded.
 
     The site path stays readable (it is the file name); feeds, pages and catalogs print this.
     """
-    return settings.url(quote(feed_path(kind, key, fmt), safe="/"))
+    return url_of(settings, feed_path(kind, key, fmt))

@@ -1,32 +1,36 @@
 """The site: every published path mapped to its bytes, media type, ETag and Last-Modified.
 
 One map feeds both the live server and the static export, so the two can never drift. A
-`SiteBuilder` keeps the previous map and re-renders a feed only when what it would print changed
-(its items, its name or its key). A build runs in three steps, so that rendering never reaches
-back for data: `plan` says which feeds must be rendered again and which articles that needs in
-full, `render_items` renders those articles' items (given to it, from the library), and
-`assemble` splices the feeds and writes the index pages.
+`SiteBuilder` keeps the previous map and re-renders a document only when what it would print
+changed. A build runs in three steps, so that rendering never reaches back for data: `plan` says
+which documents must be made again and which articles that needs in full, `render_items` renders
+those articles' items (given to it, from the library), and `assemble` puts the documents together.
+
+Subscription documents and the index pages are held as bytes. Archive documents (the whole
+history, see `catalog/archives.py`) are many times more: each is a `LazyOutput`, put together from
+stored item fragments when it is asked for, with an ETag taken from what it is made of (the
+rendering code and settings, its frame, its items' digests), so it is known without the bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 
-from ..catalog.catalog import ALL, PROVIDER, TOPIC, Catalog, FeedSpec, Group
+from ..catalog.catalog import ALL, PROVIDER, TOPIC, ArchiveSpec, Catalog, FeedSpec, Group
 from ..reading.article import Article, Entry
 from ..settings import Settings
 from ..stores.fragment_store import FragmentStore
 from ..workers import process_pool
 from . import formats
 from .feed import EPOCH, Feed
-from .formats import FORMATS, RSS
+from .formats import FORMATS, RSS, Format
 from .fragments import FragmentRenderer, render_chunk
 from .pages import LATEST, Parts, latest_line, render_catalog, render_headers, render_index, render_opml
-from .paths import CATALOG, FOLDERS, HEADERS, INDEX, OPML, feed_path, feed_url
+from .paths import CATALOG, FOLDERS, HEADERS, INDEX, OPML, archive_path, feed_path, feed_url, url_of
 
 # Below this many items to render, worker processes cost more than they save.
 PARALLEL_RENDER_MIN = 1000
@@ -41,15 +45,34 @@ class Output:
     last_modified: datetime
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class LazyOutput:
+    """A document whose bytes are made when asked for; its ETag is known before."""
+
+    media_type: str
+    etag: str  # strong: equal ETags mean equal bytes (see `_signature_etag`)
+    last_modified: datetime
+    make: Callable[[], bytes]
+
+    @property
+    def body(self) -> bytes:
+        """The bytes, made now (and not kept: the caller decides whether to hold them)."""
+        return self.make()
+
+
+Document = Output | LazyOutput
+
+
 def make_output(body: bytes, media_type: str, last_modified: datetime) -> Output:
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     return Output(body, f"{media_type}; charset=utf-8", etag, last_modified)
 
 
-Site = Mapping[str, Output]  # path without a leading slash → output
+Site = Mapping[str, Document]  # path without a leading slash → document
 
 
 def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
+    """The subscription document of a feed: its newest items, and where its history starts."""
     if spec.kind == TOPIC:
         title = f"{settings.title}: {spec.name}"
         description = f"The latest {spec.name} news from {settings.title}"
@@ -59,6 +82,13 @@ def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
     else:
         title = settings.title
         description = settings.description
+    history = ""
+    links: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    if settings.archives:
+        if spec.archives:
+            links = (("prev-archive", _urls(settings, spec, spec.archives[0])),)
+        else:
+            history = "complete"  # RFC 5005 §2: every item of the feed is in this document
     home = settings.url("/")
     return Feed(
         kind=spec.kind,
@@ -71,34 +101,83 @@ def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
         urls={fmt.name: feed_url(settings, spec.kind, spec.key, fmt) for fmt in FORMATS},
         updated=spec.newest or EPOCH,
         sources=(home + FOLDERS[PROVIDER], RSS.suffix),
+        history=history,
+        links=links,
     )
+
+
+def make_archive_feed(spec: FeedSpec, index: int, settings: Settings) -> Feed:
+    """The archive document `spec.archives[index]`: linked to its feed and to its neighbours."""
+    page = spec.archives[index]
+    feed = make_feed(spec, settings)
+    links = [("current", tuple(feed.urls.items()))]
+    if index + 1 < len(spec.archives):
+        links.append(("prev-archive", _urls(settings, spec, spec.archives[index + 1])))
+    if index > 0:
+        links.append(("next-archive", _urls(settings, spec, spec.archives[index - 1])))
+    during = page.describe()
+    return Feed(
+        kind=feed.kind,
+        key=feed.key,
+        title=f"{feed.title} (archive: {during})",
+        description=f"{feed.description}: the articles from {during}",
+        language=feed.language,
+        author=feed.author,
+        home_url=feed.home_url,
+        urls=dict(_urls(settings, spec, page)),
+        updated=page.newest,
+        sources=feed.sources,
+        history="archive",
+        links=tuple(links),
+    )
+
+
+def _urls(settings: Settings, spec: FeedSpec, page: ArchiveSpec) -> tuple[tuple[str, str], ...]:
+    return tuple((fmt.name, url_of(settings, archive_path(spec.kind, spec.key, page.name, fmt))) for fmt in FORMATS)
 
 
 @dataclass(frozen=True, slots=True)
 class _Rendered:
-    signature: tuple[str, str, str, tuple[Entry, ...]]  # everything the feed's bytes depend on: kind, key, name, items
-    outputs: dict[str, Output]
+    """A feed's subscription documents, with everything their bytes depend on."""
+
+    signature: tuple[str, str, str, tuple[Entry, ...], str | None]  # kind, key, name, items, first archive
+    outputs: dict[str, Document]
 
 
-# The feeds as last rendered, and the index page's latest lines by digest (`SiteBuilder.state`).
+@dataclass(frozen=True, slots=True)
+class _RenderedPage:
+    """An archive document in every format, with what it was made from."""
+
+    page: ArchiveSpec  # the catalog hands out the same object while the document's items stay
+    around: tuple[str, str, str, str | None, str | None]  # kind, key, feed name, older and newer page names
+    outputs: dict[str, Document]
+
+
+# The feeds' subscription documents as last rendered, and the index page's latest lines by digest
+# (`SiteBuilder.state`). Archive documents are made again from the catalog: it is all they are.
 BuilderState = tuple[dict[Group, _Rendered], dict[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What a build must do: every feed, which of them to render again, and the articles that takes."""
+    """What a build must do: every feed, which documents to make again, and the articles that takes."""
 
     feeds: list[tuple[Group, FeedSpec]]  # in URL order, the feed of everything first
-    stale: frozenset[Group]  # feeds whose bytes must be made again
-    needed: list[Entry]  # entries whose full article rendering needs (distinct), newest feeds' first
+    stale: frozenset[Group]  # feeds whose subscription documents must be made again
+    pages: frozenset[tuple[Group, str]]  # archive documents (group, page name) to make again
+    needed: list[Entry]  # entries whose full article rendering needs (distinct)
 
 
 class SiteBuilder:
     def __init__(self, settings: Settings, *, fragments: bool = True, store: FragmentStore | None = None,
                  jobs: int = 1) -> None:
+        from ..stores.keys import StoreKeys
+
         self.settings = settings
         self.jobs = jobs
         self._rendered: dict[Group, _Rendered] = {}
+        self._pages: dict[Group, dict[str, _RenderedPage]] = {}
+        self._seen: dict[Group, FeedSpec] = {}  # the specs the last build made its documents from
         self.rendered_last = 0  # feeds re-rendered by the last build, for logs and tests
         # Rendering whole feeds (fragments=False) is the straightforward path the fast one is
         # proven byte-identical to: it keeps the articles of one build instead of fragments.
@@ -108,6 +187,9 @@ class SiteBuilder:
         self._parts = Parts()  # the index pages' per-feed lines (settings are fixed for a builder's life)
         # Items' bytes depend only on site-wide values, so any feed of the site is their template.
         self._template = make_feed(FeedSpec(kind=ALL, key=ALL, name="", items=(), total=0), settings)
+        # What an archive document's bytes depend on besides its frame and items: the renderers'
+        # code and the settings they read (the fragment store's key says exactly that).
+        self._code = StoreKeys(settings).fragments()
 
     def build(self, catalog: Catalog, articles: Mapping[str, Article]) -> Site:
         """Plan, render and assemble in one step, for a caller that holds every article in full (by
@@ -120,25 +202,47 @@ class SiteBuilder:
 
     def plan(self, catalog: Catalog) -> Plan:
         feeds = [(group, catalog.spec(group)) for group in catalog.groups()]
-        stale = frozenset(group for group, spec in feeds if self._changed(group, spec))
+        stale: set[Group] = set()
+        pages: set[tuple[Group, str]] = set()
+        for group, spec in feeds:
+            if self._seen.get(group) is spec:
+                continue  # the catalog hands out a new spec for every feed a change touched
+            if self._changed(group, spec):
+                stale.add(group)
+            pages |= {(group, spec.archives[index].name) for index in self._pages_to_make(group, spec)}
         shown = [entry for group, spec in feeds if group in stale for entry in spec.items]
+        archived = [entry for group, spec in feeds for page in spec.archives if (group, page.name) in pages
+                    for entry in page.items]
         if self._fragments is None:
-            needed = shown
+            needed = shown + archived
         else:
+            # Subscription documents are put together now: their items are taken into memory.
+            # Archive documents are put together when asked for: their items need only be stored.
             needed = [entry for renderer in self._fragments for entry in renderer.lookup(shown)]
+            needed += [entry for renderer in self._fragments for entry in renderer.missing(archived)]
         latest = feeds[0][1].items[:LATEST]  # groups() always lists the feed of everything first
         needed += [entry for entry in latest if entry.digest not in self._latest]
-        return Plan(feeds, stale, list({entry.digest: entry for entry in needed}.values()))
+        return Plan(feeds, frozenset(stale), frozenset(pages), list({entry.digest: entry for entry in needed}.values()))
 
     def _changed(self, group: Group, spec: FeedSpec) -> bool:
         previous = self._rendered.get(group)
-        return previous is None or previous.signature != (spec.kind, spec.key, spec.name, spec.items)
+        return previous is None or previous.signature != _signature(spec)
+
+    def _pages_to_make(self, group: Group, spec: FeedSpec) -> list[int]:
+        """The archive documents of a feed whose bytes may differ from the ones last made."""
+        previous = self._pages.get(group, {})
+        todo = []
+        for index, page in enumerate(spec.archives):
+            made = previous.get(page.name)
+            if made is None or made.page is not page or made.around != _around(spec, index):
+                todo.append(index)
+        return todo
 
     # -- 2. render the items ---------------------------------------------------------------
 
     def render_items(self, plan: Plan, chunks: Iterable[Mapping[str, Article]]) -> None:
         """Render the items (and index lines) the plan needs, from its articles by digest, a chunk at a
-        time; across processes when a first build has many."""
+        time; across processes when there are many."""
         latest = {entry.digest for entry in plan.feeds[0][1].items[:LATEST]}
         parallel = self._fragments is not None and self.jobs > 1 and len(plan.needed) >= PARALLEL_RENDER_MIN
         if parallel:
@@ -183,18 +287,30 @@ class SiteBuilder:
     # -- 3. assemble -----------------------------------------------------------------------
 
     def assemble(self, plan: Plan) -> Site:
-        """Every published path: feeds the plan marks stale rendered again, the others as they were."""
-        paths: dict[str, Output] = {}
+        """Every published path: documents the plan marks made again, the others as they were."""
+        paths: dict[str, Document] = {}
         rendered: dict[Group, _Rendered] = {}
+        pages: dict[Group, dict[str, _RenderedPage]] = {}
         self.rendered_last = 0
         for group, spec in plan.feeds:
             previous = self._rendered.get(group)
             if group in plan.stale or previous is None:
-                previous = _Rendered((spec.kind, spec.key, spec.name, spec.items), self._render_feed(spec))
+                previous = _Rendered(_signature(spec), self._render_feed(spec))
                 self.rendered_last += 1
             rendered[group] = previous
             paths.update(previous.outputs)
-        self._rendered = rendered
+            made = self._pages.get(group, {})
+            kept: dict[str, _RenderedPage] = {}
+            for index, page in enumerate(spec.archives):
+                document = made.get(page.name)
+                if document is None or (group, page.name) in plan.pages:
+                    document = _RenderedPage(page, _around(spec, index), self._render_page(spec, index))
+                kept[page.name] = document
+                paths.update(document.outputs)
+            if kept:
+                pages[group] = kept
+        self._rendered, self._pages = rendered, pages
+        self._seen = dict(plan.feeds)
         self._articles = {}
         self._retain(plan)
 
@@ -210,9 +326,9 @@ class SiteBuilder:
         paths[HEADERS] = make_output(render_headers(), formats.TEXT, EPOCH)
         return MappingProxyType(dict(sorted(paths.items())))
 
-    def _render_feed(self, spec: FeedSpec) -> dict[str, Output]:
+    def _render_feed(self, spec: FeedSpec) -> dict[str, Document]:
         feed = make_feed(spec, self.settings)
-        outputs = {}
+        outputs: dict[str, Document] = {}
         for index, fmt in enumerate(FORMATS):
             if self._fragments is not None:
                 body = self._fragments[index].assemble(feed, spec.items)
@@ -221,40 +337,74 @@ class SiteBuilder:
             outputs[feed_path(spec.kind, spec.key, fmt)] = make_output(body, fmt.media_type, feed.updated)
         return outputs
 
+    def _render_page(self, spec: FeedSpec, index: int) -> dict[str, Document]:
+        page = spec.archives[index]
+        feed = make_archive_feed(spec, index, self.settings)
+        outputs: dict[str, Document] = {}
+        for position, fmt in enumerate(FORMATS):
+            etag = _signature_etag(self._code, fmt, feed, page.items)
+            media_type = f"{fmt.media_type}; charset=utf-8"
+            path = archive_path(spec.kind, spec.key, page.name, fmt)
+            if self._fragments is not None:
+                renderer = self._fragments[position]
+                outputs[path] = LazyOutput(media_type, etag, page.newest, _assembler(renderer, feed, page.items))
+            else:
+                body = fmt.render(feed, [self._articles[entry.digest] for entry in page.items])
+                outputs[path] = Output(body, media_type, etag, page.newest)
+        return outputs
+
     def _retain(self, plan: Plan) -> None:
-        if self._fragments is None or not self.rendered_last:
+        if self._fragments is None or not (self.rendered_last or plan.pages):
             return
-        slots = sum(len(spec.items) for _, spec in plan.feeds)
+        slots = sum(len(spec.items) + sum(len(page.items) for page in spec.archives) for _, spec in plan.feeds)
         for fragments in self._fragments:
             if fragments.store is not None:
                 # The feeds' bytes already hold every fragment once more (~110 MB at 100,000
-                # articles): the next change takes the few it needs from the store again.
+                # articles), and archive documents take theirs from the store when asked for: the
+                # next change takes the few it needs from the store again.
                 fragments.retain(set())
             elif fragments.size > slots:
-                # Prune fragments of articles that left every feed once they could outnumber
-                # the live ones: memory stays within about twice what the feeds show, and a
+                # Prune fragments of articles that left every document once they could outnumber
+                # the live ones: memory stays within about twice what the documents show, and a
                 # one-file change does not pay for a sweep.
-                fragments.retain({entry.digest for _, spec in plan.feeds for entry in spec.items})
+                fragments.retain({entry.digest for _, spec in plan.feeds for entry in _shown(spec)})
 
     # -- between runs ----------------------------------------------------------------------
 
     def state(self) -> BuilderState:
-        """The feeds as last rendered, each with what it was rendered from, and the index page's
-        latest lines (see `stores.saved_state`)."""
+        """The subscription documents as last made, each with what it was made from, and the index
+        page's latest lines (see `stores.saved_state`)."""
         return self._rendered, self._latest
 
-    def restore(self, state: BuilderState) -> None:
-        """Take `state()` of an earlier builder with the same settings: its feeds are not rendered again."""
+    def restore(self, state: BuilderState, site: Mapping[str, Output], catalog: Catalog) -> Site:
+        """Take `state()` of an earlier builder with the same settings, with the `site` it made (its
+        documents held as bytes) and the catalog it made them from; returns the whole site.
+
+        Archive documents are made again from the catalog, cheaply (their bytes wait until asked for),
+        with the same ETags."""
         self._rendered, self._latest = state
+        paths: dict[str, Document] = dict(site)
+        self._pages = {}
+        for group in catalog.groups():
+            spec = catalog.spec(group)
+            if spec.archives:
+                made = {page.name: _RenderedPage(page, _around(spec, index), self._render_page(spec, index))
+                        for index, page in enumerate(spec.archives)}
+                self._pages[group] = made
+                for document in made.values():
+                    paths.update(document.outputs)
+            self._seen[group] = spec
+        return MappingProxyType(dict(sorted(paths.items())))
 
     def prune_store(self) -> None:
-        """Drop stored fragments no feed shows now (after a full build, so the store stays bounded)."""
+        """Drop stored fragments no document shows now (after a full build, so the store stays bounded)."""
         if self._fragments is None:
             return
         stores = {id(f.store): f.store for f in self._fragments if f.store is not None}
         if not stores:
             return
         digests = {entry.digest for rendered in self._rendered.values() for entry in rendered.signature[3]}
+        digests |= {entry.digest for made in self._pages.values() for page in made.values() for entry in page.page.items}
         keys = [fragments.key(digest) for fragments in self._fragments for digest in digests]
         for store in stores.values():
             store.keep_only(keys)
@@ -263,3 +413,29 @@ class SiteBuilder:
     def fragments(self) -> Sequence[FragmentRenderer]:
         """The renderers of item fragments, one per format (none when rendering whole feeds)."""
         return self._fragments or ()
+
+
+def _signature(spec: FeedSpec) -> tuple[str, str, str, tuple[Entry, ...], str | None]:
+    return (spec.kind, spec.key, spec.name, spec.items, spec.archives[0].name if spec.archives else None)
+
+
+def _around(spec: FeedSpec, index: int) -> tuple[str, str, str, str | None, str | None]:
+    older = spec.archives[index + 1].name if index + 1 < len(spec.archives) else None
+    newer = spec.archives[index - 1].name if index > 0 else None
+    return (spec.kind, spec.key, spec.name, older, newer)
+
+
+def _shown(spec: FeedSpec) -> Iterable[Entry]:
+    yield from spec.items
+    for page in spec.archives:
+        yield from page.items
+
+
+def _signature_etag(code: str, fmt: Format, feed: Feed, items: Sequence[Entry]) -> str:
+    """An ETag from what a document is made of: the same code, frame and items give the same bytes."""
+    made_of = f"{code}\0{fmt.name}\0{feed!r}\0" + ",".join(entry.digest for entry in items)
+    return '"' + hashlib.sha256(made_of.encode("utf-8", "surrogatepass")).hexdigest()[:32] + '"'
+
+
+def _assembler(renderer: FragmentRenderer, feed: Feed, items: tuple[Entry, ...]) -> Callable[[], bytes]:
+    return lambda: renderer.assemble_stored(feed, items)

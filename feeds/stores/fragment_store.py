@@ -20,6 +20,7 @@ class FragmentStore:
     def __init__(self, path: Path, *, key: str) -> None:
         self._db = open_cache(path, table="fragments", columns="key TEXT PRIMARY KEY, body BLOB", schema=key)
         self._lock = threading.Lock()
+        self._folder: object = None  # a temporary store's folder, removed with it
 
     @classmethod
     def for_folder(cls, cache_dir: Path, root: Path, *, key: str) -> FragmentStore | None:
@@ -28,6 +29,22 @@ class FragmentStore:
         except (OSError, sqlite3.Error):
             return None
 
+    @classmethod
+    def temporary(cls, *, key: str) -> FragmentStore | None:
+        """A store for this process only (no cache to keep between runs): archive documents are put
+        together from stored fragments when asked for, and holding them all in memory would not do.
+        It goes with the store object."""
+        import tempfile
+
+        folder = tempfile.TemporaryDirectory(prefix="feedpub-fragments-")
+        try:
+            store = cls(Path(folder.name) / "fragments.sqlite3", key=key)
+        except (OSError, sqlite3.Error):
+            folder.cleanup()
+            return None
+        store._folder = folder
+        return store
+
     def get(self, keys: list[str]) -> dict[str, bytes]:
         try:
             with self._lock:
@@ -35,6 +52,14 @@ class FragmentStore:
         except sqlite3.Error:
             return {}
         return found
+
+    def present(self, keys: list[str]) -> set[str]:
+        """Which of these keys the store holds (their bodies are not read)."""
+        try:
+            with self._lock:
+                return {key for (key,) in rows_in(self._db, "SELECT key FROM fragments WHERE key IN ({marks})", keys)}
+        except sqlite3.Error:
+            return set()
 
     def put(self, rows: Iterable[tuple[str, bytes]]) -> None:
         try:

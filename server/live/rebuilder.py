@@ -25,7 +25,7 @@ from feedpub.reading.folder import Folder, Survey
 from feedpub.settings import Settings
 from feedpub.stores.saved_state import SavedState
 
-from ..published import Published, publish
+from ..published import BodyCache, Published, publish
 
 log = logging.getLogger("feedpub")
 T = TypeVar("T")
@@ -61,6 +61,7 @@ class Rebuilder:
         self.building = threading.Lock()  # held by the thread that changes the build
         # What requests read, replaced whole after each rebuild.
         self.published = Published({})
+        self.bodies = BodyCache()  # archive documents as last put together, for every Published
         self.summary: Summary | None = None
         self.last: Rebuild | None = None
         self.rebuilds = 0  # rebuilds that changed what is served (load included)
@@ -188,7 +189,9 @@ class Rebuilder:
     def _settle(self, started: float, done: Rebuilt, *, logged: bool = True, changed: bool | None = None) -> None:
         changed = done.changed if changed is None else changed
         if changed:  # the swap first: readers see the change before the bookkeeping below
-            self.published = publish(self.build.site, max_age=self.settings.max_age, previous=self.published)
+            self.published = publish(self.build.site, max_age=self.settings.max_age,
+                                     archive_max_age=self.settings.archive_max_age, previous=self.published,
+                                     cache=self.bodies)
         summary = self.build.summary()
         if done.files or changed:
             self.version += 1  # files read (their stamps are part of the state) or feeds changed

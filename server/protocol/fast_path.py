@@ -28,6 +28,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from ..app import FeedFiles
+from ..published import Resource
 from .bounded import BoundedHttpToolsProtocol
 
 STATUS_LINES = {200: b"HTTP/1.1 200 OK\r\n", 304: b"HTTP/1.1 304 Not Modified\r\n"}
@@ -192,7 +193,7 @@ class FeedProtocol(BoundedHttpToolsProtocol):
             return None
         path = url.partition(b"?")[0]
         resource = files.live.published.get(path.decode("ascii", "replace"))
-        if resource is None:
+        if not isinstance(resource, Resource):  # none, or an archive document made when asked for
             return None
         headers = self.headers
         if self.access_log:

@@ -444,8 +444,8 @@ def test_limit_keeps_the_newest(folder, files):
         for fmt in FORMATS:
             _, items = read(site[f"{stem}.{fmt}"].body, fmt)
             assert [i["id"] for i in items] == want, (stem, fmt)
-    for path, output in site.items():
-        if path.endswith(".json") and path != "feeds/index.json":
+    for path, output in site.items():  # subscription documents; the older items are in archives
+        if path.endswith(".json") and path != "feeds/index.json" and not path.startswith("feeds/archive/"):
             assert len(json.loads(output.body)["items"]) <= 3, path
 
 

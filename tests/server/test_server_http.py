@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import held
 from tests.recording_transport import RecordingTransport
 
 with warnings.catch_warnings():  # Starlette 1.x suggests httpx2; httpx is what is installed
@@ -228,10 +229,10 @@ def test_gzip_body_decompresses_to_the_plain_body(client: TestClient, live: Live
 
 
 def test_gzip_is_compressed_once_per_change(client: TestClient, live: LiveSite) -> None:
-    resource = live.published.get("/feeds/all.rss")
-    assert resource is not None and resource.gzip_body is not None
+    resource = held(live.published, "/feeds/all.rss")
+    assert resource.gzip_body is not None
     client.get("/feeds/all.rss", headers={"accept-encoding": "gzip"})
-    assert live.published.resources["/feeds/all.rss"].gzip_body is resource.gzip_body
+    assert held(live.published, "/feeds/all.rss").gzip_body is resource.gzip_body
     live.apply(["000.txt"])  # nothing changed on disk: the same resources stay
     assert live.published.get("/feeds/all.rss") is resource
 
@@ -496,15 +497,15 @@ def test_republishing_equal_bytes_keeps_the_gzip_but_not_the_old_body() -> None:
     when = datetime(2026, 1, 1, tzinfo=UTC)
     body = b"<rss>" + b"x" * 4000 + b"</rss>"
     first = publish({"feeds/all.rss": make_output(body, "application/rss+xml", when)}, max_age=60)
-    old = first.get("/feeds/all.rss")
-    assert old is not None and old.gzip_body is not None
+    old = held(first, "/feeds/all.rss")
+    assert old.gzip_body is not None
     again = publish({"feeds/all.rss": make_output(bytes(body), "application/rss+xml", when)}, max_age=60,
                     previous=first)
-    new = again.get("/feeds/all.rss")
-    assert new is not None and new is not old and new.output is not old.output
+    new = held(again, "/feeds/all.rss")
+    assert new is not old and new.output is not old.output
     assert new.gzip_body is old.gzip_body  # carried over, not compressed again
     same = publish({"feeds/all.rss": new.output}, max_age=60, previous=again)
     assert same.get("/feeds/all.rss") is new  # the very same output: the very same resource
     changed = publish({"feeds/all.rss": make_output(body + b" ", "application/rss+xml", when)}, max_age=60,
                       previous=again)
-    assert gzip.decompress(changed.resources["/feeds/all.rss"].body(True)) == body + b" "
+    assert gzip.decompress(held(changed, "/feeds/all.rss").body(True)) == body + b" "
