@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from feedpub.render.headers import headers_for
 from feedpub.render.paths import HEADERS, INDEX
 from feedpub.render.site import Output, Site
+from feedpub.settings import Settings
 
 from .http import http_date
 
@@ -99,7 +101,7 @@ class Published:
         return self.resources.get(path)
 
 
-def publish(site: Site, *, max_age: int, previous: Published | None = None) -> Published:
+def publish(site: Site, *, settings: Settings, previous: Published | None = None) -> Published:
     reuse: dict[str, Resource] = {}
     if previous is not None:
         reuse = {resource.etag: resource for resource in previous.resources.values()}
@@ -113,7 +115,7 @@ def publish(site: Site, *, max_age: int, previous: Published | None = None) -> P
         else:
             # A new output object, even with equal bytes, gets a new resource: keeping the old one
             # would keep a second copy of the body alive (a re-rendered index page, say).
-            resource = _resource(output, max_age)
+            resource = _resource(path, output, settings)
             if old is not None and old.output.body == output.body:
                 resource._gzip[:] = old._gzip  # the same bytes compress the same
         resources["/" + path] = resource
@@ -122,17 +124,17 @@ def publish(site: Site, *, max_age: int, previous: Published | None = None) -> P
     return Published(MappingProxyType(resources))
 
 
-def _resource(output: Output, max_age: int) -> Resource:
+def _resource(path: str, output: Output, settings: Settings) -> Resource:
+    # The path's rules (render/headers.py, which the deploy to object storage follows too), with
+    # what this server adds per response in between: the order the server has always sent.
+    rules = headers_for(path, settings)
     headers = [
-        ("content-type", output.media_type),
+        ("content-type", rules.pop("Content-Type")),
         ("last-modified", http_date(output.last_modified)),
-        ("cache-control", f"public, max-age={max_age}"),
+        ("cache-control", rules.pop("Cache-Control")),
         ("vary", "Accept-Encoding"),
-        ("x-content-type-options", "nosniff"),
+        *((name.lower(), value) for name, value in rules.items()),  # nosniff, then CORS on all but the page
     ]
-    if not output.media_type.startswith("text/html"):
-        # Feeds and catalogs are read by web apps on other origins; the index page is not an API.
-        headers += [("access-control-allow-origin", "*"), ("access-control-expose-headers", "ETag, Last-Modified")]
     gzip_etag = gzip_etag_header = None
     if len(output.body) >= MIN_GZIP:
         gzip_etag = output.etag[:-1] + '-gz"'
