@@ -11,6 +11,6 @@ stages, one subpackage each:
     stores/    accelerators kept between runs (parse cache, fragment store, saved state, the
                export's record); deleting any of them changes no byte of output
 
-`build.py` runs the stages in order, `export.py` writes a site to a folder, `cli.py` is the
-command line and `settings.py` the site's settings.
+`build.py` runs the stages in order, `export.py` writes a site to a folder, `deploy/` puts one on
+S3-compatible object storage, `cli.py` is the command line and `settings.py` the site's settings.
 """

@@ -1,4 +1,4 @@
-"""The `feedpub` command line: export, check, serve, generate."""
+"""The `feedpub` command line: export, deploy, check, serve, generate."""
 
 from __future__ import annotations
 
@@ -207,6 +207,45 @@ def serve(articles: Path | None, host: str, port: int, config: Path | None, quie
         shown = f"[{host}]" if ":" in host else host
         settings = settings.replace(base_url=f"http://{shown}:{port}")
     run(resolve_articles(articles), settings, host=host, port=port, quiet=quiet, **read)
+
+
+@main.command()
+@click.argument("arguments", nargs=-1, required=True, metavar="[ARTICLES] s3://BUCKET/PREFIX")
+@click.option("--endpoint-url", help="S3-compatible endpoint, e.g. https://s3.example.net (default: AWS).")
+@click.option("--region", help="The bucket's region (default: from the AWS config or environment).")
+@click.option("--profile", help="AWS profile for credentials and settings (default: AWS_PROFILE, else default).")
+@click.option("--gzip", "compress", is_flag=True,
+              help="Store bodies gzip-compressed with Content-Encoding: gzip (for clients that all accept gzip).")
+@click.option("--dry-run", is_flag=True, help="Print what would be uploaded and deleted; change nothing.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=256, show_default=True,
+              help="Refuse, before uploading anything, when more objects than this would be deleted.")
+@_site_options
+@click.option("--max-age", type=click.IntRange(min=0), help="Cache-Control max-age in seconds (default 300).")
+@click.option("--strict", is_flag=True, help="Any bad file fails the deploy (exit 1) and nothing is changed.")
+@_cache_options
+def deploy(arguments: tuple[str, ...], endpoint_url: str | None, region: str | None, profile: str | None,
+           compress: bool, dry_run: bool, max_deletes: int, config: Path | None, strict: bool,
+           base_url: str | None, **flags: Any) -> None:
+    """Publish the site to S3-compatible object storage, uploading only what changed.
+
+    Every object gets its Content-Type and Cache-Control; objects under PREFIX that are no longer
+    part of the site are deleted after every upload, and nothing outside PREFIX is touched.
+    """
+    from .deploy.command import run_deploy  # boto3 loads only when deploying
+
+    if len(arguments) > 2 or not arguments[-1].startswith("s3://"):
+        raise click.UsageError("give the article folder (optional) and then the target, like "
+                               "`feedpub deploy articles s3://my-bucket/news`")
+    articles = Path(arguments[0]) if len(arguments) == 2 else None
+    read = reading(flags)
+    settings = make_settings(config, base_url=base_url, **flags)
+    if base_url is None and settings.base_url == Settings().base_url:
+        raise click.ClickException("a deploy needs the public URL the site is served from, since every link in "
+                                   "the feeds starts with it: pass --base-url https://news.example.com or set "
+                                   "base_url in feedpub.yaml")
+    run_deploy(resolve_articles(articles), settings, arguments[-1], read=read, endpoint_url=endpoint_url,
+               region=region, profile=profile, compress=compress, dry_run=dry_run, max_deletes=max_deletes,
+               strict=strict)
 
 
 @main.command()

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
-from feedpub.render.paths import HEADERS, INDEX, is_archive
+from feedpub.render.headers import headers_for
+from feedpub.render.paths import HEADERS, INDEX
 from feedpub.render.site import LazyOutput, Output, Site
+from feedpub.settings import Settings
 
 from .http import http_date
 
@@ -133,7 +135,8 @@ class LazyResource:
     """A document put together when a 200 asks for it; what decides 200 or 304 is known before."""
 
     output: LazyOutput
-    max_age: int
+    path: str
+    settings: Settings
     cache: BodyCache
     gzip_etag: str  # archive documents always exceed MIN_GZIP: a frame alone does
     tags: frozenset[bytes]
@@ -158,7 +161,8 @@ class LazyResource:
         made = self.cache.get(self.etag)
         if made is None:
             output = self.output
-            made = _resource(Output(output.body, output.media_type, output.etag, output.last_modified), self.max_age)
+            made = _resource(self.path, Output(output.body, output.media_type, output.etag, output.last_modified),
+                             self.settings)
             self.cache.put(made)
         return made
 
@@ -171,9 +175,9 @@ class Published:
         return self.resources.get(path)
 
 
-def publish(site: Site, *, max_age: int, archive_max_age: int | None = None, previous: Published | None = None,
+def publish(site: Site, *, settings: Settings, previous: Published | None = None,
             cache: BodyCache | None = None) -> Published:
-    """Every path of `site`, ready to answer; archive documents are cached for `archive_max_age`."""
+    """Every path of `site`, ready to answer, with the headers `render/headers.py` gives its path."""
     reuse: dict[str, Resource | LazyResource] = {}
     if previous is not None:
         reuse = {resource.etag: resource for resource in previous.resources.values()}
@@ -183,19 +187,18 @@ def publish(site: Site, *, max_age: int, archive_max_age: int | None = None, pre
         if path == HEADERS:  # configuration for static hosts, not a page
             continue
         old = reuse.get(output.etag)
-        ages = max_age if archive_max_age is None or not is_archive(path) else archive_max_age
         if isinstance(output, LazyOutput):
             if isinstance(old, LazyResource) and old.output is output:
                 resources["/" + path] = old
             else:
-                resources["/" + path] = _lazy_resource(output, ages, bodies)
+                resources["/" + path] = _lazy_resource(path, output, settings, bodies)
             continue
         if isinstance(old, Resource) and old.output is output:
             resource = old
         else:
             # A new output object, even with equal bytes, gets a new resource: keeping the old one
             # would keep a second copy of the body alive (a re-rendered index page, say).
-            resource = _resource(output, ages)
+            resource = _resource(path, output, settings)
             if isinstance(old, Resource) and old.output.body == output.body:
                 resource._gzip[:] = old._gzip  # the same bytes compress the same
         resources["/" + path] = resource
@@ -204,41 +207,41 @@ def publish(site: Site, *, max_age: int, archive_max_age: int | None = None, pre
     return Published(MappingProxyType(resources))
 
 
-def _headers_of(media_type: str, last_modified: datetime, max_age: int) -> tuple[Header, ...]:
-    """The headers of a 200 but for ETag, length and encoding."""
+def _headers_of(path: str, last_modified: datetime, settings: Settings) -> tuple[Header, ...]:
+    """The headers of a 200 but for ETag, length and encoding: the path's rules (render/headers.py,
+    which the deploy to object storage follows too), with what this server adds per response in
+    between, in the order the server has always sent them."""
+    rules = headers_for(path, settings)
     headers = [
-        ("content-type", media_type),
+        ("content-type", rules.pop("Content-Type")),
         ("last-modified", http_date(last_modified)),
-        ("cache-control", f"public, max-age={max_age}"),
+        ("cache-control", rules.pop("Cache-Control")),
         ("vary", "Accept-Encoding"),
-        ("x-content-type-options", "nosniff"),
+        *((name.lower(), value) for name, value in rules.items()),  # nosniff, then CORS on all but the page
     ]
-    if not media_type.startswith("text/html"):
-        # Feeds and catalogs are read by web apps on other origins; the index page is not an API.
-        headers += [("access-control-allow-origin", "*"), ("access-control-expose-headers", "ETag, Last-Modified")]
     return tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
 
 
-def _resource(output: Output, max_age: int) -> Resource:
+def _resource(path: str, output: Output, settings: Settings) -> Resource:
     gzip_etag = gzip_etag_header = None
     if len(output.body) >= MIN_GZIP:
         gzip_etag = output.etag[:-1] + '-gz"'
         gzip_etag_header = (b"etag", gzip_etag.encode("latin-1"))
-    raw = _headers_of(output.media_type, output.last_modified, max_age)
+    raw = _headers_of(path, output.last_modified, settings)
     updates = tuple((name, value) for name, value in raw if name not in _BODY_ONLY)
     tags = frozenset(tag.encode("latin-1") for tag in (output.etag, gzip_etag) if tag)
     return Resource(output, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),
                     _length(output.body), gzip_etag_header, updates, tags)
 
 
-def _lazy_resource(output: LazyOutput, max_age: int, cache: BodyCache) -> LazyResource:
+def _lazy_resource(path: str, output: LazyOutput, settings: Settings, cache: BodyCache) -> LazyResource:
     # A 304 repeats what `_resource` would send, less what describes a body.
-    raw = _headers_of(output.media_type, output.last_modified, max_age)
+    raw = _headers_of(path, output.last_modified, settings)
     updates = tuple((name, value) for name, value in raw if name not in _BODY_ONLY)
     gzip_etag = output.etag[:-1] + '-gz"'
     tags = frozenset(tag.encode("latin-1") for tag in (output.etag, gzip_etag))
-    return LazyResource(output, max_age, cache, gzip_etag, tags, updates, (b"etag", output.etag.encode("latin-1")),
-                        (b"etag", gzip_etag.encode("latin-1")))
+    return LazyResource(output, path, settings, cache, gzip_etag, tags, updates,
+                        (b"etag", output.etag.encode("latin-1")), (b"etag", gzip_etag.encode("latin-1")))
 
 
 def _length(body: bytes) -> Header:

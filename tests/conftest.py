@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers import article_text, sample_fields
 
+pytest_plugins = ["tests.deploy.s3_server"]  # the session's SeaweedFS S3 server, for the deploy tests
+
 
 @pytest.fixture
 def write_article(tmp_path: Path) -> Callable[..., Path]:

@@ -68,7 +68,7 @@ def elsewhere(tmp_path: Path) -> Path:
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(installed: Path, elsewhere: Path) -> None:
     found = run([str(installed / "bin" / "python"), "-c",
-                 "import feedpub, feedpub.server.app, feedpub.seeds; "
+                 "import feedpub, feedpub.server.app, feedpub.seeds, feedpub.deploy.command; "
                  "print(feedpub.__file__); print(feedpub.server.app.__file__)"], cwd=elsewhere).stdout.split()
     assert all(path.startswith(str(installed)) for path in found), found
     assert not any(path.startswith(str(ROOT)) for path in found)

@@ -189,8 +189,7 @@ class Rebuilder:
     def _settle(self, started: float, done: Rebuilt, *, logged: bool = True, changed: bool | None = None) -> None:
         changed = done.changed if changed is None else changed
         if changed:  # the swap first: readers see the change before the bookkeeping below
-            self.published = publish(self.build.site, max_age=self.settings.max_age,
-                                     archive_max_age=self.settings.archive_max_age, previous=self.published,
+            self.published = publish(self.build.site, settings=self.settings, previous=self.published,
                                      cache=self.bodies)
         summary = self.build.summary()
         if done.files or changed:

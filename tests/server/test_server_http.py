@@ -495,17 +495,18 @@ def test_republishing_equal_bytes_keeps_the_gzip_but_not_the_old_body() -> None:
     from feedpub.server.published import publish
 
     when = datetime(2026, 1, 1, tzinfo=UTC)
+    settings = Settings(max_age=60)
     body = b"<rss>" + b"x" * 4000 + b"</rss>"
-    first = publish({"feeds/all.rss": make_output(body, "application/rss+xml", when)}, max_age=60)
+    first = publish({"feeds/all.rss": make_output(body, "application/rss+xml", when)}, settings=settings)
     old = held(first, "/feeds/all.rss")
     assert old.gzip_body is not None
-    again = publish({"feeds/all.rss": make_output(bytes(body), "application/rss+xml", when)}, max_age=60,
+    again = publish({"feeds/all.rss": make_output(bytes(body), "application/rss+xml", when)}, settings=settings,
                     previous=first)
     new = held(again, "/feeds/all.rss")
     assert new is not old and new.output is not old.output
     assert new.gzip_body is old.gzip_body  # carried over, not compressed again
-    same = publish({"feeds/all.rss": new.output}, max_age=60, previous=again)
+    same = publish({"feeds/all.rss": new.output}, settings=settings, previous=again)
     assert same.get("/feeds/all.rss") is new  # the very same output: the very same resource
-    changed = publish({"feeds/all.rss": make_output(body + b" ", "application/rss+xml", when)}, max_age=60,
+    changed = publish({"feeds/all.rss": make_output(body + b" ", "application/rss+xml", when)}, settings=settings,
                       previous=again)
     assert gzip.decompress(held(changed, "/feeds/all.rss").body(True)) == body + b" "

@@ -52,6 +52,7 @@ EDITS: dict[str, tuple[Callable[[Path], None], set[str]]] = {
     "the export": (append("export.py", "\n# another layout\n"), {"export"}),
     "the command line's help": (replace_help, set()),
     "the sample generator": (append("corpus.py", "\n# another sample\n"), set()),
+    "the deploy": (append("deploy/plan.py", "\n# another order\n"), set()),
 }
 
 
