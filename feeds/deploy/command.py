@@ -89,7 +89,7 @@ def run_deploy(root: Path, settings: Settings, url: str, *, read: dict[str, Any]
 
 def describe_plan(planned: Plan) -> list[str]:
     """One line per change, in the order a deploy makes them."""
-    lines = [f"upload {u.key} ({u.reason}, {len(u.obj.body):,} bytes)" for u in planned.uploads]
+    lines = [f"upload {u.key} ({u.reason}, {u.obj.size:,} bytes)" for u in planned.uploads]
     lines += [f"delete {key}" for key in planned.deletes]
     return lines
 

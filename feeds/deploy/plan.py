@@ -22,13 +22,13 @@ import gzip
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 
 from ..render.headers import headers_for
 from ..render.paths import ARCHIVE, HEADERS
-from ..render.site import Document, Site
+from ..render.site import Document, Output, Site
 from ..settings import Settings
 
 # Deterministic gzip: no timestamp in the header and a fixed level, so the same body always
@@ -97,19 +97,33 @@ def parse_target(url: str) -> Target:
 
 @dataclass(frozen=True, slots=True)
 class SiteObject:
-    """One object as it is to be stored: its exact bytes, headers and fingerprints."""
+    """One object as it is to be stored: its exact bytes, headers and fingerprints.
+
+    With `again`, the bytes are not held: they are made again when uploaded (archive documents are
+    made when asked for, and a site has too many to hold all at once); the fingerprints are taken
+    from `body` as given.
+    """
 
     path: str  # site path, no leading slash
-    body: bytes  # the bytes to store: gzip-compressed when Content-Encoding says so
-    headers: Mapping[str, str]  # stored with the object: Content-Type, Cache-Control[, Content-Encoding]
+    given: bytes = field(repr=False)  # the bytes to store: gzip-compressed when Content-Encoding says so
+    headers: Mapping[str, str] = field(default_factory=dict)  # Content-Type, Cache-Control[, Content-Encoding]
+    again: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
     md5: str = field(init=False)  # hex, what a single-part ETag is
     sha256: str = field(init=False)
     headers_digest: str = field(init=False)
+    size: int = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "md5", hashlib.md5(self.body).hexdigest())
-        object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
+        object.__setattr__(self, "md5", hashlib.md5(self.given).hexdigest())
+        object.__setattr__(self, "sha256", hashlib.sha256(self.given).hexdigest())
         object.__setattr__(self, "headers_digest", headers_digest(self.headers))
+        object.__setattr__(self, "size", len(self.given))
+        if self.again is not None:
+            object.__setattr__(self, "given", b"")  # fingerprinted; made again when uploaded
+
+    @property
+    def body(self) -> bytes:
+        return self.given if self.again is None else self.again()
 
     @property
     def content_md5(self) -> str:
@@ -154,11 +168,18 @@ def site_objects(site: Site, settings: Settings, *, compress: bool = False) -> l
         rules = headers_for(path, settings)
         headers = {name: rules[name] for name in STORED_HEADERS}
         body = body_of(output)
-        if compress and len(body) >= MIN_GZIP:
+        gzipped = compress and len(body) >= MIN_GZIP
+        if gzipped:
             body = deterministic_gzip(body)
             headers["Content-Encoding"] = "gzip"
-        objects.append(SiteObject(path, body, headers))
+        again = None if isinstance(output, Output) else _again(output, gzipped)
+        objects.append(SiteObject(path, body, headers, again))
     return objects
+
+
+def _again(output: Document, gzipped: bool) -> Callable[[], bytes]:
+    """A document's bytes as stored, made again (it is made when asked for, and is not held)."""
+    return (lambda: deterministic_gzip(body_of(output))) if gzipped else (lambda: body_of(output))
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +254,7 @@ class Plan:
 
     @property
     def upload_bytes(self) -> int:
-        return sum(len(upload.obj.body) for upload in self.uploads)
+        return sum(upload.obj.size for upload in self.uploads)
 
     def waves(self) -> list[tuple[Upload, ...]]:
         """The uploads grouped by rank: a wave starts only when the one before it is stored."""
