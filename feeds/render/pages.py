@@ -18,7 +18,7 @@ from ..settings import Settings
 from . import formats
 from .formats import BY_NAME, FORMATS
 from .jsonfeed import compact_json, dump_json
-from .paths import CATALOG, FOLDERS, OPML, feed_url
+from .paths import CATALOG, FOLDERS, OPML, archive_path, feed_url, url_of
 
 _SECTIONS = ((ALL, "Everything"), (TOPIC, "Topics"), (PROVIDER, "Providers"))
 LATEST = 20
@@ -164,7 +164,7 @@ def _attr(value: str) -> str:
 
 def render_catalog(feeds: Sequence[FeedSpec], settings: Settings, parts: Parts | None = None) -> bytes:
     def entry(spec: FeedSpec) -> bytes:
-        return compact_json({
+        document: dict[str, Any] = {
             "kind": spec.kind,
             "key": spec.key,
             "title": _name(spec, settings),
@@ -172,7 +172,17 @@ def render_catalog(feeds: Sequence[FeedSpec], settings: Settings, parts: Parts |
             "articles": spec.total,
             "newest": rfc3339(spec.newest) if spec.newest else None,
             "urls": _urls(spec, settings),
-        })
+        }
+        if settings.archives:
+            # How many archive documents hold the feed's older items, and the newest of them: where
+            # a reader walking back through the history starts (the feed itself links it too).
+            first = spec.archives[0] if spec.archives else None
+            document["archives"] = {
+                "documents": len(spec.archives),
+                "first": None if first is None else {
+                    fmt.name: url_of(settings, archive_path(spec.kind, spec.key, first.name, fmt)) for fmt in FORMATS},
+            }
+        return compact_json(document)
 
     # One feed per line, through the C encoder: the catalog is rebuilt on every change.
     head = dump_json({"title": settings.title, "home_page_url": settings.url("/"), "feeds": []})
