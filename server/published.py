@@ -9,7 +9,7 @@ is unchanged.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -99,7 +99,10 @@ class Published:
         return self.resources.get(path)
 
 
-def publish(site: Site, *, max_age: int, previous: Published | None = None) -> Published:
+def publish(site: Site, *, max_age: int, previous: Published | None = None,
+            links: Callable[[str, Output], str] | None = None) -> Published:
+    """`links(path, output)`: the `Link` header of a path, if any (WebSub discovery; see
+    `feedpub.render.websub.feed_links`)."""
     reuse: dict[str, Resource] = {}
     if previous is not None:
         reuse = {resource.etag: resource for resource in previous.resources.values()}
@@ -107,13 +110,14 @@ def publish(site: Site, *, max_age: int, previous: Published | None = None) -> P
     for path, output in site.items():
         if path == HEADERS:  # configuration for static hosts, not a page
             continue
+        link = links(path, output) if links is not None else ""
         old = reuse.get(output.etag)
-        if old is not None and old.output is output:
+        if old is not None and old.output is output and _link_of(old) == link:
             resource = old
         else:
             # A new output object, even with equal bytes, gets a new resource: keeping the old one
             # would keep a second copy of the body alive (a re-rendered index page, say).
-            resource = _resource(output, max_age)
+            resource = _resource(output, max_age, link)
             if old is not None and old.output.body == output.body:
                 resource._gzip[:] = old._gzip  # the same bytes compress the same
         resources["/" + path] = resource
@@ -122,7 +126,7 @@ def publish(site: Site, *, max_age: int, previous: Published | None = None) -> P
     return Published(MappingProxyType(resources))
 
 
-def _resource(output: Output, max_age: int) -> Resource:
+def _resource(output: Output, max_age: int, link: str = "") -> Resource:
     headers = [
         ("content-type", output.media_type),
         ("last-modified", http_date(output.last_modified)),
@@ -132,7 +136,10 @@ def _resource(output: Output, max_age: int) -> Resource:
     ]
     if not output.media_type.startswith("text/html"):
         # Feeds and catalogs are read by web apps on other origins; the index page is not an API.
-        headers += [("access-control-allow-origin", "*"), ("access-control-expose-headers", "ETag, Last-Modified")]
+        exposed = "ETag, Last-Modified, Link" if link else "ETag, Last-Modified"
+        headers += [("access-control-allow-origin", "*"), ("access-control-expose-headers", exposed)]
+    if link:  # WebSub discovery: the hubs and the feed's own URL (only when a hub is configured)
+        headers.append(("link", link))
     gzip_etag = gzip_etag_header = None
     if len(output.body) >= MIN_GZIP:
         gzip_etag = output.etag[:-1] + '-gz"'
@@ -142,6 +149,10 @@ def _resource(output: Output, max_age: int) -> Resource:
     tags = frozenset(tag.encode("latin-1") for tag in (output.etag, gzip_etag) if tag)
     return Resource(output, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),
                     _length(output.body), gzip_etag_header, updates, tags)
+
+
+def _link_of(resource: Resource) -> str:
+    return next((value.decode("latin-1") for name, value in resource.headers if name == b"link"), "")
 
 
 def _length(body: bytes) -> Header:

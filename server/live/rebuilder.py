@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from feedpub.build import Build, Rebuilt, Summary
 from feedpub.reading.folder import Folder, Survey
+from feedpub.render.websub import feed_links
 from feedpub.settings import Settings
 from feedpub.stores.saved_state import SavedState
 
@@ -72,6 +73,7 @@ class Rebuilder:
         self.version = 0
         self.finished = asyncio.Event()  # set after every rebuild: the scheduler re-reads `next_due`
         self._turn = asyncio.Lock()
+        self.links = feed_links(settings)  # WebSub: each feed's Link header; None without a hub
 
     # -- running operations ----------------------------------------------------------------
 
@@ -188,7 +190,8 @@ class Rebuilder:
     def _settle(self, started: float, done: Rebuilt, *, logged: bool = True, changed: bool | None = None) -> None:
         changed = done.changed if changed is None else changed
         if changed:  # the swap first: readers see the change before the bookkeeping below
-            self.published = publish(self.build.site, max_age=self.settings.max_age, previous=self.published)
+            self.published = publish(self.build.site, max_age=self.settings.max_age, previous=self.published,
+                                     links=self.links)
         summary = self.build.summary()
         if done.files or changed:
             self.version += 1  # files read (their stamps are part of the state) or feeds changed
