@@ -74,9 +74,11 @@ def topic_url(settings: Settings, path: str) -> str:
     return settings.url(quote(path.lstrip("/"), safe="/"))
 
 
-def topics(settings: Settings, site: Mapping[str, Output]) -> dict[str, Output]:
-    """Topic URL → output, for every topic of a site (paths with or without a leading slash)."""
-    return {topic_url(settings, path): output for path, output in site.items() if is_topic(path, output)}
+def topics(settings: Settings, site: Mapping[str, object]) -> dict[str, Output]:
+    """Topic URL → output, for every topic of a site (paths with or without a leading slash). A topic
+    is an `Output`, its bytes in hand; a document held any other way (made on demand) never is."""
+    return {topic_url(settings, path): output for path, output in site.items()
+            if isinstance(output, Output) and is_topic(path, output)}
 
 
 def changed_topics(before: Mapping[str, str], after: Mapping[str, Output]) -> list[str]:

@@ -16,7 +16,7 @@ with warnings.catch_warnings():  # Starlette 1.x suggests httpx2; httpx is what 
 from feedpub.render.websub import feed_links
 from feedpub.server.app import create_app
 from feedpub.server.live.live_site import LiveSite
-from feedpub.server.published import publish
+from feedpub.server.published import Resource, publish
 from feedpub.settings import Settings, WebSubSettings
 
 BASE = "https://feeds.example.org"
@@ -69,6 +69,7 @@ def test_without_a_hub_no_byte_of_any_response_changes(articles: Path) -> None:
     assert sorted(limits.published.resources) == sorted(reference.resources)
     for path, resource in limits.published.resources.items():
         other = reference.resources[path]
+        assert isinstance(resource, Resource) and isinstance(other, Resource)
         for status in (200, 304):
             for compressed in (False, True):
                 assert resource.wire(status, compressed) == other.wire(status, compressed), path
@@ -80,7 +81,7 @@ def test_the_fast_path_frames_the_link_header(articles: Path) -> None:
     """The protocol's fast path writes `Resource.wire`, which carries the header like the ASGI path."""
     live = loaded(articles, WebSubSettings(hubs=(OUTSIDE,)))
     resource = live.published.get("/feeds/all.rss")
-    assert resource is not None
+    assert isinstance(resource, Resource)
     line = f'\r\nlink: <{OUTSIDE}>; rel="hub", <{BASE}/feeds/all.rss>; rel="self"\r\n'.encode()
     assert line in resource.wire(200, False) and line in resource.wire(304, True)
 
@@ -91,6 +92,6 @@ def test_a_resource_is_made_anew_when_its_link_changes(articles: Path) -> None:
     linked = publish(site, max_age=60, links=feed_links(Settings(base_url=BASE, websub=WebSubSettings(hubs=(OUTSIDE,)))))
     unlinked = publish(site, max_age=60, previous=linked)
     resource = unlinked.get("/feeds/all.rss")
-    assert resource is not None and b"link" not in resource.wire(200, False)
+    assert isinstance(resource, Resource) and b"link" not in resource.wire(200, False)
     again = publish(site, max_age=60, previous=unlinked)
     assert again.get("/feeds/all.rss") is resource  # unchanged bytes and link: the same resource

@@ -142,3 +142,4 @@ def test_feed_links_name_every_hub_and_the_feed_itself() -> None:
     assert links("index.html", make_output(b"x", "text/html", WHEN)) == ""
     site = {"feeds/all.rss": make_output(b"r", "application/rss+xml", WHEN), "index.html": feed}
     assert list(topics(settings, site)) == ["https://news.example.com/feeds/all.rss"]
+    assert topics(settings, {"feeds/all.atom": object()}) == {}  # a document made on demand is no topic
