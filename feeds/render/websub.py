@@ -53,10 +53,11 @@ def discovery_link(settings: Settings, self_url: str) -> str:
     return link_header(hub_urls(settings), self_url)
 
 
-def is_topic(path: str, output: Output) -> bool:
-    """Whether the document at site `path` (with or without its leading slash) is a feed one can
-    subscribe to: `feeds/<key>.<fmt>`, `feeds/topics/<key>.<fmt>` or `feeds/providers/<key>.<fmt>`
-    with the format's media type. The index page, OPML, catalog and archive documents are not."""
+def is_topic(path: str, media_type: str) -> bool:
+    """Whether the document at site `path` (with or without its leading slash), of `media_type`
+    (a charset may follow), is a feed one can subscribe to: `feeds/<key>.<fmt>`,
+    `feeds/topics/<key>.<fmt>` or `feeds/providers/<key>.<fmt>` with the format's media type. The
+    index page, OPML, catalog and archive documents are not."""
     path = path.lstrip("/")
     for folder in _TOPIC_FOLDERS:
         if path.startswith(folder):
@@ -64,7 +65,7 @@ def is_topic(path: str, output: Output) -> bool:
             if "/" in name:
                 continue  # deeper down: another folder's file, or no topic
             dot = name.rfind(".")
-            return dot > 0 and _FEED_TYPES.get(name[dot:]) == output.media_type.split(";")[0]
+            return dot > 0 and _FEED_TYPES.get(name[dot:]) == media_type.split(";")[0].strip()
     return False
 
 
@@ -78,7 +79,7 @@ def topics(settings: Settings, site: Mapping[str, object]) -> dict[str, Output]:
     """Topic URL → output, for every topic of a site (paths with or without a leading slash). A topic
     is an `Output`, its bytes in hand; a document held any other way (made on demand) never is."""
     return {topic_url(settings, path): output for path, output in site.items()
-            if isinstance(output, Output) and is_topic(path, output)}
+            if isinstance(output, Output) and is_topic(path, output.media_type)}
 
 
 def changed_topics(before: Mapping[str, str], after: Mapping[str, Output]) -> list[str]:
@@ -95,7 +96,7 @@ def feed_links(settings: Settings) -> Callable[[str, Output], str] | None:
         return None
 
     def links(path: str, output: Output) -> str:
-        return link_header(hubs, topic_url(settings, path)) if is_topic(path, output) else ""
+        return link_header(hubs, topic_url(settings, path)) if is_topic(path, output.media_type) else ""
 
     return links
 

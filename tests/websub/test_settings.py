@@ -127,7 +127,8 @@ def test_changed_topics() -> None:
     ("api/news/1.json", "application/feed+json", False),
 ])
 def test_only_the_feeds_are_topics(path: str, media_type: str, topic: bool) -> None:
-    assert is_topic(path, make_output(b"x", media_type, WHEN)) is topic
+    assert is_topic(path, make_output(b"x", media_type, WHEN).media_type) is topic  # with its charset
+    assert is_topic(path, media_type) is topic
 
 
 def test_feed_links_name_every_hub_and_the_feed_itself() -> None:
