@@ -14,9 +14,10 @@ from typing import Any
 import click
 
 from .build import Build, Summary
-from .export import ExportError, export_site, store_of
+from .export import ExportError, export_site, exported_etags, store_of
 from .reading.dates import rfc3339
 from .reading.folder import Folder
+from .render.site import Site
 from .settings import Settings, SettingsError, load_settings
 from .stores.databases import default_cache_dir
 from .stores.export_record import fingerprint, record_inputs, recorded_inputs
@@ -129,8 +130,9 @@ def main() -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the site to.")
 @_site_options
 @click.option("--strict", is_flag=True, help="Any bad file fails the export (exit 1) and nothing is written.")
+@click.option("--no-ping", is_flag=True, help="Do not tell the WebSub hubs (websub.hubs) which feeds changed.")
 @_cache_options
-def export(articles: Path | None, out: Path, config: Path | None, strict: bool, **flags: Any) -> None:
+def export(articles: Path | None, out: Path, config: Path | None, strict: bool, no_ping: bool, **flags: Any) -> None:
     """Write every feed, the index page, OPML and catalog to OUT as static files."""
     started = time.perf_counter()
     read = reading(flags)
@@ -154,10 +156,13 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     lines = report(summary)
     if strict and summary.bad:
         raise click.ClickException(f"{len(summary.bad)} bad files (--strict): nothing written")
+    before = exported_etags(out) if settings.websub.hubs and not no_ping else None  # WebSub: what readers had
     try:
         result = export_site(build.site, out)
     except ExportError as error:
         raise click.ClickException(str(error)) from None
+    if before is not None and result.changed:
+        _ping_hubs(settings, before, build.site)
     if inputs:
         due_next = build.next_due()
         record_inputs(out, store_of(out), {"inputs": inputs, "report": [*lines, summary.describe()], "bad": len(summary.bad),
@@ -168,6 +173,25 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
         f"{result.files - result.written} unchanged; {time.perf_counter() - started:.2f} s",
         err=True,
     )
+
+
+def _ping_hubs(settings: Settings, before: dict[str, str], site: Site) -> None:
+    """WebSub: ping the outside hubs for the feeds whose bytes this export changed, now that the new
+    tree is in place; a failure is reported, never fatal. A first export pings nothing: nobody can
+    have subscribed through a feed that was not published yet."""
+    from .pings import ping_hubs  # httpx loads only when there is something to ping
+    from .render.websub import changed_topics, topic_url, topics
+
+    changed = changed_topics({topic_url(settings, path): etag for path, etag in before.items()},
+                             topics(settings, site))
+    if not changed:
+        return
+    errors = ping_hubs(settings.websub.hubs, changed)
+    for error in errors:
+        click.echo(f"websub: {error}", err=True)
+    hubs = len(settings.websub.hubs)
+    click.echo(f"websub: {len(changed)} changed feeds announced to {hubs} hub{'s' if hubs > 1 else ''}"
+               + (f" ({len(errors)} failures)" if errors else ""), err=True)
 
 
 @main.command()

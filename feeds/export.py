@@ -111,6 +111,18 @@ def _read_manifest(store: Path, current: Path | None) -> dict[str, str]:
     return data if isinstance(data, dict) else {}
 
 
+def exported_etags(out: Path) -> dict[str, str] | None:
+    """Path → ETag of every file of the export in place, or None when there is none (WebSub: an
+    export pings the hubs for the feeds whose bytes it changed)."""
+    out = Path(os.path.abspath(out))
+    store = store_of(out)
+    try:
+        current = _current_generation(out, store)
+    except ExportError:
+        return None
+    return _read_manifest(store, current) if current is not None else None
+
+
 def _write_generation(site: Site, generation: Path, current: Path | None, manifest: dict[str, str]) -> int:
     written = 0
     made: set[Path] = set()

@@ -24,6 +24,27 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class WebSubSettings:
+    """The `websub:` mapping of feedpub.yaml (README, WebSub). Off unless configured."""
+
+    hubs: tuple[str, ...] = ()  # outside hubs: advertised in a feed's Link header, pinged when it changes
+    builtin: bool = False  # the live server is a hub too, at <base_url>/websub
+    # The store keys (stores/keys.py) take each setting by its repr. The two above name the hubs a
+    # feed advertises (its Link header; its hub links once the renderers print them), so they count.
+    # The fields below shape no byte of any feed or header and are left out of the repr: changing a
+    # limit must not drop the saved state or the export record (a cold start or a full export for nothing).
+    allow_private_callbacks: bool = field(default=False, repr=False)  # intranets and tests only
+    lease_seconds: int = field(default=10 * 24 * 3600, repr=False)  # granted when none is asked for
+    max_lease_seconds: int = field(default=30 * 24 * 3600, repr=False)  # longer requests are shortened
+    max_subscriptions: int = field(default=10_000, repr=False)  # in all, pending verifications included
+    max_subscriptions_per_host: int = field(default=100, repr=False)  # per callback host
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.hubs) or self.builtin
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     title: str = "feedpub"
     description: str = "The latest news"
@@ -31,6 +52,7 @@ class Settings:
     language: str = "en"
     limit: int = 50
     topics: dict[str, str] = field(default_factory=dict)  # topic name → display name
+    websub: WebSubSettings = field(default_factory=WebSubSettings)  # a mapping in the file
     max_file_bytes: int = 1024 * 1024
     max_age: int = 300  # Cache-Control max-age, seconds
     include_drafts: bool = False
@@ -54,7 +76,7 @@ class Settings:
 
 
 _FILE_KEYS = {"title", "description", "base_url", "language", "limit", "topics", "max_file_bytes", "max_age",
-              "archives", "archive_size", "archive_max_age", "everyday_api", "page_size"}
+              "archives", "archive_size", "archive_max_age", "everyday_api", "page_size", "websub"}
 
 
 def load_settings(path: Path | None, *, search: Path | None = None) -> Settings:
@@ -78,6 +100,8 @@ def load_settings(path: Path | None, *, search: Path | None = None) -> Settings:
     if unknown:
         raise SettingsError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(sorted(_FILE_KEYS))}")
     try:
+        if "websub" in raw:
+            raw = {**raw, "websub": websub_from_file(raw["websub"])}
         return validate(Settings(**raw))
     except SettingsError as error:
         raise SettingsError(f"{path}: {error}") from None
@@ -107,4 +131,58 @@ def validate(settings: Settings) -> Settings:
     url = clean_url(base) if isinstance(base, str) else None
     if not url or url.split("?")[0].split("#")[0] != url:
         raise SettingsError(f"base_url must be an absolute http(s) URL such as https://news.example.com, not {base!r}")
-    return dataclasses.replace(settings, base_url=url.rstrip("/"))
+    return dataclasses.replace(settings, base_url=url.rstrip("/"), websub=validate_websub(settings.websub))
+
+
+# -- websub: a mapping in feedpub.yaml, a `WebSubSettings` in `Settings` ------------------------
+
+_WEBSUB_KEYS = {f.name for f in dataclasses.fields(WebSubSettings)}
+
+
+def websub_from_file(raw: object) -> WebSubSettings:
+    """The `websub:` mapping of feedpub.yaml as settings (checked by `validate_websub`)."""
+    if raw is None:
+        return WebSubSettings()
+    if not isinstance(raw, dict):
+        raise SettingsError("websub must be a mapping, like `websub: {hubs: [https://hub.example.com/]}`")
+    unknown = sorted(set(map(str, raw)) - _WEBSUB_KEYS)
+    if unknown:
+        raise SettingsError(f"unknown setting websub.{unknown[0]}; known: {', '.join(sorted(_WEBSUB_KEYS))}")
+    values: dict[str, Any] = dict(raw)
+    hubs = values.get("hubs")
+    if isinstance(hubs, str):
+        values["hubs"] = (hubs,)  # one hub written without a list
+    elif isinstance(hubs, list):
+        values["hubs"] = tuple(hubs)
+    return WebSubSettings(**values)
+
+
+def validate_websub(websub: object) -> WebSubSettings:
+    """The WebSub settings with each hub URL cleaned (and named once); an error naming the first wrong one."""
+    if not isinstance(websub, WebSubSettings):
+        raise SettingsError(f"websub must be a mapping of WebSub settings, not {websub!r}")
+    if not isinstance(websub.hubs, tuple):
+        raise SettingsError(f"websub.hubs must be a list of hub URLs, not {websub.hubs!r}")
+    hubs: list[str] = []
+    for hub in websub.hubs:
+        url = clean_url(hub) if isinstance(hub, str) else None
+        if not url or "#" in url:
+            raise SettingsError(f"websub.hubs: each hub must be an absolute http(s) URL such as "
+                                f"https://pubsubhubbub.appspot.com/, not {hub!r}")
+        if url not in hubs:
+            hubs.append(url)
+    for name in ("builtin", "allow_private_callbacks"):
+        value = getattr(websub, name)
+        if not isinstance(value, bool):
+            raise SettingsError(f"websub.{name} must be true or false, not {value!r}")
+    for name in ("lease_seconds", "max_lease_seconds", "max_subscriptions", "max_subscriptions_per_host"):
+        value = getattr(websub, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SettingsError(f"websub.{name} must be a whole number of at least 1, not {value!r}")
+    if websub.lease_seconds > websub.max_lease_seconds:
+        raise SettingsError(f"websub.lease_seconds ({websub.lease_seconds}) must not be more than "
+                            f"websub.max_lease_seconds ({websub.max_lease_seconds})")
+    if websub.max_subscriptions_per_host > websub.max_subscriptions:
+        raise SettingsError(f"websub.max_subscriptions_per_host ({websub.max_subscriptions_per_host}) must not be "
+                            f"more than websub.max_subscriptions ({websub.max_subscriptions})")
+    return dataclasses.replace(websub, hubs=tuple(hubs))

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from html import escape
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,10 +23,14 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from feedpub.render.fragments import FragmentMissing
+from feedpub.render.websub import HUB_PATH
 
 from .http import accepts_gzip, is_not_modified
 from .live.live_site import LiveSite
 from .published import LazyResource, Resource
+
+if TYPE_CHECKING:
+    from .websub.service import WebSub
 
 log = logging.getLogger("feedpub")
 
@@ -44,7 +49,14 @@ class Prepared(Response):
         self.raw_headers = raw_headers
 
 
-def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
+def create_app(live: LiveSite, *, watch: bool = True, websub: WebSub | None = None) -> FeedFiles:
+    if websub is None and live.settings.websub.enabled:  # WebSub (server/websub): hub and pings
+        from .websub.service import WebSub  # httpx loads only when WebSub is on
+
+        websub = WebSub.for_site(live.settings, live.cache_dir, live.root)
+    if websub is not None:
+        live.on_published = websub.announce
+        websub.announce(live.published)  # what the start published, announced once the loop runs
     not_found_body = _not_found_page(live.settings.url("/"))
     not_found_headers = [
         (b"content-type", b"text/html; charset=utf-8"),
@@ -77,11 +89,15 @@ def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
         if failure is not None:  # until a rebuild succeeds: the last good site is what is served
             document["error"] = {"kind": failure.kind, "message": failure.message,
                                  "at": failure.at.isoformat(timespec="milliseconds")}
+        if websub is not None:
+            document["websub"] = websub.status()
         return Response(json.dumps(document, indent=2), media_type="application/json",
                         headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if websub is not None:
+            await websub.start()
         tasks = [asyncio.create_task(live.watch()), asyncio.create_task(live.schedule())] if watch else []
         if watch:  # answer only once changes are seen, so a write after the first answer is never missed
             with contextlib.suppress(asyncio.TimeoutError):
@@ -99,9 +115,13 @@ def create_app(live: LiveSite, *, watch: bool = True) -> FeedFiles:
                     await asyncio.to_thread(live.save_on_exit)
                 except Exception:
                     log.exception("could not save the state for the next start")
+            if websub is not None:
+                await websub.stop()
 
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        *([Route("/" + HUB_PATH, websub.hub.endpoint, methods=["POST"])]  # WebSub: the built-in hub
+          if websub is not None and websub.hub is not None else []),
         Route("/{path:path}", not_found, methods=["GET", "HEAD"]),
     ]
     return FeedFiles(Starlette(routes=routes, lifespan=lifespan), live)

@@ -15,6 +15,7 @@ from ..settings import Settings
 from . import formats
 from .formats import FORMATS
 from .paths import CATALOG, HEADERS, INDEX, OPML, is_archive
+from .websub import discovery_link, is_topic, topic_url
 
 # The documents whose path, not their suffix, says what they are (the catalog is plain JSON,
 # not a JSON Feed); then every feed by its format's suffix, and pages and OPML by theirs.
@@ -58,4 +59,9 @@ def headers_for(path: str, settings: Settings) -> dict[str, str]:
     if media_type != formats.HTML:
         headers["Access-Control-Allow-Origin"] = "*"
         headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified"
+    if settings.websub.enabled and is_topic(path, media_type):
+        # WebSub discovery (W3C WebSub §4): the hubs and the feed's own URL, only when a hub is
+        # configured, so that without one no response gains a byte.
+        headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
+        headers["Link"] = discovery_link(settings, topic_url(settings, path))
     return headers

@@ -81,6 +81,8 @@ def _digest(*values: object) -> str:
 
 
 def _settings(settings: Settings) -> tuple[tuple[str, object], ...]:
+    # Digested by repr: a field declared repr=False (the WebSub limits, see WebSubSettings) shapes
+    # no stored value, so it moves no key.
     return tuple((f.name, getattr(settings, f.name)) for f in fields(settings))
 
 

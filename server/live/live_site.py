@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from feedpub.build import Summary
@@ -21,6 +21,7 @@ class LiveSite:
     def __init__(self, root: Path, settings: Settings, *, cache_dir: Path | None = None, jobs: int = 1) -> None:
         self.root = root
         self.settings = settings
+        self.cache_dir = cache_dir  # the server's cache folder: WebSub keeps its subscriptions there
         self.rebuilder = Rebuilder(root, settings, cache_dir=cache_dir, jobs=jobs)
         self.persistence = Persistence(self.rebuilder, cache_dir)
         self.watcher = Watcher(self.rebuilder, self.persistence)
@@ -56,6 +57,15 @@ class LiveSite:
     @property
     def ready(self) -> asyncio.Event:
         return self.watcher.ready
+
+    @property
+    def on_published(self) -> Callable[[Published], None] | None:
+        """Told of each new `Published` right after the swap, in the rebuild thread (WebSub)."""
+        return self.rebuilder.on_published
+
+    @on_published.setter
+    def on_published(self, hook: Callable[[Published], None] | None) -> None:
+        self.rebuilder.on_published = hook
 
     # -- starting, running, stopping ---------------------------------------------------------
 

@@ -73,6 +73,9 @@ class Rebuilder:
         self.version = 0
         self.finished = asyncio.Event()  # set after every rebuild: the scheduler re-reads `next_due`
         self._turn = asyncio.Lock()
+        # WebSub: each feed's Link header (None without a hub), and the hook told of each new
+        # `Published` right after the swap, in this thread (it only queues work on the loop).
+        self.on_published: Callable[[Published], None] | None = None
 
     # -- running operations ----------------------------------------------------------------
 
@@ -191,6 +194,11 @@ class Rebuilder:
         if changed:  # the swap first: readers see the change before the bookkeeping below
             self.published = publish(self.build.site, settings=self.settings, previous=self.published,
                                      cache=self.bodies)
+            if self.on_published is not None:
+                try:
+                    self.on_published(self.published)
+                except Exception:  # a subscriber's notice must not fail the rebuild or skip its bookkeeping
+                    log.exception("could not announce the new state (WebSub)")
         summary = self.build.summary()
         if done.files or changed:
             self.version += 1  # files read (their stamps are part of the state) or feeds changed
