@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
 
 
 def process_pool(jobs: int) -> ProcessPoolExecutor:
@@ -16,3 +21,17 @@ def process_pool(jobs: int) -> ProcessPoolExecutor:
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+
+
+def ordered_map(pool: ProcessPoolExecutor, work: Callable[[Job], Result], jobs: Iterable[Job], *,
+                ahead: int) -> Iterator[Result]:
+    """`pool.map(work, jobs)` with at most `ahead` jobs submitted and not yet taken: `Executor.map`
+    submits every job at once, which would hold every job's arguments (a cold build's articles,
+    pickled) in memory at the same time."""
+    pending: deque[Future[Result]] = deque()
+    for job in jobs:
+        pending.append(pool.submit(work, job))
+        if len(pending) >= max(1, ahead):
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()

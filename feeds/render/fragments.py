@@ -9,7 +9,7 @@ output (`Format.items`), so an assembled feed is byte-identical to rendering it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 
 from ..reading.article import Article, Entry
 from ..stores.fragment_store import FragmentStore
@@ -82,10 +82,12 @@ class FragmentRenderer:
     def has(self, digest: str) -> bool:
         return digest in self._items
 
-    def add(self, digests: Sequence[str], pieces: Sequence[bytes]) -> None:
-        """Keep freshly rendered fragments (and put them in the store)."""
+    def add(self, digests: Sequence[str], pieces: Sequence[bytes], *, hold: Container[str] | None = None) -> None:
+        """Put freshly rendered fragments in the store, and keep in memory those in `hold` (all of
+        them without a store): documents put together when asked for take theirs from the store."""
         for digest, piece in zip(digests, pieces, strict=True):
-            self._items[digest] = piece
+            if hold is None or self.store is None or digest in hold:
+                self._items[digest] = piece
         self.rendered_items += len(digests)
         if self.store is not None:
             self.store.put([(self.key(digest), piece) for digest, piece in zip(digests, pieces, strict=True)])

@@ -22,7 +22,7 @@ from ..catalog.catalog import ALL, PROVIDER, TOPIC, ArchiveSpec, Catalog, FeedSp
 from ..reading.article import Article, Entry
 from ..settings import Settings
 from ..stores.fragment_store import FragmentStore
-from ..workers import process_pool
+from ..workers import ordered_map, process_pool
 from . import formats
 from .api import ApiPages
 from .feed import EPOCH, Feed
@@ -135,6 +135,7 @@ class Plan:
     stale: frozenset[Group]  # feeds whose subscription documents must be made again
     pages: frozenset[tuple[Group, str]]  # archive documents (group, page name) to make again
     needed: list[Entry]  # entries whose full article rendering needs (distinct)
+    held: frozenset[str] = frozenset()  # digests whose fragments the documents made now need in memory
     api: Mapping[Group, tuple[Entry, ...]] = field(default_factory=dict)  # JSON API groups to page again
 
 
@@ -202,7 +203,7 @@ class SiteBuilder:
             needed += self._api.plan(api)
             self._api_all = False
         return Plan(feeds, frozenset(stale), frozenset(pages), list({entry.digest: entry for entry in needed}.values()),
-                    MappingProxyType(api))
+                    frozenset(entry.digest for entry in shown), MappingProxyType(api))
 
     def _changed(self, group: Group, spec: FeedSpec) -> bool:
         previous = self._rendered.get(group)
@@ -226,7 +227,7 @@ class SiteBuilder:
         latest = {entry.digest for entry in plan.feeds[0][1].items[:LATEST]}
         parallel = self._fragments is not None and self.jobs > 1 and len(plan.needed) >= PARALLEL_RENDER_MIN
         if parallel:
-            self._render_across_processes(chunks, latest)
+            self._render_across_processes(chunks, latest, plan.held)
             return
         for articles in chunks:
             for digest, article in articles.items():
@@ -240,9 +241,10 @@ class SiteBuilder:
             for renderer in self._fragments:
                 todo = [digest for digest in articles if not renderer.has(digest)]
                 if todo:
-                    renderer.add(todo, renderer.fmt.items(self._template, [articles[d] for d in todo]))
+                    renderer.add(todo, renderer.fmt.items(self._template, [articles[d] for d in todo]), hold=plan.held)
 
-    def _render_across_processes(self, chunks: Iterable[Mapping[str, Article]], latest: set[str]) -> None:
+    def _render_across_processes(self, chunks: Iterable[Mapping[str, Article]], latest: set[str],
+                                 held: frozenset[str]) -> None:
         assert self._fragments is not None
         names = tuple(renderer.fmt.name for renderer in self._fragments)
 
@@ -261,12 +263,12 @@ class SiteBuilder:
 
         digests: list[list[str]] = []
         with process_pool(self.jobs) as pool:
-            for index, pieces in enumerate(pool.map(render_chunk, jobs())):
+            for index, pieces in enumerate(ordered_map(pool, render_chunk, jobs(), ahead=4 * self.jobs)):
                 for renderer in self._fragments:
                     keep = [(d, piece) for d, piece in zip(digests[index], pieces[renderer.fmt.name], strict=True)
                             if not renderer.has(d)]
                     if keep:
-                        renderer.add([d for d, _ in keep], [piece for _, piece in keep])
+                        renderer.add([d for d, _ in keep], [piece for _, piece in keep], hold=held)
 
     # -- 3. assemble -----------------------------------------------------------------------
 
