@@ -27,7 +27,7 @@ from feedgen.feed import FeedGenerator
 
 from ..reading.article import Article
 from .feed import Feed, as_html, content_html, looks_like_markup, media_attributes
-from .history import add_history
+from .history import add_links
 
 _PLAIN_ITEM = re.compile(rb"(<(title|category|source|dc:creator)(?: [^>]*)?>)([^<]*)(?=</\2>)")
 _PLAIN_CHANNEL = re.compile(rb"(<(title|description)(?: [^>]*)?>)([^<]*)(?=</\2>)")
@@ -45,7 +45,7 @@ def render_rss(feed: Feed, items: Sequence[Article]) -> bytes:
     fg.link(href=feed.home_url, rel="alternate")
     fg.lastBuildDate(feed.updated)
     fg.generator("feedpub")
-    add_history(fg, feed, "rss")
+    add_links(fg, feed, "rss")
     for article in items:
         entry = fg.add_entry(order="append")
         entry.title(_title(article.title))
