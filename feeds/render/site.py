@@ -105,6 +105,7 @@ def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
         history=history,
         links=links,
         hubs=hub_urls(settings),
+        max_age=settings.max_age,
     )
 
 
@@ -136,6 +137,7 @@ def make_archive_feed(spec: FeedSpec, index: int, settings: Settings) -> Feed:
         # to it, and its Link header names no hub; a hub link here would invite a subscription that
         # is refused or never fed.
         hubs=(),
+        max_age=settings.archive_max_age,  # what headers.headers_for serves archive documents with
     )
 
 

@@ -138,12 +138,13 @@ def test_websub_limits_alone_change_no_byte(folder: Path) -> None:
 
 
 # Without a hub, the frames are byte for byte what they were before hubs existed: the document of
-# a feed whose every item fits (fh:complete), and of one with archives off (no extension at all).
+# a feed whose every item fits (fh:complete), and of one with archives off (no history at all). The
+# RSS polling hints (`<ttl>`, `sy:`, polling.py) came after, for every feed, hub or not.
 COMPLETE = {
     "rss": b"""<?xml version='1.0' encoding='UTF-8'?>
 <rss xmlns:media="http://search.yahoo.com/mrss/" xmlns:dc="http://purl.org/dc/elements/1.1/" \
-xmlns:fh="http://purl.org/syndication/history/1.0" xmlns:atom="http://www.w3.org/2005/Atom" \
-xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">
+xmlns:fh="http://purl.org/syndication/history/1.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/" \
+xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">
   <channel>
     <title>feedpub</title>
     <link>https://news.example.com/</link>
@@ -153,7 +154,10 @@ xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">
     <generator>feedpub</generator>
     <language>en</language>
     <lastBuildDate>Thu, 01 Jan 1970 00:00:00 +0000</lastBuildDate>
-    <fh:complete/>""",
+    <ttl>5</ttl>
+    <fh:complete/>
+    <sy:updatePeriod>hourly</sy:updatePeriod>
+    <sy:updateFrequency>12</sy:updateFrequency>""",
     "atom": b"""<?xml version='1.0' encoding='UTF-8'?>
 <feed xmlns:media="http://search.yahoo.com/mrss/" xmlns:fh="http://purl.org/syndication/history/1.0" \
 xmlns="http://www.w3.org/2005/Atom" xml:lang="en">
