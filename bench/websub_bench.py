@@ -211,20 +211,29 @@ def wait_subscribed(local: str, count: int, timeout: float = 60) -> None:
     raise SystemExit(f"fewer than {count} subscriptions verified within {timeout:.0f} s")
 
 
-def polled(port: int, duration: int, writer: Writer | None, interval: float) -> tuple[dict, float, float]:
-    """wrk on the polled feed, with articles written meanwhile when given a writer; wrk's result and
-    when it started and ended."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), its own threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def polled(port: int, pid: int, duration: int, writer: Writer | None, interval: float) -> tuple[dict, float, float]:
+    """wrk on the polled feed, with articles written meanwhile when given a writer; wrk's result (with
+    the server's CPU seconds during the run) and when it started and ended."""
     done = threading.Event()
     thread = writer.every(interval, done) if writer is not None else None
+    cpu = cpu_seconds(pid)
     started = time.perf_counter()
     try:
         result = run_wrk(f"http://127.0.0.1:{port}{POLLED}", ["Accept-Encoding: gzip"], duration=duration)
     finally:
         ended = time.perf_counter()
+        result_cpu = cpu_seconds(pid) - cpu
         done.set()
         if thread is not None:
             thread.join(5)
     result.pop("raw", None)
+    result["server_cpu_s"] = result_cpu
     return result, started, ended
 
 
@@ -254,8 +263,8 @@ def measure_latency(local: str, subscribers: Subscribers, writer: Writer, rounds
     return spread(latencies)
 
 
-def measure_fanout(local: str, port: int, subscribers: Subscribers, writer: Writer, *, count: int, one_host: bool,
-                   duration: int, interval: float) -> dict:
+def measure_fanout(local: str, port: int, pid: int, subscribers: Subscribers, writer: Writer, *, count: int,
+                   one_host: bool, duration: int, interval: float) -> dict:
     more = count - len(subscribers.urls)
     if more > 0:
         subscribe(local, subscribers.add(more, one_host=one_host))
@@ -265,7 +274,7 @@ def measure_fanout(local: str, port: int, subscribers: Subscribers, writer: Writ
     first_article = writer.next
     with subscribers.changed:
         already, bytes_before = len(subscribers.arrivals), subscribers.bytes
-    result, started, ended = polled(port, duration, writer, interval)
+    result, started, ended = polled(port, pid, duration, writer, interval)
     last_article = writer.next - 1
     everyone = range(count)
     drained = subscribers.wait(lambda: all(subscribers.best.get(i, -1) >= last_article for i in everyone),
@@ -329,16 +338,17 @@ def main() -> None:
             wait_http(port, "/healthz", timeout=600, proc=server, interval=0.05)
             if "polling" in steps:
                 log("wrk, no subscribers, folder quiet")
-                report["quiet"], _, _ = polled(port, options.duration, None, options.interval)
+                report["quiet"], _, _ = polled(port, server.pid, options.duration, None, options.interval)
                 log(f"wrk, no subscribers, an article every {options.interval} s")
-                report["changing"], _, _ = polled(port, options.duration, writer, options.interval)
+                report["changing"], _, _ = polled(port, server.pid, options.duration, writer, options.interval)
                 time.sleep(1)
             if "latency" in steps:
                 log(f"latency, {options.rounds} rounds, one subscriber")
                 report["latency_ms"] = measure_latency(local, subscribers, writer, options.rounds)
             if "fanout" in steps:
                 log(f"fan-out to {options.subscribers} subscribers under wrk")
-                report["fanout"] = measure_fanout(local, port, subscribers, writer, count=options.subscribers,
+                report["fanout"] = measure_fanout(local, port, server.pid, subscribers, writer,
+                                                  count=options.subscribers,
                                                   one_host=options.one_host, duration=options.duration,
                                                   interval=options.interval)
         finally:
@@ -354,7 +364,9 @@ def print_report(report: dict) -> None:
     if "quiet" in report:
         print(f"wrk {POLLED}, no subscribers: {report['quiet']['rps']:,.0f} req/s quiet, "
               f"{report['changing']['rps']:,.0f} req/s with an article every {report['interval_s']} s "
-              f"(errors {report['quiet']['errors']}, {report['changing']['errors']})")
+              f"(errors {report['quiet']['errors']}, {report['changing']['errors']}; server CPU "
+              f"{report['quiet']['server_cpu_s'] / report['duration_s']:.2f} and "
+              f"{report['changing']['server_cpu_s'] / report['duration_s']:.2f} cores)")
     if "latency_ms" in report:
         lat = report["latency_ms"]
         print(f"write → delivery, {lat['n']} rounds over {size} articles: median {lat['median']:.0f} ms "
@@ -373,7 +385,16 @@ def print_report(report: dict) -> None:
                   f"max {reach['max']:.0f})")
         rate = fan["wrk"]["rps"]
         against = f" = {rate / report['changing']['rps']:.2f}× without subscribers" if "changing" in report else ""
-        print(f"  wrk {POLLED} meanwhile: {rate:,.0f} req/s{against} (errors {fan['wrk']['errors']})")
+        print(f"  wrk {POLLED} meanwhile: {rate:,.0f} req/s{against} (errors {fan['wrk']['errors']}); server CPU "
+              f"{fan['wrk']['server_cpu_s'] / report['duration_s']:.2f} cores")
+        if "changing" in report:
+            # What the deliveries cost the server: its CPU beyond what the same requests and rebuilds
+            # took without subscribers, per delivery.
+            base = report["changing"]
+            per_request = base["server_cpu_s"] / base["requests"]
+            extra = fan["wrk"]["server_cpu_s"] - per_request * fan["wrk"]["requests"]
+            print(f"  server CPU per delivery: {1000 * extra / max(1, fan['deliveries_during_wrk']):.1f} ms "
+                  f"(beyond {1e6 * per_request:.0f} µs a request, rebuilds included, as without subscribers)")
 
 
 if __name__ == "__main__":
