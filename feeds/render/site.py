@@ -31,6 +31,7 @@ from .fragments import FragmentRenderer, render_chunk
 from .outputs import Document, LazyOutput, Output, made_of_etag, make_output
 from .pages import LATEST, Parts, latest_line, render_catalog, render_headers, render_index, render_opml
 from .paths import CATALOG, FOLDERS, HEADERS, INDEX, OPML, archive_path, feed_path, feed_url, url_of
+from .websub import hub_urls
 
 # Below this many items to render, worker processes cost more than they save.
 PARALLEL_RENDER_MIN = 1000
@@ -72,6 +73,8 @@ def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
         sources=(home + FOLDERS[PROVIDER], RSS.suffix),
         history=history,
         links=links,
+        hubs=hub_urls(settings),
+        max_age=settings.max_age,
     )
 
 
@@ -98,6 +101,12 @@ def make_archive_feed(spec: FeedSpec, index: int, settings: Settings) -> Feed:
         sources=feed.sources,
         history="archive",
         links=tuple(links),
+        # No hub links: WebSub topics are the subscription documents only. An archive document is
+        # not announced when it changes (a rare correction), the built-in hub refuses subscriptions
+        # to it, and its Link header names no hub; a hub link here would invite a subscription that
+        # is refused or never fed.
+        hubs=(),
+        max_age=settings.archive_max_age,  # what headers.headers_for serves archive documents with
     )
 
 
