@@ -244,14 +244,16 @@ def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
 def serve(articles: Path | None, host: str, port: int, config: Path | None, quiet: bool,
           base_url: str | None, **flags: Any) -> None:
     """Serve every feed live and keep it current as article files change."""
-    from .server.run import run  # uvicorn and Starlette load only when serving
+    from .server.run import ServeError, run  # uvicorn and Starlette load only when serving
 
     read = reading(flags)
     settings = make_settings(config, base_url=base_url, **flags)
-    if base_url is None and settings.base_url == Settings().base_url:
-        shown = f"[{host}]" if ":" in host else host
-        settings = settings.replace(base_url=f"http://{shown}:{port}")
-    run(resolve_articles(articles), settings, host=host, port=port, quiet=quiet, **read)
+    # Without a base URL, links use the address the server really listens on (known once bound).
+    given = base_url is not None or settings.base_url != Settings().base_url
+    try:
+        run(resolve_articles(articles), settings, host=host, port=port, quiet=quiet, base_url_given=given, **read)
+    except ServeError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command()
