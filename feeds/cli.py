@@ -269,9 +269,10 @@ def serve(articles: Path | None, host: str, port: int, config: Path | None, quie
 @_site_options
 @click.option("--max-age", type=click.IntRange(min=0), help="Cache-Control max-age in seconds (default 300).")
 @click.option("--strict", is_flag=True, help="Any bad file fails the deploy (exit 1) and nothing is changed.")
+@click.option("--no-ping", is_flag=True, help="Do not tell the WebSub hubs (websub.hubs) which feeds changed.")
 @_cache_options
 def deploy(arguments: tuple[str, ...], endpoint_url: str | None, region: str | None, profile: str | None,
-           compress: bool, dry_run: bool, max_deletes: int, config: Path | None, strict: bool,
+           compress: bool, dry_run: bool, max_deletes: int, config: Path | None, strict: bool, no_ping: bool,
            base_url: str | None, **flags: Any) -> None:
     """Publish the site to S3-compatible object storage, uploading only what changed.
 
@@ -286,13 +287,10 @@ def deploy(arguments: tuple[str, ...], endpoint_url: str | None, region: str | N
     articles = Path(arguments[0]) if len(arguments) == 2 else None
     read = reading(flags)
     settings = make_settings(config, base_url=base_url, **flags)
-    if base_url is None and settings.base_url == Settings().base_url:
-        raise click.ClickException("a deploy needs the public URL the site is served from, since every link in "
-                                   "the feeds starts with it: pass --base-url https://news.example.com or set "
-                                   "base_url in feedpub.yaml")
+    require_base_url(base_url, settings, "a deploy")
     run_deploy(resolve_articles(articles), settings, arguments[-1], read=read, endpoint_url=endpoint_url,
                region=region, profile=profile, compress=compress, dry_run=dry_run, max_deletes=max_deletes,
-               strict=strict)
+               strict=strict, ping=not no_ping)
 
 
 @main.command()
