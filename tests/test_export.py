@@ -393,3 +393,36 @@ def test_a_file_name_that_is_not_utf8_is_read_and_never_breaks_the_cache(article
         build = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
         site = loaded(build)
         assert b"Latin-1 name" in site["feeds/all.rss"].body
+
+
+def test_a_cache_on_another_mount_of_the_filesystem_stages_beside_the_folder(articles: Path, tmp_path: Path,
+                                                                            cache: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two mounts of one device share st_dev, yet a rename between them fails with EXDEV: the export
+    then stages beside DIR instead, and still leaves nothing there."""
+    out = tmp_path / "site"
+    export_site(site_of(articles), out, cache_dir=cache)
+    real_exchange, real_link = export_module.exchange, os.link
+    tried: list[Path] = []
+
+    def across_mounts(first: Path, second: Path) -> None:
+        tried.append(first)
+        if cache in first.parents:
+            raise OSError(errno.EXDEV, "Invalid cross-device link", str(second))
+        real_exchange(first, second)
+
+    def link(source: Path, target: Path, **kwargs: bool) -> None:
+        if cache in Path(target).parents:
+            raise OSError(errno.EXDEV, "Invalid cross-device link", str(target))
+        real_link(source, target, **kwargs)
+
+    monkeypatch.setattr(export_module, "exchange", across_mounts)
+    (articles / "000.txt").write_text(article_text(**sample_fields(0, title="New")), encoding="utf-8")
+    result = export_site(site_of(articles), out, cache_dir=cache)
+    assert result.changed and result.atomic and b"New" in (out / "feeds/all.rss").read_bytes()
+    assert [p.parent for p in tried] == [cache / os.listdir(cache)[0], tmp_path]  # the cache first, then beside
+    monkeypatch.setattr(export_module.os, "link", link)  # a hard link into the cache fails the same way
+    (articles / "000.txt").write_text(article_text(**sample_fields(0, title="Newer")), encoding="utf-8")
+    export_site(site_of(articles), out, cache_dir=cache)
+    assert b"Newer" in (out / "feeds/all.rss").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "site"]
