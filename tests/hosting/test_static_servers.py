@@ -22,7 +22,7 @@ from feedpub.settings import Settings
 from tests.helpers import article_text, loaded, sample_fields
 from tests.hosting.servers import Caddy, Nginx, caddy, example, free_port, nginx
 
-SETTINGS = Settings(base_url="https://news.example.com", limit=4, archive_size=5)
+SETTINGS = Settings(base_url="https://news.example.com", limit=4, archive_size=5, everyday_api=True, page_size=5)
 SITE = "/srv/news/site"
 
 
@@ -67,7 +67,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[htt
 
 def test_every_path_has_its_bytes_and_feedpubs_headers(served: tuple[httpx.Client, Path, dict[str, bytes]]) -> None:
     client, _, files = served
-    assert any(path.startswith("feeds/archive/") for path in files)
+    assert any(path.startswith("feeds/archive/") for path in files) and any(path.startswith("api/") for path in files)
     checked = 0
     for path, body in files.items():
         if path == HEADERS:

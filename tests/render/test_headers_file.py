@@ -121,6 +121,7 @@ def exported(tmp_path: Path, settings: Settings) -> tuple[str, dict[str, dict[st
     export_site(loaded(Build(folder, settings)), out)
     paths = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert any(p.startswith("feeds/archive/") for p in paths) == settings.archives
+    assert any(p.startswith("api/") for p in paths) == settings.everyday_api
     assert "feeds/topics/künstliche-intelligenz.rss" in paths
     expected = {}
     for path in paths:
@@ -139,6 +140,7 @@ VARIANTS = {
     # With a hub, feeds expose their Link header to scripts, archives do not.
     "websub": SETTINGS.replace(websub=WebSubSettings(hubs=("https://hub.example.com/",))),
     "no archives": SETTINGS.replace(archives=False, max_age=60),
+    "json api": SETTINGS.replace(everyday_api=True, page_size=5),
 }
 
 
