@@ -74,7 +74,7 @@ class Feedpub:
         return notes
 
     def export_cmd(self, corpus: Path, out: Path, *, cold: bool, cache: Path | None) -> list[str]:
-        cmd = [self.exe, "export", str(corpus), "--out", str(out)]
+        cmd = [self.exe, "export", str(corpus), "--out", str(out), "--base-url", "https://news.example.com"]
         if cold and self.no_cache:
             cmd.append("--no-cache")
         elif cache is not None and self.export_cache_dir:

@@ -216,8 +216,8 @@ def feedpub_bench(proc_port: tuple[subprocess.Popen, int], *, path: str, duratio
 def export(corpus: Path, out: Path, *, timeout: float) -> None:
     """A plain export for nginx to serve; no parse cache read or written when feedpub can skip it."""
     no_cache = ["--no-cache"] if "--no-cache" in help_text("export") else []
-    subprocess.run([feedpub_exe(), "export", str(corpus), "--out", str(out), *no_cache], check=True,
-                   timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([feedpub_exe(), "export", str(corpus), "--out", str(out), "--base-url", "http://127.0.0.1", *no_cache],
+                   check=True, timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main() -> None:

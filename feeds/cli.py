@@ -14,13 +14,13 @@ from typing import Any
 import click
 
 from .build import Build, Summary
-from .export import ExportError, export_site, exported_etags, store_of
+from .export import ExportError, ExportResult, export_folder, export_site
 from .reading.dates import rfc3339
 from .reading.folder import Folder
 from .render.site import Site
 from .settings import Settings, SettingsError, load_settings
 from .stores.databases import default_cache_dir
-from .stores.export_record import fingerprint, record_inputs, recorded_inputs
+from .stores.export_record import ExportRecord, fingerprint
 from .stores.keys import StoreKeys
 
 
@@ -137,9 +137,12 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     started = time.perf_counter()
     read = reading(flags)
     settings = make_settings(config, **flags)
+    require_base_url(flags.get("base_url"), settings, "an export")
     root = resolve_articles(articles)
-    inputs = fingerprint(Folder(root), StoreKeys(settings).export()) if read["cache_dir"] else None
-    previous = recorded_inputs(out, store_of(out)) if inputs else None
+    folder = export_folder(out)
+    record = ExportRecord.of(read["cache_dir"], folder) if read["cache_dir"] else None
+    inputs = fingerprint(Folder(root), StoreKeys(settings).export()) if record else None
+    previous = record.inputs(folder) if record else None
     due = previous.get("next_due") if previous else None
     if previous and previous.get("inputs") == inputs and (not due or str(due) > rfc3339(datetime.now(UTC))):
         # Same files, settings and code as the export in place: it would come out byte-identical.
@@ -156,18 +159,21 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     lines = report(summary)
     if strict and summary.bad:
         raise click.ClickException(f"{len(summary.bad)} bad files (--strict): nothing written")
-    before = exported_etags(out) if settings.websub.hubs and not no_ping else None  # WebSub: what readers had
     try:
-        result = export_site(build.site, out)
+        result = export_site(build.site, out, cache_dir=read["cache_dir"])
     except ExportError as error:
         raise click.ClickException(str(error)) from None
-    if before is not None and result.changed:
-        _ping_hubs(settings, before, build.site)
-    if inputs:
+    if settings.websub.hubs and not no_ping and result.previous and result.changed:
+        _ping_hubs(settings, result, build.site)
+    if record:
         due_next = build.next_due()
-        record_inputs(out, store_of(out), {"inputs": inputs, "report": [*lines, summary.describe()], "bad": len(summary.bad),
-                            "next_due": rfc3339(due_next) if due_next else None})
+        record.record_inputs(folder, {"inputs": inputs, "report": [*lines, summary.describe()], "bad": len(summary.bad),
+                                      "next_due": rfc3339(due_next) if due_next else None})
     click.echo(summary.describe(), err=True)
+    if not result.atomic:
+        click.echo(f"note: {out}'s filesystem cannot exchange two folders in one step (renameat2), so its files "
+                   "were replaced one by one: a reader during the export may have seen old files beside new ones",
+                   err=True)
     click.echo(
         f"{result.files} files in {out}: {result.written} written, {result.removed} removed, "
         f"{result.files - result.written} unchanged; {time.perf_counter() - started:.2f} s",
@@ -175,17 +181,32 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     )
 
 
-def _ping_hubs(settings: Settings, before: dict[str, str], site: Site) -> None:
+def require_base_url(flag: str | None, settings: Settings, what: str) -> None:
+    """Stop unless a base URL was given (`--base-url` or `base_url` in feedpub.yaml): the feeds' links
+    must point where readers will fetch them, and a default would point them at this machine."""
+    if flag is None and settings.base_url == Settings().base_url:
+        raise click.ClickException(f"{what} needs the public URL the site is served from, since every link in "
+                                   "the feeds starts with it: pass --base-url https://news.example.com or set "
+                                   "base_url in feedpub.yaml")
+
+
+def _ping_hubs(settings: Settings, result: ExportResult, site: Site) -> None:
     """WebSub: ping the outside hubs for the feeds whose bytes this export changed, now that the new
-    tree is in place; a failure is reported, never fatal. A first export pings nothing: nobody can
-    have subscribed through a feed that was not published yet."""
-    from .pings import ping_hubs  # httpx loads only when there is something to ping
+    tree is in place; a failure is reported, never fatal. A first export pings nothing (the caller
+    checks): nobody can have subscribed through a feed that was not published yet."""
     from .render.websub import changed_topics, topic_url, topics
 
-    changed = changed_topics({topic_url(settings, path): etag for path, etag in before.items()},
-                             topics(settings, site))
+    unchanged = {topic_url(settings, path): output.etag for path, output in site.items()
+                 if path not in result.changed_paths}
+    announce(settings, changed_topics(unchanged, topics(settings, site)))
+
+
+def announce(settings: Settings, changed: list[str]) -> None:
+    """Ping every outside hub for the `changed` topics (URLs) and print what came of it."""
     if not changed:
         return
+    from .pings import ping_hubs  # httpx loads only when there is something to ping
+
     errors = ping_hubs(settings.websub.hubs, changed)
     for error in errors:
         click.echo(f"websub: {error}", err=True)
@@ -223,14 +244,16 @@ def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
 def serve(articles: Path | None, host: str, port: int, config: Path | None, quiet: bool,
           base_url: str | None, **flags: Any) -> None:
     """Serve every feed live and keep it current as article files change."""
-    from .server.run import run  # uvicorn and Starlette load only when serving
+    from .server.run import ServeError, run  # uvicorn and Starlette load only when serving
 
     read = reading(flags)
     settings = make_settings(config, base_url=base_url, **flags)
-    if base_url is None and settings.base_url == Settings().base_url:
-        shown = f"[{host}]" if ":" in host else host
-        settings = settings.replace(base_url=f"http://{shown}:{port}")
-    run(resolve_articles(articles), settings, host=host, port=port, quiet=quiet, **read)
+    # Without a base URL, links use the address the server really listens on (known once bound).
+    given = base_url is not None or settings.base_url != Settings().base_url
+    try:
+        run(resolve_articles(articles), settings, host=host, port=port, quiet=quiet, base_url_given=given, **read)
+    except ServeError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command()
@@ -246,9 +269,10 @@ def serve(articles: Path | None, host: str, port: int, config: Path | None, quie
 @_site_options
 @click.option("--max-age", type=click.IntRange(min=0), help="Cache-Control max-age in seconds (default 300).")
 @click.option("--strict", is_flag=True, help="Any bad file fails the deploy (exit 1) and nothing is changed.")
+@click.option("--no-ping", is_flag=True, help="Do not tell the WebSub hubs (websub.hubs) which feeds changed.")
 @_cache_options
 def deploy(arguments: tuple[str, ...], endpoint_url: str | None, region: str | None, profile: str | None,
-           compress: bool, dry_run: bool, max_deletes: int, config: Path | None, strict: bool,
+           compress: bool, dry_run: bool, max_deletes: int, config: Path | None, strict: bool, no_ping: bool,
            base_url: str | None, **flags: Any) -> None:
     """Publish the site to S3-compatible object storage, uploading only what changed.
 
@@ -263,13 +287,10 @@ def deploy(arguments: tuple[str, ...], endpoint_url: str | None, region: str | N
     articles = Path(arguments[0]) if len(arguments) == 2 else None
     read = reading(flags)
     settings = make_settings(config, base_url=base_url, **flags)
-    if base_url is None and settings.base_url == Settings().base_url:
-        raise click.ClickException("a deploy needs the public URL the site is served from, since every link in "
-                                   "the feeds starts with it: pass --base-url https://news.example.com or set "
-                                   "base_url in feedpub.yaml")
+    require_base_url(base_url, settings, "a deploy")
     run_deploy(resolve_articles(articles), settings, arguments[-1], read=read, endpoint_url=endpoint_url,
                region=region, profile=profile, compress=compress, dry_run=dry_run, max_deletes=max_deletes,
-               strict=strict)
+               strict=strict, ping=not no_ping)
 
 
 @main.command()

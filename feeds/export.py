@@ -1,28 +1,60 @@
-"""Writing a site to a folder: atomic, incremental and deterministic.
+"""Writing a site to a folder: a plain folder, replaced in one step, incrementally and deterministically.
 
-`--out DIR` is a symlink to a generation folder kept beside it (`.DIR.feedpub/gen-*`). A new
-export is written as a new generation in which every unchanged file is a hard link to the
-previous generation's (same inode, so its mtime stays), then the symlink is swapped with one
-rename. A reader (nginx, rsync, a CDN upload) sees the old tree or the new one, never a mix, and
-a failure or a kill half-way leaves the previous export untouched; the next run sweeps the debris.
+`--out DIR` is an ordinary folder that holds the site and nothing else (`git add DIR`, `tar`,
+`cp -r` and `docker COPY` see the files). A few files that hosts read and feedpub never writes are
+kept as they are when present: `CNAME` and `.nojekyll` (GitHub Pages) and `.git` (DIR may be a
+checkout of a Pages branch). Everything else in DIR is feedpub's: a file it did not write is
+removed by the next export.
+
+An export writes the new tree into a staging folder on DIR's filesystem (hard links need one
+filesystem): inside the cache folder when that is on the same filesystem as DIR, else beside DIR
+as `.DIR.feedpub-<random>`. Every unchanged file is a hard link to DIR's (the same inode, so its
+mtime, and with it a web server's ETag and Last-Modified, stays); only new and changed files are
+written. Then the staging folder and DIR are exchanged in one `renameat2(RENAME_EXCHANGE)`
+(`exchange.py`) and the old tree, now in the staging place, is removed. A reader sees the whole old
+tree or the whole new one at DIR; a failure, a full disk or a kill -9 at any moment leaves the
+previous tree there whole, and whatever a killed run left in its staging place is removed by the
+next run. Files are not fsynced: after a power loss, run the export again.
+
+Where the exchange is not available (not Linux, a C library without renameat2, a filesystem that
+refuses it), each new or changed file is moved into DIR with a rename of its own, archives and
+deeper documents first and the index pages last, and then stale files are removed: every file is
+always whole, but a reader during the export may meet old files beside new ones
+(`ExportResult.atomic` is False, and `feedpub export` says so).
+
+What DIR holds and was made from is recorded in the cache folder (`stores/export_record.py`), never
+beside it; without a cache (`--no-cache`) an export compares bytes instead and writes the same
+tree. Exports into one folder take turns: each holds an flock on DIR's parent folder, which needs
+no file of its own.
+
+An export made by an earlier feedpub (DIR a symlink into `.DIR.feedpub/gen-*`) is converted in
+place: the new tree, linked from the old generation, is exchanged with the symlink and the old
+store removed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .deploy.plan import upload_rank
+from .exchange import ExchangeUnsupported, exchange
+from .render.paths import CATALOG
 from .render.site import Document, LazyOutput, Site
-from .stores.export_record import INPUTS
+from .stores.export_record import Entry, ExportRecord, tree_of
 
-MANIFEST = "manifest.json"
+# Top-level names that feedpub never writes and keeps when present.
+KEPT = frozenset({"CNAME", ".nojekyll", ".git"})
+STAGING = "staging-"  # prefix of a staging folder inside the cache folder's record
 
 
 class ExportError(RuntimeError):
@@ -34,143 +66,346 @@ class ExportResult:
     files: int
     written: int
     removed: int
-    changed: bool
+    changed: bool  # whether a new tree was put in place
+    changed_paths: frozenset[str] = frozenset()  # paths written anew: new, or their bytes changed
+    previous: bool = False  # DIR held an export before (a first export announces nothing)
+    atomic: bool = True  # False: files were replaced one by one (no exchange on this system)
 
 
-def store_of(out: Path) -> Path:
-    return out.parent / f".{out.name}.feedpub"
-
-
-def export_site(site: Site, out: Path) -> ExportResult:
+def export_folder(out: Path) -> Path:
+    """The folder an export to `out` writes: absolute, through the real path of its parent. A
+    symlink to a folder is followed, except an earlier feedpub's link into `.DIR.feedpub/`, which
+    is the export itself (and is converted)."""
     out = Path(os.path.abspath(out))
-    store = store_of(out)
+    out = Path(os.path.realpath(out.parent)) / out.name
+    if out.is_symlink() and _legacy_generation(out) is None and out.is_dir():
+        return Path(os.path.realpath(out))
+    return out
+
+
+def export_site(site: Site, out: Path, *, cache_dir: Path | None = None) -> ExportResult:
+    """Put `site` in place at `out`; `cache_dir` (feedpub's cache folder) keeps the records that
+    spare unchanged files a comparison of their bytes."""
+    out = export_folder(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        store.mkdir(exist_ok=True)
-        with _locked(store):
-            return _export(site, out, store)
+        with _locked(out.parent):
+            record = ExportRecord.of(cache_dir, out) if cache_dir is not None else None
+            return _Export(site, out, record).run()
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         raise ExportError(f"cannot write the export to {out}: {error.strerror or error}{where}") from None
 
 
-@contextmanager
-def _locked(store: Path) -> Iterator[None]:
-    """One export of a folder at a time: two overlapping runs (cron) would sweep each other's work."""
-    with open(store / ".lock", "a") as handle:
+@contextlib.contextmanager
+def _locked(parent: Path) -> Iterator[None]:
+    """One export into a folder at a time: two overlapping runs (cron) would undo each other's work.
+    The lock is on the parent folder, which outlives every exchange of DIR and needs no lock file."""
+    handle = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
 
 
-def _export(site: Site, out: Path, store: Path) -> ExportResult:
-    current = _current_generation(out, store)
-    manifest = _read_manifest(store, current)
-    wanted = {path: output.etag for path, output in site.items()}
-    if current is not None and manifest == wanted:
-        _sweep(store, keep=(current,))
-        return ExportResult(files=len(site), written=0, removed=0, changed=False)
-    generation = store / f"gen-{secrets.token_hex(6)}"
-    generation.mkdir()
-    try:
-        written = _write_generation(site, generation, current, manifest)
-        _write_json(store / f"{generation.name}.{MANIFEST}", wanted)
-        _swap(out, store, generation)
-    except BaseException:
-        shutil.rmtree(generation, ignore_errors=True)
-        (store / f"{generation.name}.{MANIFEST}").unlink(missing_ok=True)
-        raise
-    removed = len(set(manifest) - set(wanted)) if manifest else 0
-    # The previous generation stays until the next export: a reader (rsync, an upload) that
-    # started walking it before the swap can finish.
-    _sweep(store, keep=(generation, current) if current is not None else (generation,))
-    return ExportResult(files=len(site), written=written, removed=removed, changed=True)
+def _legacy_store(out: Path) -> Path:
+    return out.parent / f".{out.name}.feedpub"
 
 
-def _current_generation(out: Path, store: Path) -> Path | None:
-    if out.is_symlink():
-        target = (out.parent / os.readlink(out)).resolve()
-        return target if target.parent == store.resolve() and target.is_dir() else None
-    if not out.exists():
+def _legacy_generation(out: Path) -> Path | None:
+    """The generation folder an earlier feedpub's symlink at `out` points to, if it is one."""
+    if not out.is_symlink():
         return None
-    if out.is_dir() and not any(out.iterdir()):
-        out.rmdir()  # an empty folder the user made for us: replace it with the symlink
-        return None
-    raise ExportError(f"{out} exists and is not a feedpub export; remove it or choose another --out")
+    target = Path(os.path.realpath(out))
+    store = Path(os.path.realpath(_legacy_store(out)))
+    return target if target.parent == store and target.is_dir() else None
 
 
-def _read_manifest(store: Path, current: Path | None) -> dict[str, str]:
-    if current is None:
-        return {}
-    try:
-        data = json.loads((store / f"{current.name}.{MANIFEST}").read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+class _CrossDevice(Exception):
+    """The staging folder turned out not to be on DIR's filesystem (two mounts of one device)."""
 
 
-def exported_etags(out: Path) -> dict[str, str] | None:
-    """Path → ETag of every file of the export in place, or None when there is none (WebSub: an
-    export pings the hubs for the feeds whose bytes it changed)."""
-    out = Path(os.path.abspath(out))
-    store = store_of(out)
-    try:
-        current = _current_generation(out, store)
-    except ExportError:
-        return None
-    return _read_manifest(store, current) if current is not None else None
+@dataclass(slots=True)
+class _Filled:
+    """What writing the staging tree found."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)
+    stale: set[str] = field(default_factory=set)  # files of the previous tree that are not in the site
 
 
-def _write_generation(site: Site, generation: Path, current: Path | None, manifest: dict[str, str]) -> int:
-    written = 0
-    made: set[Path] = set()
-    for path, output in site.items():
-        target = generation / path
-        if target.parent not in made:  # thousands of archive documents share a few folders
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        if current is not None and manifest.get(path) == output.etag and _same(current / path, output):
+class _Export:
+    def __init__(self, site: Site, out: Path, record: ExportRecord | None) -> None:
+        self.site = site
+        self.out = out
+        self.record = record
+
+    def run(self) -> ExportResult:
+        out = self.out
+        legacy = _legacy_generation(out)
+        if out.is_symlink() and legacy is None:
+            raise ExportError(f"{out} is a symlink to nothing; remove it or choose another --out")
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"{out} is a file, not a folder; remove it or choose another --out")
+        self._sweep(legacy)
+        source = legacy or (out if out.is_dir() else None)
+        manifest = None
+        if self.record is not None and legacy is None and source is not None:
+            manifest = self.record.manifest(tree_of(out))
+        if source is not None and legacy is None and manifest is None:
+            _check_ours(out)
+        previous = source is not None and (manifest is not None or _is_catalog(source / CATALOG))
+        if manifest is not None and self._unchanged(manifest):
+            return ExportResult(files=len(self.site), written=0, removed=0, changed=False, previous=True)
+
+        for beside in (False, True):
+            stage = self._staging(beside)
             try:
-                os.link(current / path, target)
+                filled = self._fill(stage, source, manifest)
+                if source is not None and legacy is None and not filled.written and not filled.stale:
+                    # Compared byte for byte, DIR already holds this site: leave it be.
+                    _remove(stage)
+                    if self.record is not None and (tree := tree_of(out)) is not None:
+                        self.record.write_manifest(tree, filled.entries)
+                    return ExportResult(files=len(self.site), written=0, removed=0, changed=False, previous=previous)
+                if self.record is not None:
+                    self.record.forget()
+                atomic = self._put_in_place(stage, source, legacy, filled)
+            except _CrossDevice:
+                _remove(stage)
                 continue
-            except OSError:
-                pass  # a filesystem without hard links: write the bytes instead
-        with open(target, "xb") as handle:
-            handle.write(output.body)
-        written += 1
-    return written
+            except BaseException:
+                _remove(stage)
+                raise
+            break
+        else:  # pragma: no cover - beside DIR is always DIR's filesystem
+            raise ExportError(f"cannot stage the export beside {out} on its filesystem")
+
+        if self.record is not None and (tree := tree_of(out)) is not None:
+            self.record.write_manifest(tree, filled.entries)
+        _remove(stage)  # the old tree, after an exchange
+        if legacy is not None:
+            _remove(_legacy_store(out))
+        return ExportResult(files=len(self.site), written=len(filled.written), removed=len(filled.stale),
+                            changed=True, changed_paths=frozenset(filled.written), previous=previous, atomic=atomic)
+
+    # -- before ------------------------------------------------------------------------------------
+
+    def _sweep(self, legacy: Path | None) -> None:
+        """Remove what killed runs left in their staging places (and an old store once converted)."""
+        prefix = f".{self.out.name}.feedpub-"
+        for entry in os.scandir(self.out.parent):
+            if entry.name.startswith(prefix):
+                _remove(Path(entry.path))
+        if legacy is None:
+            _remove(_legacy_store(self.out))
+        if self.record is not None and self.record.folder.is_dir():
+            for entry in os.scandir(self.record.folder):
+                if entry.name.startswith(STAGING):
+                    _remove(Path(entry.path))
+
+    def _unchanged(self, manifest: dict[str, Entry]) -> bool:
+        """Whether DIR holds exactly this site, as the manifest recorded it (no file edited, added
+        or removed by hand since)."""
+        if set(manifest) != set(self.site):
+            return False
+        for path, output in self.site.items():
+            if manifest[path][0] != output.etag or _stamp(self.out / path) != manifest[path][1:]:
+                return False
+        return _files(self.out) == set(manifest)
+
+    def _staging(self, beside: bool) -> Path:
+        """A new, empty staging folder on DIR's filesystem: in the cache folder when it is on it."""
+        name = secrets.token_hex(6)
+        if self.record is not None and not beside:
+            self.record.folder.mkdir(parents=True, exist_ok=True)
+            if os.stat(self.record.folder).st_dev == os.stat(self.out.parent).st_dev:
+                stage = self.record.folder / f"{STAGING}{name}"
+                stage.mkdir()
+                return stage
+        stage = self.out.parent / f".{self.out.name}.feedpub-{name}"
+        stage.mkdir()
+        return stage
+
+    # -- the new tree -------------------------------------------------------------------------------
+
+    def _fill(self, stage: Path, source: Path | None, manifest: dict[str, Entry] | None) -> _Filled:
+        """Write the site into `stage`, hard-linking what `source` (the tree in place) already holds."""
+        filled = _Filled()
+        made: set[Path] = set()
+        for path, output in self.site.items():
+            target = stage / path
+            if target.parent not in made:  # thousands of archive documents share a few folders
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            body: bytes | None = None
+            if source is not None:
+                old = source / path
+                if manifest is not None:
+                    entry = manifest.get(path)
+                    same = entry is not None and entry[0] == output.etag and _stamp(old) == entry[1:] and (
+                        isinstance(output, LazyOutput) or entry[1] == len(output.body))
+                else:
+                    body = output.body  # no record: compare the bytes themselves
+                    same = _holds(old, body)
+                if same and (linked := _link(old, target)) is not None:
+                    filled.entries[path] = (output.etag, *linked)
+                    continue
+            filled.entries[path] = (output.etag, *_write(target, output if body is None else body))
+            filled.written.add(path)
+        if source is not None:
+            filled.stale = _files(source) - set(self.site)
+            for name in sorted(KEPT):
+                if os.path.lexists(source / name):
+                    _carry(source / name, stage / name)
+        return filled
+
+    # -- in place ------------------------------------------------------------------------------------
+
+    def _put_in_place(self, stage: Path, source: Path | None, legacy: Path | None, filled: _Filled) -> bool:
+        """Make the staged tree the one at DIR; True when that took one atomic step."""
+        out = self.out
+        try:
+            if source is None:
+                os.rename(stage, out)  # nothing there: the whole tree appears at once
+                return True
+            with contextlib.suppress(OSError):  # the folder keeps the permissions it was given
+                os.chmod(stage, stat.S_IMODE(os.stat(source).st_mode))
+            try:
+                exchange(stage, out)
+                return True
+            except ExchangeUnsupported:
+                pass
+            if legacy is not None:
+                # No exchange: the symlink has to go before a folder can take its name.
+                os.unlink(out)
+                os.rename(stage, out)
+                return False
+            _replace_each(stage, out, filled)
+            return False
+        except OSError as error:
+            if error.errno == errno.EXDEV:
+                raise _CrossDevice from None
+            raise
 
 
-def _same(path: Path, output: Document) -> bool:
-    """Is the file the previous export wrote for `output` still there as written? The manifest says
-    its ETag matches; a size check catches a file someone edited by hand (a document made when asked
-    for is not made just to be measured: its ETag says what it is made of)."""
+def _replace_each(stage: Path, out: Path, filled: _Filled) -> None:
+    """The fallback: move each new or changed file into DIR with a rename of its own, in the order
+    that never links a missing file (archives, then feeds, then the index documents), then remove
+    the stale files and the folders they leave empty."""
+    for path in sorted(filled.written, key=lambda p: (upload_rank(p), p)):
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / path, out / path)
+    for path in sorted(filled.stale):
+        (out / path).unlink(missing_ok=True)
+    folders = []
+    for folder, names, _ in os.walk(out):
+        if folder == str(out):
+            names[:] = [name for name in names if name not in KEPT]
+        else:
+            folders.append(folder)
+    for folder in sorted(folders, key=lambda name: -name.count(os.sep)):  # deepest first
+        if not os.listdir(folder):
+            os.rmdir(folder)
+
+
+# -- files ----------------------------------------------------------------------------------------------
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(size, mtime_ns) of a regular file, else None."""
     try:
-        size = path.stat().st_size
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+
+
+def _holds(path: Path, body: bytes) -> bool:
+    """Whether the regular file at `path` holds exactly `body`."""
+    stamp = _stamp(path)
+    if stamp is None or stamp[0] != len(body):
+        return False
+    try:
+        return path.read_bytes() == body
     except OSError:
         return False
-    return isinstance(output, LazyOutput) or size == len(output.body)
 
 
-def _write_json(path: Path, data: Mapping[str, object]) -> None:
-    path.write_text(json.dumps(data, sort_keys=True), "utf-8")
+def _link(old: Path, target: Path) -> tuple[int, int] | None:
+    """Hard-link `old` at `target`; (size, mtime_ns) of the file, or None when it must be written."""
+    try:
+        os.link(old, target, follow_symlinks=False)
+    except OSError as error:
+        if error.errno == errno.EXDEV:
+            raise _CrossDevice from None
+        if error.errno not in (errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+        # A filesystem without hard links (or at its limit): a copy keeps at least the mtime.
+        shutil.copy2(old, target, follow_symlinks=False)
+    return _stamp(target)
 
 
-def _swap(out: Path, store: Path, generation: Path) -> None:
-    link = store / f"link-{secrets.token_hex(6)}"
-    os.symlink(os.path.relpath(generation, out.parent), link)
-    os.replace(link, out)  # the one atomic step
+def _write(target: Path, what: Document | bytes) -> tuple[int, int]:
+    body = what if isinstance(what, bytes) else what.body
+    with open(target, "xb") as handle:
+        handle.write(body)
+    st = os.stat(target)  # once closed: the buffered bytes reach the file (and set its mtime) on close
+    return (st.st_size, st.st_mtime_ns)
 
 
-def _sweep(store: Path, *, keep: tuple[Path, ...]) -> None:
-    """Remove older generations and anything a killed run left behind."""
-    kept = {INPUTS, ".lock"} | {g.name for g in keep} | {f"{g.name}.{MANIFEST}" for g in keep}
-    for entry in store.iterdir():
-        if entry.name in kept:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)
+def _files(root: Path) -> set[str]:
+    """Every file (and symlink) under `root`, as site paths; the kept names are left out."""
+    found: set[str] = set()
+    for folder, folders, names in os.walk(root):
+        relative = os.path.relpath(folder, root)
+        if relative == ".":
+            folders[:] = [name for name in folders if name not in KEPT]
+            names = [name for name in names if name not in KEPT]
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        found.update(prefix + name for name in names)
+        found.update(prefix + name for name in folders if os.path.islink(os.path.join(folder, name)))
+    return found
+
+
+def _carry(source: Path, target: Path) -> None:
+    """Bring a kept file or folder into the new tree as it is: folders made again, files hard-linked."""
+    if source.is_symlink():
+        os.symlink(os.readlink(source), target)
+    elif source.is_dir():
+        target.mkdir()
+        with contextlib.suppress(OSError):
+            shutil.copystat(source, target)
+        for entry in os.scandir(source):
+            _carry(Path(entry.path), target / entry.name)
+    else:
+        _link(source, target)
+
+
+def _is_catalog(path: Path) -> bool:
+    """Whether `path` is a catalog feedpub wrote (`feeds/index.json`): what marks a feedpub export."""
+    try:
+        if path.stat().st_size > 256 << 20:
+            return False
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and isinstance(document.get("feeds"), list) and "home_page_url" in document
+
+
+def _check_ours(out: Path) -> None:
+    """Refuse a folder that is neither empty nor a feedpub export: it may hold someone's work."""
+    foreign = sorted(name for name in os.listdir(out) if name not in KEPT)
+    if foreign and not _is_catalog(out / CATALOG):
+        shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+        raise ExportError(f"{out} is not empty and is not a feedpub export (it holds {shown}); "
+                          "empty it, or choose another --out")
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        with contextlib.suppress(OSError):
+            path.unlink()
+    elif path.exists():
+        shutil.rmtree(path, ignore_errors=True)

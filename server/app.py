@@ -13,7 +13,6 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
-from html import escape
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -23,6 +22,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from feedpub.render.fragments import FragmentMissing
+from feedpub.render.pages import render_not_found
 from feedpub.render.websub import HUB_PATH
 
 from .http import accepts_gzip, is_not_modified
@@ -57,7 +57,7 @@ def create_app(live: LiveSite, *, watch: bool = True, websub: WebSub | None = No
     if websub is not None:
         live.on_published = websub.announce
         websub.announce(live.published)  # what the start published, announced once the loop runs
-    not_found_body = _not_found_page(live.settings.url("/"))
+    not_found_body = render_not_found(live.settings)  # the export's 404.html
     not_found_headers = [
         (b"content-type", b"text/html; charset=utf-8"),
         (b"cache-control", b"no-cache"),
@@ -207,11 +207,3 @@ def _conditions(if_none_match: bytes | None, if_modified_since: bytes | None) ->
     if if_modified_since is not None:
         conditions["if-modified-since"] = if_modified_since.decode("latin-1")
     return conditions
-
-
-def _not_found_page(index_url: str) -> bytes:
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>\n'
-        f'<body><h1>Not found</h1><p>There is no feed at this address. '
-        f'<a href="{escape(index_url)}">See every feed</a>.</p></body></html>\n'
-    ).encode()

@@ -6,6 +6,8 @@ Every wait is bounded, and a server is always stopped (terminate, then kill).
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -27,12 +29,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+OPEN = re.compile(r"feedpub: open (http://\S+?)/")  # the line `feedpub serve` prints once it has bound
+
+
 class Server:
+    """`feedpub serve` on a free port; with `port=0` it is asked to pick one, and the port is read
+    from the URL it prints."""
+
     def __init__(self, folder: Path, logs: Path, *args: str, quiet: bool = True,
-                 headers: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = logs / f"serve-{self.port}.log"
+                 headers: dict[str, str] | None = None, port: int | None = None) -> None:
+        self.port = free_port() if port is None else port
+        self.log_path = logs / f"serve-{self.port or secrets.token_hex(4)}.log"
         command = [sys.executable, "-m", "feedpub", "serve", str(folder), "--port", str(self.port), *args]
         if quiet:
             command.append("--quiet")
@@ -40,6 +47,8 @@ class Server:
         started = time.perf_counter()
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, cwd=logs, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}" if self.port else self._printed_base(started)
+        self.port = httpx.URL(self.base).port or 80
         self.client = httpx.Client(base_url=self.base, timeout=5.0, headers=headers)
         while True:
             if self.process.poll() is not None:
@@ -53,6 +62,17 @@ class Server:
                 raise AssertionError(f"feedpub serve did not answer within {STARTUP_TIMEOUT_S} s:\n{self.log()}")
             time.sleep(0.02)
         self.startup = time.perf_counter() - started
+
+    def _printed_base(self, started: float) -> str:
+        while time.perf_counter() - started < STARTUP_TIMEOUT_S:
+            found = OPEN.search(self.log())
+            if found:
+                return found.group(1)
+            if self.process.poll() is not None:
+                raise AssertionError(f"feedpub serve exited with {self.process.returncode}:\n{self.log()}")
+            time.sleep(0.02)
+        self.process.kill()
+        raise AssertionError(f"feedpub serve printed no URL within {STARTUP_TIMEOUT_S} s:\n{self.log()}")
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.client.get(path, **kwargs)

@@ -15,9 +15,15 @@ from click.testing import CliRunner
 from feedpub.cli import main
 from tests.helpers import article_text, sample_fields
 
+BASE = "https://news.example.com"
+
 
 def run(*args: str | Path) -> tuple[int, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    """Run the command line; an export is given a base URL unless it names one or a settings file."""
+    words = [str(a) for a in args]
+    if words[0] == "export" and "--base-url" not in words and "--config" not in words:
+        words += ["--base-url", BASE]
+    result = CliRunner().invoke(main, words, catch_exceptions=False)
     return result.exit_code, result.output
 
 
@@ -107,11 +113,29 @@ def test_a_wrong_setting_is_a_clear_error_naming_it(articles: Path, tmp_path: Pa
 
 
 def test_config_is_found_in_the_current_folder(articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "feedpub.yaml").write_text("title: Found Me\n")
+    (tmp_path / "feedpub.yaml").write_text("title: Found Me\nbase_url: https://found.example\n")
     monkeypatch.chdir(tmp_path)
-    code, output = run("export", articles, "--out", "out")
-    assert code == 0, output
+    result = CliRunner().invoke(main, ["export", str(articles), "--out", "out"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     assert "<title>Found Me</title>" in (tmp_path / "out/feeds/all.rss").read_text()
+    assert "https://found.example/feeds/all.rss" in (tmp_path / "out/feeds/index.opml").read_text()
+
+
+@pytest.mark.parametrize("command", ["export", "deploy"])
+def test_export_and_deploy_without_a_base_url_stop_and_say_how_to_give_one(articles: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch,
+                                                                           command: str) -> None:
+    monkeypatch.chdir(tmp_path)  # no feedpub.yaml here
+    target = ["--out", "site"] if command == "export" else ["s3://bucket/news"]
+    result = CliRunner().invoke(main, [command, str(articles), *target], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "needs the public URL the site is served from" in result.output
+    assert "--base-url https://news.example.com" in result.output and "base_url in feedpub.yaml" in result.output
+    assert not (tmp_path / "site").exists()
+    (tmp_path / "feedpub.yaml").write_text("base_url: https://news.example.com\n")
+    if command == "export":  # a base URL from feedpub.yaml is as good as the flag
+        assert CliRunner().invoke(main, ["export", str(articles), "--out", "site"]).exit_code == 0
+        assert (tmp_path / "site" / "index.html").is_file()
 
 
 def test_bad_base_url_flag_is_an_error(articles: Path, tmp_path: Path) -> None:
@@ -167,6 +191,22 @@ def test_an_unchanged_rerun_stops_early_and_replays_the_report(articles: Path, w
     assert code == 1 and "bad files (--strict)" in strict
 
 
+def test_an_export_removed_or_replaced_by_hand_is_made_again(articles: Path, tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "out"
+    assert run("export", articles, "--out", out)[0] == 0
+    shutil.rmtree(out)
+    code, output = run("export", articles, "--out", out)
+    assert code == 0 and "is up to date" not in output and (out / "feeds/all.rss").is_file()
+    shutil.copytree(out, tmp_path / "copy")  # the same files, another folder put in its place
+    shutil.rmtree(out)
+    (tmp_path / "copy").rename(out)
+    (out / "feeds/all.rss").write_text("edited")
+    code, output = run("export", articles, "--out", out)
+    assert code == 0 and "is up to date" not in output and "<rss" in (out / "feeds/all.rss").read_text()
+
+
 @pytest.mark.parametrize("change", ["edit", "settings", "no-cache"])
 def test_any_change_makes_a_real_export(articles: Path, tmp_path: Path, change: str) -> None:
     out = tmp_path / "out"
@@ -187,14 +227,16 @@ def test_any_change_makes_a_real_export(articles: Path, tmp_path: Path, change: 
 
 def test_a_scheduled_article_coming_due_makes_a_real_export(articles: Path, write_article: Callable[..., Path],
                                                              tmp_path: Path) -> None:
-    from feedpub.export import store_of
-    from feedpub.stores.export_record import record_inputs, recorded_inputs
+    from feedpub.export import export_folder
+    from feedpub.stores.databases import default_cache_dir
+    from feedpub.stores.export_record import ExportRecord
 
     write_article("soon.txt", **sample_fields(30, title="Scheduled", publishedDateTime="2999-01-01T00:00:00Z"))
     out = tmp_path / "out"
     assert run("export", articles, "--out", out)[0] == 0
-    record = recorded_inputs(out, store_of(out))
+    records = ExportRecord.of(default_cache_dir(), export_folder(out))
+    record = records.inputs(export_folder(out))
     assert record is not None and record["next_due"] == "2999-01-01T00:00:00Z"
-    record_inputs(out, store_of(out), {**record, "next_due": "2000-01-01T00:00:00Z"})  # as if that time had come
+    records.record_inputs(export_folder(out), {**record, "next_due": "2000-01-01T00:00:00Z"})  # as if that time had come
     code, output = run("export", articles, "--out", out)
     assert code == 0 and "is up to date" not in output

@@ -1,40 +1,66 @@
-"""The static export: the URL tree, determinism, atomicity and incrementality."""
+"""The static export: a plain folder with the URL tree, deterministic, atomic and incremental."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from feedpub import export as export_module
 from feedpub.build import Build
-from feedpub.export import ExportError, export_site, store_of
+from feedpub.exchange import ExchangeUnsupported
+from feedpub.export import ExportError, export_folder, export_site
+from feedpub.render.site import LazyOutput, Site
 from feedpub.settings import Settings
+from feedpub.stores.export_record import ExportRecord
 from tests.helpers import article_text, loaded, sample_fields
 
 SETTINGS = Settings(base_url="https://news.example.com")
+WITH_AND_WITHOUT_CACHE = pytest.mark.parametrize("cached", [True, False], ids=["cache", "no-cache"])
 
 
-def site_of(folder: Path, settings: Settings = SETTINGS):
+def site_of(folder: Path, settings: Settings = SETTINGS) -> Site:
     return loaded(Build(folder, settings))
 
 
 def tree(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-def test_export_writes_the_url_tree(articles: Path, tmp_path: Path) -> None:
+def stamps(out: Path) -> dict[str, tuple[int, int]]:
+    return {path: (os.stat(out / path).st_ino, os.stat(out / path).st_mtime_ns) for path in tree(out)}
+
+
+@pytest.fixture
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """feedpub's cache folder, away from the export's parent (as ~/.cache is)."""
+    return tmp_path_factory.mktemp("feedpub-cache")
+
+
+def cache_of(cached: bool, cache: Path) -> Path | None:
+    return cache if cached else None
+
+
+def test_export_writes_the_url_tree_into_a_plain_folder(articles: Path, tmp_path: Path, cache: Path) -> None:
     out = tmp_path / "site"
-    result = export_site(site_of(articles), out)
+    result = export_site(site_of(articles), out, cache_dir=cache)
+    assert out.is_dir() and not out.is_symlink()
     files = set(tree(out))
-    assert {"index.html", "_headers", "feeds/index.opml", "feeds/index.json"} <= files
+    assert {"index.html", "404.html", "_headers", "feeds/index.opml", "feeds/index.json"} <= files
     for fmt in ("rss", "atom", "json"):
         assert f"feeds/all.{fmt}" in files
         assert f"feeds/topics/world.{fmt}" in files and f"feeds/topics/science.{fmt}" in files
         assert f"feeds/providers/news0.example.com.{fmt}" in files
-    assert result.files == len(files) == result.written and result.removed == 0
+    assert result.files == len(files) == result.written and result.removed == 0 and not result.previous
+    assert not any(p.is_symlink() for p in out.rglob("*"))
+    # Nothing but the site, and nothing beside it: its records are in the cache folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "site"]
+    assert [p.name for p in (cache / os.listdir(cache)[0]).iterdir()] == ["manifest.json"]
 
 
 def test_same_articles_give_byte_identical_exports(articles: Path, tmp_path: Path) -> None:
@@ -48,56 +74,99 @@ def test_same_articles_give_byte_identical_exports(articles: Path, tmp_path: Pat
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
 
 
-def test_unchanged_files_are_not_rewritten_and_stale_files_are_removed(articles: Path, tmp_path: Path) -> None:
+@WITH_AND_WITHOUT_CACHE
+def test_unchanged_files_keep_inode_and_mtime_and_stale_files_go(articles: Path, tmp_path: Path, cache: Path,
+                                                                 cached: bool) -> None:
     out = tmp_path / "site"
-    export_site(site_of(articles), out)
-    before = {path: os.stat(out / path) for path in tree(out)}
+    export_site(site_of(articles), out, cache_dir=cache_of(cached, cache))
+    before = stamps(out)
 
     # Every odd article loses the Science topic, so that topic's three feeds disappear.
     for n in (1, 3, 5):
         (articles / f"{n:03d}.txt").write_text(article_text(**sample_fields(n, topics=["World"])), encoding="utf-8")
-    result = export_site(site_of(articles), out)
-    after = tree(out)
+    result = export_site(site_of(articles), out, cache_dir=cache_of(cached, cache))
+    after = stamps(out)
     assert not any(p.startswith("feeds/topics/science.") for p in after)
-    assert result.removed == 3
-    untouched = [p for p in after if os.stat(out / p).st_mtime_ns == before[p].st_mtime_ns]
-    # The same file, not a copy: a hard link into the new generation keeps inode and mtime.
-    assert "_headers" in untouched and os.stat(out / "_headers").st_ino == before["_headers"].st_ino
-    assert result.written == len(after) - len(untouched)
+    assert result.removed == 3 and result.previous and result.atomic
+    untouched = {p for p in after if after[p] == before.get(p)}
+    # The same file, not a copy: a hard link into the new tree keeps inode and mtime.
+    assert {"_headers", "404.html"} <= untouched
+    assert result.written == len(after) - len(untouched) and result.changed_paths == set(after) - untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "site"]
 
 
-def test_a_rerun_with_nothing_changed_writes_nothing(articles: Path, tmp_path: Path) -> None:
+@WITH_AND_WITHOUT_CACHE
+def test_a_rerun_with_nothing_changed_writes_nothing(articles: Path, tmp_path: Path, cache: Path,
+                                                     cached: bool) -> None:
     out = tmp_path / "site"
-    export_site(site_of(articles), out)
-    target = os.readlink(out)
-    mtimes = {p: os.stat(out / p).st_mtime_ns for p in tree(out)}
-    result = export_site(site_of(articles), out)
+    export_site(site_of(articles), out, cache_dir=cache_of(cached, cache))
+    folder = os.stat(out).st_ino
+    before = stamps(out)
+    result = export_site(site_of(articles), out, cache_dir=cache_of(cached, cache))
     assert (result.written, result.removed, result.changed) == (0, 0, False)
-    assert os.readlink(out) == target
-    assert {p: os.stat(out / p).st_mtime_ns for p in tree(out)} == mtimes
+    assert os.stat(out).st_ino == folder  # not even exchanged
+    assert stamps(out) == before
 
 
-def test_one_changed_article_rewrites_only_its_feeds(articles: Path, tmp_path: Path) -> None:
+@WITH_AND_WITHOUT_CACHE
+def test_one_changed_article_rewrites_only_its_feeds(articles: Path, tmp_path: Path, cache: Path, cached: bool) -> None:
     out = tmp_path / "site"
-    export_site(site_of(articles), out)
+    export_site(site_of(articles), out, cache_dir=cache_of(cached, cache))
     before = tree(out)
-    mtimes = {p: os.stat(out / p).st_mtime_ns for p in before}
+    marks = stamps(out)
     (articles / "004.txt").write_text(article_text(**sample_fields(4, title="Changed headline")), encoding="utf-8")
-    result = export_site(site_of(articles), out)
+    result = export_site(site_of(articles), out, cache_dir=cache_of(cached, cache))
     after = tree(out)
     changed = {p for p in after if after[p] != before.get(p)}
-    rewritten = {p for p in after if os.stat(out / p).st_mtime_ns != mtimes.get(p)}
-    assert rewritten == changed and result.written == len(changed)
+    rewritten = {p for p in after if stamps(out)[p] != marks.get(p)}
+    assert rewritten == changed == result.changed_paths and result.written == len(changed)
     # Article 4: provider news1, topic World only (even number), within the all feed.
     assert {"feeds/all.rss", "feeds/topics/world.rss", "feeds/providers/news1.example.com.rss"} <= changed
     assert "feeds/providers/news0.example.com.rss" not in changed
     assert "feeds/topics/science.rss" not in changed
 
 
-def test_a_failure_half_way_leaves_the_previous_export_intact(articles: Path, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_edited_by_hand_is_written_again(articles: Path, tmp_path: Path, cache: Path) -> None:
     out = tmp_path / "site"
-    export_site(site_of(articles), out)
+    site = site_of(articles)
+    export_site(site, out, cache_dir=cache)
+    (out / "feeds/all.rss").write_bytes(b"vandalised")
+    (out / "stray.txt").write_text("not ours")
+    result = export_site(site, out, cache_dir=cache)
+    assert result.changed_paths == {"feeds/all.rss"} and result.removed == 1
+    assert tree(out) == {path: output.body for path, output in site.items()}
+
+
+def test_unchanged_archive_documents_are_not_made_to_be_compared(articles: Path, tmp_path: Path, cache: Path) -> None:
+    site = dict(site_of(articles, SETTINGS.replace(archive_size=2, limit=2)))
+    made: list[str] = []
+
+    def counted(path: str, output: LazyOutput) -> LazyOutput:
+        def make() -> bytes:
+            made.append(path)
+            return output.make()
+        return LazyOutput(output.media_type, output.last_modified, make, output.made_of)
+
+    site = {path: counted(path, o) if isinstance(o, LazyOutput) else o for path, o in site.items()}
+    lazy = sorted(path for path, o in site.items() if isinstance(o, LazyOutput))
+    assert len(lazy) > 10
+    out = tmp_path / "site"
+    export_site(site, out, cache_dir=cache)
+    assert sorted(made) == lazy  # each made once, to be written
+    made.clear()
+    site["index.html"] = site_of(articles, SETTINGS.replace(title="Renamed"))["index.html"]
+    result = export_site(site, out, cache_dir=cache)
+    assert result.changed_paths == {"index.html"} and made == []  # the manifest's ETags said enough
+    # Without the manifest the bytes are the only way to know: every document is made to compare.
+    site["index.html"] = site_of(articles)["index.html"]
+    export_site(site, out)
+    assert sorted(made) == lazy
+
+
+def test_a_failure_half_way_leaves_the_previous_export_whole(articles: Path, tmp_path: Path, cache: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "site"
+    export_site(site_of(articles), out, cache_dir=cache)
     before = tree(out)
     (articles / "000.txt").write_text(article_text(**sample_fields(0, title="New")), encoding="utf-8")
 
@@ -108,19 +177,41 @@ def test_a_failure_half_way_leaves_the_previous_export_intact(articles: Path, tm
         if "x" in mode:
             calls["n"] += 1
             if calls["n"] == 3:
-                raise OSError(28, "No space left on device", str(path))
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real_open(path, mode, *args, **kwargs)
 
     monkeypatch.setattr(export_module, "open", failing_open, raising=False)
     with pytest.raises(ExportError, match="No space left on device"):
-        export_site(site_of(articles), out)
+        export_site(site_of(articles), out, cache_dir=cache)
     monkeypatch.undo()
     assert tree(out) == before
-    # Nothing half-written is left beside it either.
-    assert [p.name for p in store_of(out).iterdir() if p.is_dir()] == [os.path.basename(os.readlink(out))]
+    # Nothing half-written is left beside it, nor in the cache folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "site"]
+    assert not any(p.name.startswith("staging-") for p in cache.rglob("*"))
     # And the next run completes.
-    export_site(site_of(articles), out)
+    export_site(site_of(articles), out, cache_dir=cache)
     assert b"New" in (out / "feeds/all.rss").read_bytes()
+
+
+def test_what_killed_runs_left_behind_is_swept(articles: Path, tmp_path: Path, cache: Path) -> None:
+    out = tmp_path / "site"
+    export_site(site_of(articles), out, cache_dir=cache)
+    record = ExportRecord.of(cache, export_folder(out))
+    (record.folder / "staging-0123456789ab" / "feeds").mkdir(parents=True)
+    (tmp_path / ".site.feedpub-0123456789ab" / "feeds").mkdir(parents=True)
+    (tmp_path / ".site.feedpub-0123456789ab" / "feeds" / "all.rss").write_text("half")
+    (articles / "000.txt").write_text(article_text(**sample_fields(0, title="New")), encoding="utf-8")
+    export_site(site_of(articles), out, cache_dir=cache)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "site"]
+    assert sorted(p.name for p in record.folder.iterdir()) == ["manifest.json"]
+
+
+def test_without_a_cache_the_staging_folder_beside_it_is_removed(articles: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    export_site(site_of(articles), out)
+    (articles / "000.txt").write_text(article_text(**sample_fields(0, title="New")), encoding="utf-8")
+    result = export_site(site_of(articles), out)
+    assert result.changed and sorted(p.name for p in tmp_path.iterdir()) == ["articles", "site"]
 
 
 def test_read_only_output_folder_is_a_clear_error(articles: Path, tmp_path: Path) -> None:
@@ -160,13 +251,57 @@ def test_refuses_to_replace_a_folder_it_did_not_make(articles: Path, tmp_path: P
     with pytest.raises(ExportError, match="not a feedpub export"):
         export_site(site_of(articles), out)
     assert (out / "keep.txt").read_text() == "mine"
+    (tmp_path / "a-file").write_text("mine")
+    with pytest.raises(ExportError, match="is a file, not a folder"):
+        export_site(site_of(articles), tmp_path / "a-file")
 
 
 def test_an_empty_folder_given_as_out_is_taken_over(articles: Path, tmp_path: Path) -> None:
     out = tmp_path / "empty"
     out.mkdir()
+    out.chmod(0o750)
     export_site(site_of(articles), out)
-    assert out.is_symlink() and (out / "index.html").is_file()
+    assert out.is_dir() and not out.is_symlink() and (out / "index.html").is_file()
+    assert out.stat().st_mode & 0o777 == 0o750  # the folder keeps the permissions it was given
+
+
+def test_a_checkout_of_an_export_is_recognised_without_the_cache(articles: Path, tmp_path: Path, cache: Path) -> None:
+    """A CI job checks out the repository that holds the last export (no cache of its own) and exports
+    into it again: the folder is feedpub's (its catalog says so), and unchanged files stay as they are."""
+    out = tmp_path / "docs"
+    export_site(site_of(articles), out, cache_dir=cache)
+    before = stamps(out)
+    (articles / "004.txt").write_text(article_text(**sample_fields(4, title="Changed headline")), encoding="utf-8")
+    result = export_site(site_of(articles), out, cache_dir=cache / "elsewhere")
+    assert result.previous and 0 < result.written < len(before)
+    assert "feeds/providers/news0.example.com.rss" not in result.changed_paths
+    assert stamps(out)["feeds/providers/news0.example.com.rss"] == before["feeds/providers/news0.example.com.rss"]
+
+
+def test_the_files_a_host_needs_are_kept(articles: Path, tmp_path: Path, cache: Path) -> None:
+    out = tmp_path / "docs"
+    export_site(site_of(articles), out, cache_dir=cache)
+    (out / "CNAME").write_text("news.example.com\n")
+    (out / ".nojekyll").write_text("")
+    (out / ".git" / "refs" / "tags").mkdir(parents=True)  # an empty folder too
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/gh-pages\n")
+    kept = os.stat(out / "CNAME").st_ino
+    (articles / "000.txt").write_text(article_text(**sample_fields(0, title="New")), encoding="utf-8")
+    for folder in (cache, None):
+        export_site(site_of(articles), out, cache_dir=folder)
+        assert (out / "CNAME").read_text() == "news.example.com\n" and os.stat(out / "CNAME").st_ino == kept
+        assert (out / ".nojekyll").is_file() and (out / ".git" / "refs" / "tags").is_dir()
+        assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/gh-pages\n"
+        (articles / "000.txt").write_text(article_text(**sample_fields(0, title="Newer")), encoding="utf-8")
+
+
+def test_out_given_as_a_symlink_to_a_folder_writes_into_that_folder(articles: Path, tmp_path: Path) -> None:
+    real = tmp_path / "www" / "news"
+    real.mkdir(parents=True)
+    link = tmp_path / "site"
+    link.symlink_to(real)
+    export_site(site_of(articles), link)
+    assert link.is_symlink() and (real / "index.html").is_file() and real.is_dir() and not real.is_symlink()
 
 
 def test_export_bytes_equal_the_site_map(articles: Path, tmp_path: Path) -> None:
@@ -178,28 +313,63 @@ def test_export_bytes_equal_the_site_map(articles: Path, tmp_path: Path) -> None
         assert output.etag.strip('"') == hashlib.sha256(output.body).hexdigest()[:32]
 
 
-def test_the_previous_generation_outlives_one_export_for_readers_still_walking_it(articles: Path,
-                                                                                tmp_path: Path) -> None:
+def test_an_export_of_an_earlier_version_is_converted_in_place(articles: Path, tmp_path: Path) -> None:
+    """feedpub before 0.2 made `--out site` a symlink to `.site.feedpub/gen-*`, with a lock and its
+    records beside the generations."""
+    site = site_of(articles)
+    store = tmp_path / ".site.feedpub"
+    generation = store / "gen-0123456789ab"
+    for path, output in site.items():
+        (generation / path).parent.mkdir(parents=True, exist_ok=True)
+        (generation / path).write_bytes(output.body)
+    (store / "gen-0123456789ab.manifest.json").write_text("{}")
+    (store / ".lock").write_text("")
+    (store / "inputs.json").write_text("{}")
     out = tmp_path / "site"
-    generations = []
-    for n in range(3):
-        (articles / "000.txt").write_text(article_text(**sample_fields(0, title=f"Round {n}")), encoding="utf-8")
-        export_site(site_of(articles), out)
-        generations.append(os.path.basename(os.readlink(out)))
-    kept = sorted(p.name for p in store_of(out).iterdir() if p.is_dir())
-    assert kept == sorted(generations[1:])  # the current one and the one before it
+    out.symlink_to(".site.feedpub/gen-0123456789ab")
+    before = stamps(out)
+    (articles / "004.txt").write_text(article_text(**sample_fields(4, title="Changed headline")), encoding="utf-8")
+
+    result = export_site(site_of(articles), out)
+    assert out.is_dir() and not out.is_symlink() and result.previous and result.atomic
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "site"]
+    after = stamps(out)
+    assert {p for p in after if after[p] != before[p]} == result.changed_paths
+    assert after["feeds/providers/news0.example.com.rss"] == before["feeds/providers/news0.example.com.rss"]
+
+
+def test_without_the_exchange_files_are_replaced_one_by_one(articles: Path, tmp_path: Path, cache: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def unsupported(first: Path, second: Path) -> None:
+        raise ExchangeUnsupported(errno.EINVAL, "Invalid argument", str(second))
+
+    monkeypatch.setattr(export_module, "exchange", unsupported)
+    out = tmp_path / "site"
+    first = export_site(site_of(articles), out, cache_dir=cache)
+    assert first.atomic  # a new folder is renamed into place whole, exchange or not
+    folder = os.stat(out).st_ino
+    before = stamps(out)
+    for n in (1, 3, 5):  # the Science topic goes: its feeds are removed, and their folders' other files kept
+        (articles / f"{n:03d}.txt").write_text(article_text(**sample_fields(n, topics=["World"])), encoding="utf-8")
+    result = export_site(site_of(articles), out, cache_dir=cache)
+    assert not result.atomic and result.removed == 3
+    assert os.stat(out).st_ino == folder  # updated in place
+    assert tree(out) == {path: output.body for path, output in site_of(articles).items()}
+    after = stamps(out)
+    assert {p for p in after if after[p] != before.get(p)} == result.changed_paths
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "site"]
+    # Stale archive folders go with their last file.
+    assert all(any(folder.iterdir()) for folder in out.rglob("*") if folder.is_dir())
 
 
 def test_overlapping_exports_take_turns(articles: Path, tmp_path: Path) -> None:
-    import fcntl
-    import threading
-
     out = tmp_path / "site"
     export_site(site_of(articles), out)
-    lock = open(store_of(out) / ".lock", "a")  # noqa: SIM115  (held across the threads below)
-    fcntl.flock(lock, fcntl.LOCK_EX)  # another export is running
+    lock = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)  # another export is running
+    fcntl.flock(lock, fcntl.LOCK_EX)
     done = threading.Event()
     (articles / "000.txt").write_text(article_text(**sample_fields(0, title="Waited")), encoding="utf-8")
+
     def export_then_say_so() -> None:
         export_site(site_of(articles), out)
         done.set()
@@ -207,16 +377,13 @@ def test_overlapping_exports_take_turns(articles: Path, tmp_path: Path) -> None:
     worker = threading.Thread(target=export_then_say_so)
     worker.start()
     assert not done.wait(0.5)
-    fcntl.flock(lock, fcntl.LOCK_UN)
-    lock.close()
+    os.close(lock)
     assert done.wait(10)
     worker.join()
     assert b"Waited" in (out / "feeds/all.rss").read_bytes()
 
 
 def test_a_file_name_that_is_not_utf8_is_read_and_never_breaks_the_cache(articles: Path, tmp_path: Path) -> None:
-    from feedpub.build import Build
-
     name = os.fsdecode(b"caf\xe9.txt")  # a Latin-1 file name, as old sync tools write them
     (articles / name).write_text(article_text(**sample_fields(9, title="Latin-1 name")), encoding="utf-8")
     past = 1_700_000_000
@@ -226,3 +393,36 @@ def test_a_file_name_that_is_not_utf8_is_read_and_never_breaks_the_cache(article
         build = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
         site = loaded(build)
         assert b"Latin-1 name" in site["feeds/all.rss"].body
+
+
+def test_a_cache_on_another_mount_of_the_filesystem_stages_beside_the_folder(articles: Path, tmp_path: Path,
+                                                                            cache: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two mounts of one device share st_dev, yet a rename between them fails with EXDEV: the export
+    then stages beside DIR instead, and still leaves nothing there."""
+    out = tmp_path / "site"
+    export_site(site_of(articles), out, cache_dir=cache)
+    real_exchange, real_link = export_module.exchange, os.link
+    tried: list[Path] = []
+
+    def across_mounts(first: Path, second: Path) -> None:
+        tried.append(first)
+        if cache in first.parents:
+            raise OSError(errno.EXDEV, "Invalid cross-device link", str(second))
+        real_exchange(first, second)
+
+    def link(source: Path, target: Path, **kwargs: bool) -> None:
+        if cache in Path(target).parents:
+            raise OSError(errno.EXDEV, "Invalid cross-device link", str(target))
+        real_link(source, target, **kwargs)
+
+    monkeypatch.setattr(export_module, "exchange", across_mounts)
+    (articles / "000.txt").write_text(article_text(**sample_fields(0, title="New")), encoding="utf-8")
+    result = export_site(site_of(articles), out, cache_dir=cache)
+    assert result.changed and result.atomic and b"New" in (out / "feeds/all.rss").read_bytes()
+    assert [p.parent for p in tried] == [cache / os.listdir(cache)[0], tmp_path]  # the cache first, then beside
+    monkeypatch.setattr(export_module.os, "link", link)  # a hard link into the cache fails the same way
+    (articles / "000.txt").write_text(article_text(**sample_fields(0, title="Newer")), encoding="utf-8")
+    export_site(site_of(articles), out, cache_dir=cache)
+    assert b"Newer" in (out / "feeds/all.rss").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "site"]

@@ -318,59 +318,114 @@ def tree(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-def test_kill_9_during_an_export_keeps_the_previous_export(tmp_path: Path) -> None:
+# Where the kills land, in turn: at a random moment of the whole run; while the new tree is written
+# (from its staging folder's appearing to the run's end); just after the exchange (the old tree's
+# removal, the records).
+MOMENTS = ("any", "write", "swapped")
+KILLS = 9
+
+
+def test_kill_9_at_random_moments_leaves_the_old_tree_or_the_new_one(tmp_path: Path) -> None:
+    """A real export of a few thousand articles, killed with SIGKILL (the whole process group: its
+    parsing workers too) at random moments, again and again: the folder always holds the previous
+    export or the new one, whole, byte for byte; nothing appears beside it; the next run finishes."""
+    import random
+
+    from feedpub.export import export_folder
+    from feedpub.stores.databases import default_cache_dir
+    from feedpub.stores.export_record import ExportRecord
+
     started = time.monotonic()
     env = dict(os.environ)
+    base = ["--base-url", "https://news.example.com"]
 
-    def feedpub(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([sys.executable, "-m", "feedpub", *args], cwd=tmp_path, env=env,
-                              capture_output=True, timeout=timeout, check=True)
+    def feedpub(*args: str, timeout: float = 120) -> float:
+        began = time.monotonic()
+        subprocess.run([sys.executable, "-m", "feedpub", *args], cwd=tmp_path, env=env, capture_output=True,
+                       timeout=timeout, check=True)
+        return time.monotonic() - began
 
-    feedpub("generate", "small", "60", "--seed", "3")
-    feedpub("generate", "big", "2000", "--seed", "4")
+    feedpub("generate", "old", "2500", "--seed", "4")
+    feedpub("generate", "extra", "200", "--seed", "5")
+    shutil.copytree(tmp_path / "old", tmp_path / "new")
+    for path in sorted((tmp_path / "new").iterdir())[::10]:  # a tenth goes, 200 others come
+        path.unlink()
+    for path in (tmp_path / "extra").iterdir():
+        shutil.copy(path, tmp_path / "new" / f"extra-{path.name}")
     out = tmp_path / "site"
-    feedpub("export", "small", "--out", str(out))
-    previous = tree(out)
-    previous_generation = os.readlink(out)
-    store = tmp_path / ".site.feedpub"
+    feedpub("export", "new", "--out", "expected", *base)
+    new = tree(tmp_path / "expected")
+    feedpub("export", "old", "--out", str(out), *base)
+    old = tree(out)
+    assert old != new and len(old) > 500
+    staging = ExportRecord.of(default_cache_dir(), export_folder(out)).folder
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "feedpub", "export", "new", "--out", str(out), *base],
+                                cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
 
-    # Kill the big export the moment its new generation folder appears: mid-write.
-    process = subprocess.Popen([sys.executable, "-m", "feedpub", "export", "big", "--out", str(out)], cwd=tmp_path,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    mid_write = False
-    try:
-        deadline = time.monotonic() + 40
-        while process.poll() is None and time.monotonic() < deadline:
-            if any(name.startswith("gen-") and not name.endswith(".json") and name not in previous_generation
-                   for name in os.listdir(store)):
+    def until(process: subprocess.Popen[bytes], seen: Callable[[], bool]) -> None:
+        """Wait until `seen()` (or the run ends)."""
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline and not seen():
+            time.sleep(0.0002)
+
+    def staged() -> bool:
+        return staging.is_dir() and any(name.startswith("staging-") for name in os.listdir(staging))
+
+    # How long a whole run takes, and how long from its staging folder's appearing to its end (the
+    # writing, the exchange, the old tree's removal): the ranges of the random moments.
+    began = time.monotonic()
+    process = start()
+    until(process, staged)
+    writing = time.monotonic()
+    assert process.wait(timeout=120) == 0
+    took, writing = time.monotonic() - began, time.monotonic() - writing
+    assert tree(out) == new
+    feedpub("export", "old", "--out", str(out), *base)
+
+    rng = random.Random(13)
+    outcomes: list[str] = []
+    for kill in range(KILLS):
+        moment = MOMENTS[kill % len(MOMENTS)]
+        folder = os.stat(out).st_ino
+        process = start()
+        try:
+            if moment == "any":
+                time.sleep(rng.uniform(0, took * 1.1))
+            elif moment == "write":
+                until(process, staged)
+                time.sleep(rng.uniform(0, writing * 1.1))
+            else:
+                until(process, lambda: os.stat(out).st_ino != folder)
+                time.sleep(rng.uniform(0, 0.02))
+            killed = process.poll() is None
+            if killed:
                 os.killpg(process.pid, signal.SIGKILL)
-                mid_write = True
-                break
-            time.sleep(0.0005)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    if not mid_write:
-        pytest.fail(f"the export finished (exit {process.returncode}) before a new generation was seen")
-    assert process.returncode == -signal.SIGKILL
-    assert os.readlink(out) == previous_generation, "the symlink moved to a half-written generation"
-    assert tree(out) == previous, "the previous export changed"
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        now = tree(out)
+        outcome = "old" if now == old else "new" if now == new else "mixed"
+        outcomes.append(f"{moment}:{'killed' if killed else 'done'}:{outcome}")
+        assert outcome != "mixed", f"kill {kill}: the folder holds neither tree whole ({outcomes})"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["expected", "extra", "new", "old", "site"], outcomes
+        if outcome == "new":
+            feedpub("export", "old", "--out", str(out), *base)  # back to the old tree for the next kill
+            assert tree(out) == old
+    assert sum(":killed:" in o for o in outcomes) >= KILLS // 2, outcomes
+    assert any(o.startswith("write:killed") for o in outcomes), outcomes
+    assert any(o.startswith("swapped:killed:new") for o in outcomes), outcomes
 
-    feedpub("export", "big", "--out", str(out))  # the rerun completes and sweeps the debris
-    assert os.readlink(out) != previous_generation
-    # The killed run's folder is swept; the previous generation stays one export longer for readers.
-    assert sorted(p.name for p in store.iterdir() if p.is_dir()) == sorted(
-        [os.path.basename(os.readlink(out)), os.path.basename(previous_generation)])
+    feedpub("export", "new", "--out", str(out), *base)  # the rerun completes and sweeps the debris
+    assert tree(out) == new
+    assert not any(name.startswith("staging-") for name in os.listdir(staging))
     catalog = json.loads((out / "feeds/index.json").read_bytes())
     assert catalog["feeds"]
-    every = json.loads((out / "feeds/all.json").read_bytes())
-    assert every["items"] and not feedparser.parse((out / "feeds/all.rss").read_bytes()).bozo
-    assert tree(out) != previous
-    assert time.monotonic() - started < 60  # typically 10–15 s on a busy 2-core machine
-
-
-# -- memory across rebuilds -------------------------------------------------------------------------
+    assert not feedparser.parse((out / "feeds/all.rss").read_bytes()).bozo
+    print(f"a run {took:.2f} s, writing {writing:.2f} s; kills: {outcomes}; {time.monotonic() - started:.1f} s")
+    assert time.monotonic() - started < 120  # about 40 s on a busy 2-core machine
 
 
 def _rss_kb() -> int:
@@ -557,8 +612,9 @@ def test_drafts_and_secured_never_reach_export_or_check_output(tmp_path: Path) -
     env = dict(os.environ)
     out = tmp_path / "site"
     outputs = []
-    for args in (["export", str(folder), "--out", str(out)], ["check", str(folder)],
-                 ["export", str(folder), "--out", str(tmp_path / "strict"), "--strict"]):
+    base = ["--base-url", "https://news.example.com"]
+    for args in (["export", str(folder), "--out", str(out), *base], ["check", str(folder)],
+                 ["export", str(folder), "--out", str(tmp_path / "strict"), "--strict", *base]):
         run = subprocess.run([sys.executable, "-m", "feedpub", *args], cwd=tmp_path, env=env, capture_output=True,
                              timeout=60)
         outputs.append(run)

@@ -16,18 +16,20 @@ from typing import Any
 
 import click
 
-from ..cli import load_build, report
+from ..cli import announce, load_build, report
 from ..render.headers import UnknownPathError
 from ..settings import Settings
-from .plan import Plan, TargetError, parse_target, plan, site_objects
+from .plan import Plan, TargetError, announced_topics, parse_target, plan, site_objects
 from .s3 import DeployError, execute, list_remote, make_client, read_metadata
 
 
 def run_deploy(root: Path, settings: Settings, url: str, *, read: dict[str, Any], endpoint_url: str | None,
                region: str | None, profile: str | None, compress: bool, dry_run: bool, max_deletes: int,
-               strict: bool) -> None:
+               strict: bool, ping: bool = True) -> None:
     """Deploy the articles under `root` to `url` (s3://BUCKET/PREFIX); a refusal or failure raises a
-    `click.ClickException` (exit 1) that says what was and was not changed, a bad target a UsageError."""
+    `click.ClickException` (exit 1) that says what was and was not changed, a bad target a UsageError.
+    With `ping` and outside WebSub hubs configured, the hubs are told of the feeds whose bytes changed
+    once every upload and delete is done."""
     started = time.perf_counter()
     try:
         target = parse_target(url)
@@ -85,6 +87,9 @@ def run_deploy(root: Path, settings: Settings, url: str, *, read: dict[str, Any]
         f"(build {built - started:.2f} s, storage {time.perf_counter() - built:.2f} s)",
         err=True,
     )
+    if ping and settings.websub.hubs:
+        # After the deletes too: a hub that fetches a feed now gets what readers will.
+        announce(settings, announced_topics(planned, settings))
 
 
 def describe_plan(planned: Plan) -> list[str]:

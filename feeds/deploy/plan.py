@@ -29,6 +29,7 @@ from itertools import groupby
 from ..render.headers import headers_for
 from ..render.paths import ARCHIVE, HEADERS
 from ..render.site import Document, Output, Site
+from ..render.websub import is_topic, topic_url
 from ..settings import Settings
 
 # Deterministic gzip: no timestamp in the header and a fixed level, so the same body always
@@ -281,3 +282,17 @@ def plan(objects: Sequence[SiteObject], listing: Iterable[RemoteObject], target:
     # A key ending in "/" is a folder placeholder some consoles make; no site path is one.
     deletes = sorted(key for key in remote if key not in wanted and not key.endswith("/"))
     return Plan(tuple(uploads), tuple(sorted(unchanged)), tuple(deletes))
+
+
+# Uploads that change what a reader fetches; "headers changed" leaves the bytes as they were.
+_NEW_BYTES = ("new", "bytes changed", "bytes unverified")
+
+
+def announced_topics(planned: Plan, settings: Settings) -> list[str]:
+    """The WebSub topics (feed URLs) a deploy of `planned` changes the bytes of, new feeds included,
+    sorted: what to ping the outside hubs for once it is done. A first deploy (nothing under the
+    prefix was part of the site) announces nothing: nobody can have subscribed yet."""
+    if not planned.unchanged and all(upload.reason == "new" for upload in planned.uploads):
+        return []
+    return sorted(topic_url(settings, upload.obj.path) for upload in planned.uploads
+                  if upload.reason in _NEW_BYTES and is_topic(upload.obj.path, upload.obj.headers["Content-Type"]))

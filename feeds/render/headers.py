@@ -3,7 +3,8 @@
 `headers_for(path, settings)` gives the headers that belong to a path whatever serves it: its
 Content-Type with charset, its Cache-Control, nosniff, and CORS on everything but the HTML page.
 The live server (`server/published.py`) and `feedpub deploy` to object storage take them from here,
-so a rule changes in one place. What depends on one response rather than on the path (ETag,
+so a rule changes in one place; `_headers`, the file static hosts read (Netlify, Cloudflare Pages),
+is written from them too (`render_headers_file`). What depends on one response rather than on the path (ETag,
 Last-Modified, Content-Length, Content-Encoding, and Vary, which only a server that negotiates
 gzip sends) is added by whoever answers. The media types themselves are declared in `formats.py`
 and the documents' paths in `paths.py`; this module only says which applies where.
@@ -11,10 +12,11 @@ and the documents' paths in `paths.py`; this module only says which applies wher
 
 from __future__ import annotations
 
+from ..catalog.catalog import ALL, PROVIDER, TOPIC
 from ..settings import Settings
 from . import formats
 from .formats import FORMATS
-from .paths import API, CATALOG, HEADERS, INDEX, OPML, is_archive
+from .paths import API, ARCHIVE, CATALOG, FOLDERS, HEADERS, INDEX, NOT_FOUND, OPML, archive_path, feed_path, is_archive
 from .websub import discovery_link, is_topic, topic_url
 
 # The documents whose path, not their suffix, says what they are (the catalog is plain JSON,
@@ -67,3 +69,50 @@ def headers_for(path: str, settings: Settings) -> dict[str, str]:
         headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
         headers["Link"] = discovery_link(settings, topic_url(settings, path))
     return headers
+
+
+# Headers whose value names the path itself. `_headers` leaves them out: it would need a rule per
+# feed, and Cloudflare Pages allows 100 rules in all (Netlify's `_headers` has no way to put the
+# path into a value). A feed names its WebSub hubs in its own body as well.
+PER_PATH = frozenset({"Link"})
+
+
+def header_rules(settings: Settings) -> list[tuple[str, dict[str, str]]]:
+    """The `_headers` rules: (URL pattern, headers), in the order written.
+
+    Netlify and Cloudflare Pages apply every rule whose pattern matches a path, and join a header
+    given by two rules with a comma (two Content-Types, `Access-Control-Allow-Origin: *, *`). So no
+    two patterns here may match one published path: exact paths where a folder holds documents of
+    different kinds (`feeds/` holds the feeds of everything, the catalog and OPML), `*` only inside
+    a folder that holds one kind (`*` matches across `/`, and `feeds/archive/` is the only folder
+    below `feeds/topics/`'s and `feeds/providers/`'s level; `api/` holds only the JSON API). `tests/render/test_headers_file.py`
+    applies both hosts' matching rules to every path of an export. Each rule's headers are
+    `headers_for` a path it matches, less `PER_PATH` (also in Access-Control-Expose-Headers).
+    """
+    samples = [("/", INDEX), ("/" + INDEX, INDEX), ("/" + NOT_FOUND, NOT_FOUND), ("/" + OPML, OPML),
+               ("/" + CATALOG, CATALOG)]
+    for fmt in FORMATS:
+        every = feed_path(ALL, ALL, fmt)
+        samples.append(("/" + every, every))
+        samples += [(f"/{FOLDERS[kind]}*{fmt.suffix}", feed_path(kind, "sample", fmt)) for kind in (TOPIC, PROVIDER)]
+        samples.append((f"/{ARCHIVE}*{fmt.suffix}", archive_path(TOPIC, "sample", "sample", fmt)))
+    samples.append((f"/{API}*", f"{API}news/index.json"))  # the JSON API (everyday_api): one kind in its folder
+    return [(pattern, _without_per_path(headers_for(sample, settings))) for pattern, sample in samples]
+
+
+def _without_per_path(headers: dict[str, str]) -> dict[str, str]:
+    kept = {name: value for name, value in headers.items() if name not in PER_PATH}
+    exposed = kept.get("Access-Control-Expose-Headers")
+    if exposed is not None:  # and never expose a header the file does not send
+        kept["Access-Control-Expose-Headers"] = ", ".join(
+            name for name in exposed.split(", ") if name not in PER_PATH)
+    return kept
+
+
+def render_headers_file(settings: Settings) -> bytes:
+    """`_headers` for static hosts that read it (Netlify, Cloudflare Pages): the rules above."""
+    lines = ["# Response headers for Netlify and Cloudflare Pages, written by feedpub from the same rules",
+             "# as the live server's. No two rules match one path.", ""]
+    for pattern, headers in header_rules(settings):
+        lines += [pattern, *(f"  {name}: {value}" for name, value in headers.items()), ""]
+    return "\n".join(lines).encode("utf-8")

@@ -1,5 +1,9 @@
-"""The pages that list every feed: the HTML index, the OPML subscription list, the JSON catalog
-and the `_headers` file static hosts read for Content-Types.
+"""The pages that list every feed (the HTML index, the OPML subscription list, the JSON catalog)
+and the HTML page for a path that is not published (`404.html`, the live server's 404).
+
+The HTML pages link the site's own documents relatively, so a copy of the site served from another
+host or folder still browses; the documents meant for other programs (OPML, catalog, and the feeds
+themselves) carry absolute URLs from the base URL, as their formats require or readers expect.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from email.utils import format_datetime
 from functools import partial
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..catalog.catalog import ALL, PROVIDER, TOPIC, FeedSpec
 from ..reading.article import Article
@@ -18,7 +23,7 @@ from ..settings import Settings
 from . import formats
 from .formats import BY_NAME, FORMATS
 from .jsonfeed import compact_json, dump_json
-from .paths import CATALOG, FOLDERS, OPML, archive_path, feed_url, url_of
+from .paths import CATALOG, OPML, archive_path, feed_path, feed_url, href, url_of
 
 _SECTIONS = ((ALL, "Everything"), (TOPIC, "Topics"), (PROVIDER, "Providers"))
 LATEST = 20
@@ -65,6 +70,11 @@ def _urls(spec: FeedSpec, settings: Settings) -> dict[str, str]:
     return dict(_feed_urls(settings.base_url, spec.kind, spec.key))
 
 
+def _hrefs(spec: FeedSpec) -> dict[str, str]:
+    """Format name → the feed's URL relative to the index page (the site's root folder)."""
+    return {fmt.name: href(feed_path(spec.kind, spec.key, fmt)) for fmt in FORMATS}
+
+
 @functools.lru_cache(maxsize=65536)
 def _feed_urls(base_url: str, kind: str, key: str) -> tuple[tuple[str, str], ...]:
     # Every index page lists every feed on every rebuild; the URLs only change with the base.
@@ -86,7 +96,7 @@ def render_index(feeds: Sequence[FeedSpec], latest: Sequence[str], settings: Set
     everything = feeds[0]
     e = escape
     title = e(settings.title)
-    urls = _urls(everything, settings)
+    urls = _hrefs(everything)
     discovery = "\n".join(
         f'<link rel="alternate" type="{BY_NAME[fmt].media_type}" title="{title} ({BY_NAME[fmt].label})" '
         f'href="{e(url)}">'
@@ -109,14 +119,14 @@ def render_index(feeds: Sequence[FeedSpec], latest: Sequence[str], settings: Set
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 {discovery}
-<link rel="alternate" type="{formats.OPML}" title="All feeds (OPML)" href="{e(settings.url(OPML))}">
+<link rel="alternate" type="{formats.OPML}" title="All feeds (OPML)" href="{e(href(OPML))}">
 <style>{_STYLE}</style>
 </head>
 <body>
 <h1>{title}</h1>
 <p class="muted">{e(settings.description)}. Subscribe to everything, a topic or a provider in RSS, Atom or
-JSON Feed; import <a href="{e(settings.url(OPML))}">every feed as OPML</a> or read the
-<a href="{e(settings.url(CATALOG))}">catalog</a>.</p>
+JSON Feed; import <a href="{e(href(OPML))}">every feed as OPML</a> or read the
+<a href="{e(href(CATALOG))}">catalog</a>.</p>
 <h2>Latest</h2>
 <ul class="latest">
 {lines or '<li class="muted">No articles yet.</li>'}
@@ -129,7 +139,7 @@ JSON Feed; import <a href="{e(settings.url(OPML))}">every feed as OPML</a> or re
 
 
 def _row(spec: FeedSpec, settings: Settings) -> str:
-    links = " · ".join(f'<a href="{escape(url)}">{BY_NAME[fmt].label}</a>' for fmt, url in _urls(spec, settings).items())
+    links = " · ".join(f'<a href="{escape(url)}">{BY_NAME[fmt].label}</a>' for fmt, url in _hrefs(spec).items())
     newest = f"{spec.newest:%Y-%m-%d}" if spec.newest else "—"
     key = f' <code>{escape(spec.key)}</code>' if spec.kind == PROVIDER else ""
     return (f"<tr><td>{escape(_name(spec, settings))}{key}</td><td class=n>{spec.total}</td>"
@@ -191,15 +201,15 @@ def render_catalog(feeds: Sequence[FeedSpec], settings: Settings, parts: Parts |
     return head + (b"\n" + rows + b"\n]\n}\n" if feeds else b"]\n}\n")
 
 
-def render_headers() -> bytes:
-    """Content-Types and CORS for static hosts that read `_headers` (Netlify, Cloudflare Pages)."""
-    rules = []
-    for folder in FOLDERS.values():
-        for fmt in FORMATS:
-            rules.append((f"/{folder}*{fmt.suffix}", fmt.media_type))
-    rules += [(f"/{OPML}", formats.OPML), (f"/{CATALOG}", formats.JSON)]
-    lines = []
-    for pattern, media_type in rules:
-        lines += [pattern, f"  Content-Type: {media_type}; charset=utf-8", "  Access-Control-Allow-Origin: *",
-                  "  X-Content-Type-Options: nosniff", ""]
-    return "\n".join(lines).encode("utf-8")
+def render_not_found(settings: Settings) -> bytes:
+    """The page for a path that is not published: the live server's 404 body and the export's
+    `404.html`. A static host serves it in place of any missing path, at any depth, so its one link
+    cannot be relative: it is the site's root path from the base URL (`/`, or `/news/` for a site
+    under a folder), which still works on another host."""
+    home = urlsplit(settings.url("/")).path or "/"
+    return (
+        f'<!doctype html>\n<html lang="{escape(settings.language)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Not found</title></head>\n'
+        '<body><h1>Not found</h1><p>There is no feed at this address. '
+        f'<a href="{escape(home)}">See every feed</a>.</p></body></html>\n'
+    ).encode()

@@ -22,6 +22,7 @@ INDEX = "index.html"
 OPML = "feeds/index.opml"
 CATALOG = "feeds/index.json"
 HEADERS = "_headers"  # read by static hosts (Netlify, Cloudflare Pages); not a page to serve
+NOT_FOUND = "404.html"  # the page for a path that is not published: static hosts serve it for every one
 
 
 def feed_path(kind: str, key: str, fmt: Format) -> str:
@@ -40,7 +41,12 @@ def is_archive(path: str) -> bool:
 
 def url_of(settings: Settings, path: str) -> str:
     """Absolute URL of a site path, percent-encoded where it must be."""
-    return settings.url(quote(path, safe="/"))
+    return settings.url(href(path))
+
+
+def href(path: str) -> str:
+    """A site path as a relative URL from the site's root folder (where the index page is)."""
+    return quote(path, safe="/")
 
 
 def feed_url(settings: Settings, kind: str, key: str, fmt: Format) -> str:

@@ -28,9 +28,10 @@ from .api import ApiPages
 from .feed import EPOCH, Feed
 from .formats import FORMATS, RSS, Format
 from .fragments import FragmentRenderer, render_chunk
+from .headers import render_headers_file
 from .outputs import Document, LazyOutput, Output, made_of_etag, make_output
-from .pages import LATEST, Parts, latest_line, render_catalog, render_headers, render_index, render_opml
-from .paths import CATALOG, FOLDERS, HEADERS, INDEX, OPML, archive_path, feed_path, feed_url, url_of
+from .pages import LATEST, Parts, latest_line, render_catalog, render_index, render_not_found, render_opml
+from .paths import CATALOG, FOLDERS, HEADERS, INDEX, NOT_FOUND, OPML, archive_path, feed_path, feed_url, url_of
 from .websub import hub_urls
 
 # Below this many items to render, worker processes cost more than they save.
@@ -173,6 +174,10 @@ class SiteBuilder:
         self._api = ApiPages(settings, store=store, code=self._code, fragments=fragments) if settings.everyday_api \
             else None
         self._api_all = False  # after a restore, every group's API pages are made again
+
+        # The documents that depend on the settings alone, made once (the same objects every build).
+        self._fixed = {NOT_FOUND: make_output(render_not_found(settings), formats.HTML, EPOCH),
+                       HEADERS: make_output(render_headers_file(settings), formats.TEXT, EPOCH)}
 
     def build(self, catalog: Catalog, articles: Mapping[str, Article]) -> Site:
         """Plan, render and assemble in one step, for a caller that holds every article in full (by
@@ -318,7 +323,7 @@ class SiteBuilder:
         paths[INDEX] = make_output(render_index(feeds, latest, self.settings, parts), formats.HTML, newest)
         paths[OPML] = make_output(render_opml(feeds, self.settings, parts), formats.OPML, newest)
         paths[CATALOG] = make_output(render_catalog(feeds, self.settings, parts), formats.JSON, newest)
-        paths[HEADERS] = make_output(render_headers(), formats.TEXT, EPOCH)
+        paths.update(self._fixed)
         if self._api is not None:
             paths.update(self._api.assemble(plan.feeds, plan.api, self._template))
         return MappingProxyType(dict(sorted(paths.items())))

@@ -11,16 +11,13 @@ print them (`history.py`, `jsonfeed.py`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..catalog.catalog import ALL, PROVIDER, TOPIC
 from ..settings import Settings
 from .formats import FORMATS
+from .outputs import Output
 from .paths import FOLDERS
-
-if TYPE_CHECKING:
-    from .site import Output
 
 HUB_PATH = "websub"  # where the live server's built-in hub answers, under the base URL
 
@@ -82,8 +79,6 @@ def topic_url(settings: Settings, path: str) -> str:
 def topics(settings: Settings, site: Mapping[str, object]) -> dict[str, Output]:
     """Topic URL → output, for every topic of a site (paths with or without a leading slash). A topic
     is an `Output`, its bytes in hand; a document held any other way (made on demand) never is."""
-    from .site import Output  # here, not above: site.py imports this module (its feeds name the hubs)
-
     return {topic_url(settings, path): output for path, output in site.items()
             if isinstance(output, Output) and is_topic(path, output.media_type)}
 

@@ -31,7 +31,7 @@ _PARSES = ("reading", "stores/parse_cache.py", "stores/databases.py")
 _FRAGMENTS = ("reading/article.py", "render", "stores/fragment_store.py", "stores/databases.py")
 _BUILD = ("reading", "catalog", "render", "build.py")
 _STATE = (*_BUILD, "stores/saved_state.py")
-_EXPORT = (*_BUILD, "export.py", "stores/export_record.py")
+_EXPORT = (*_BUILD, "export.py", "exchange.py", "stores/export_record.py")
 
 
 @dataclass(frozen=True, slots=True)

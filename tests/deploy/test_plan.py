@@ -20,6 +20,7 @@ from feedpub.deploy.plan import (
     SiteObject,
     Target,
     TargetError,
+    announced_topics,
     headers_digest,
     needs_metadata,
     parse_target,
@@ -227,3 +228,22 @@ def test_an_empty_prefix_plans_for_the_whole_bucket() -> None:
     root = Target("bucket", "")
     planned = plan([obj("index.html")], [RemoteObject("old.txt", '"x"', 1), RemoteObject("dir/", '"x"', 0)], root)
     assert [u.key for u in planned.uploads] == ["index.html"] and planned.deletes == ("old.txt",)
+
+
+def test_the_topics_announced_are_the_feeds_whose_bytes_changed() -> None:
+    rss = {"Content-Type": "application/rss+xml; charset=utf-8"}
+    feed, topic, archive = (obj("feeds/all.rss", b"v2", **rss), obj("feeds/topics/künstliche-intelligenz.rss", b"v2", **rss),
+                            obj("feeds/archive/all/2026.rss", b"v2", **rss))
+    new_topic, index = obj("feeds/topics/new.rss", b"v1", **rss), obj("index.html", b"v2")
+    headers_only = obj("feeds/providers/news0.example.com.rss", b"same", **rss)
+    listing = [stored_as(obj(o.path, b"v1", **rss)) for o in (feed, topic, archive)]
+    listing += [stored_as(obj("index.html", b"v1")), stored_as(headers_only, metadata={**headers_only.metadata,
+                                                                                       META_HEADERS: "older"})]
+    planned = plan([feed, topic, archive, new_topic, index, headers_only], listing, TARGET)
+    assert {u.obj.path: u.reason for u in planned.uploads}["feeds/providers/news0.example.com.rss"] == "headers changed"
+    # Changed and new feeds, percent-encoded as their self links; no archive, page or headers-only upload.
+    assert announced_topics(planned, SETTINGS) == [
+        "https://news.example.com/feeds/all.rss", "https://news.example.com/feeds/topics/k%C3%BCnstliche-intelligenz.rss",
+        "https://news.example.com/feeds/topics/new.rss"]
+    # A first deploy: nothing under the prefix was the site's, so nobody can have subscribed yet.
+    assert announced_topics(plan([feed, topic, index], [], TARGET), SETTINGS) == []

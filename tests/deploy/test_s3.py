@@ -352,10 +352,42 @@ def test_a_deploy_needs_a_base_url_and_an_s3_target(s3_server: S3Server, article
     (tmp_path / "feedpub.yaml").write_text(f"base_url: {BASE}\n")
     code, output = deploy(s3_server, articles, f"s3://{BUCKET}/{prefix}", base_url=None)
     assert code == 0, output
-    assert f'href="{BASE}/feeds/all.rss"'.encode() in stored(s3_server, prefix)["index.html"][0]
+    assert f'"{BASE}/feeds/all.rss"'.encode() in stored(s3_server, prefix)["feeds/index.json"][0]
 
     for wrong, message in ((f"{BUCKET}/{prefix}", "like `feedpub deploy articles s3://my-bucket/news`"),
                            ("s3://A_Bucket/x", "is not a bucket name"),
                            (f"s3://{BUCKET}/a/../b", "'.' or '..' segment")):
         code, output = deploy(s3_server, articles, wrong)
         assert code == 2 and message in output, output
+
+
+def test_a_deploy_pings_the_hubs_for_the_feeds_whose_bytes_changed(s3_server: S3Server, articles: Path, prefix: str,
+                                                                    tmp_path: Path) -> None:
+    from tests.websub.parts import HubStandIn, feedpub_yaml
+
+    hub = HubStandIn()
+    try:
+        config = ("--config", feedpub_yaml(tmp_path, hubs=[hub.url("/hub")]))
+        target = f"s3://{BUCKET}/{prefix}"
+        code, output = deploy(s3_server, articles, target, *config)
+        assert code == 0, output
+        assert hub.received == [] and "websub" not in output  # a first deploy: nobody can have subscribed yet
+        code, output = deploy(s3_server, articles, target, *config)
+        assert code == 0 and counts(output)["uploaded"] == 0 and hub.received == []  # nothing changed
+        # Article 6: provider news0, topic World: those feeds and the feeds of everything change.
+        (articles / "006.txt").write_text(article_text(**sample_fields(6, publishedDateTime="2026-01-15T13:00:00Z")),
+                                          encoding="utf-8")
+        code, output = deploy(s3_server, articles, target, *config, "--dry-run")
+        assert code == 0 and hub.received == []  # a dry run changes nothing, so announces nothing
+        code, output = deploy(s3_server, articles, target, *config)
+        assert code == 0, output
+        assert "websub: 9 changed feeds announced to 1 hub" in output
+        assert sorted(hub.pinged_topics()) == sorted(
+            f"{BASE}/feeds/{where}.{fmt}" for where in ("all", "topics/world", "providers/news0.example.com")
+            for fmt in ("rss", "atom", "json"))
+        (articles / "007.txt").write_text(article_text(**sample_fields(7, publishedDateTime="2026-01-15T14:00:00Z")),
+                                          encoding="utf-8")
+        code, output = deploy(s3_server, articles, target, *config, "--no-ping")
+        assert code == 0 and counts(output)["uploaded"] > 0 and "websub" not in output and len(hub.received) == 1
+    finally:
+        hub.close()

@@ -11,7 +11,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
@@ -181,15 +181,20 @@ def test_index_autodiscovery(site):
     page = Page(site["index.html"].body.decode())
     alternates = {link["type"]: link["href"] for link in page.links if link.get("rel") == "alternate"}
     for fmt, media in TYPES.items():
-        assert alternates[media] == f"{BASE_URL}/feeds/all.{fmt}"
+        assert alternates[media] == f"feeds/all.{fmt}"  # relative: the page works wherever the site is
+    assert alternates["text/x-opml"] == "feeds/index.opml"
     assert site["index.html"].media_type == "text/html; charset=utf-8"
 
 
-def test_index_links_every_feed_in_three_formats(site, catalog):
+def test_index_links_every_feed_in_three_formats_relatively(site, catalog):
     page = Page(site["index.html"].body.decode())
+    own = [href for href in page.anchors if not href.startswith("https://news")]  # articles link their sites
+    assert own and not any("//" in href or href.startswith("/") for href in own), own
+    resolved = {urljoin(BASE_URL + "/", href) for href in own}
     for entry in catalog:
-        for url in entry["urls"].values():
-            assert url in page.anchors, url
+        for url in entry["urls"].values():  # the catalog's URLs are absolute, from the base URL
+            assert url.startswith(BASE_URL + "/") and url in resolved, url
+    assert {urljoin(BASE_URL + "/", href) for href in ("feeds/index.opml", "feeds/index.json")} <= resolved
 
 
 def test_index_escapes_topic_names(site):

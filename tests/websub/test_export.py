@@ -55,10 +55,10 @@ def test_export_pings_the_feeds_it_changed(tmp_path: Path, articles: Path, hub: 
 def test_export_reports_a_failed_ping_and_still_succeeds(tmp_path: Path, articles: Path, hub: HubStandIn) -> None:
     settings = feedpub_yaml(tmp_path, hubs=[hub.url("/hub")])
     out = tmp_path / "site"
-    assert run_cli("export", articles, "--config", settings, "--out", out)[0] == 0
+    assert run_cli("export", articles, "--config", settings, "--base-url", BASE, "--out", out)[0] == 0
     write(articles, 6, publishedDateTime="2026-01-15T13:00:00Z")
     hub.statuses = [400]  # not retried: a 4xx will not go away
-    code, output = run_cli("export", articles, "--config", settings, "--out", out)
+    code, output = run_cli("export", articles, "--config", settings, "--base-url", BASE, "--out", out)
     assert code == 0, output
     assert f"websub: {hub.url('/hub')}: answered 400 (9 topics not pinged)" in output
     assert "(1 failures)" in output and (out / "feeds/all.rss").is_file()
