@@ -16,6 +16,7 @@ import click
 from .build import Build, Summary
 from .export import ExportError, ExportResult, export_folder, export_site
 from .reading.dates import rfc3339
+from .reading.fast_yaml import accelerator
 from .reading.folder import Folder
 from .render.site import Site
 from .settings import Settings, SettingsError, load_settings
@@ -119,8 +120,14 @@ def report(summary: Summary) -> list[str]:
     return lines
 
 
+def _version_message() -> str:
+    version = accelerator()
+    return "%(prog)s %(version)s; YAML accelerator: " + (f"on (libyaml {version})" if version else
+                                                           "off (PyYAML alone; see README, Performance)")
+
+
 @click.group()
-@click.version_option(package_name="feedpub")
+@click.version_option(package_name="feedpub", message=_version_message())
 def main() -> None:
     """Publish a folder of news articles as RSS, Atom and JSON feeds."""
 

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers import article_text, sample_fields
+from tests.reading.yaml_checks import Audit
 
 pytest_plugins = ["tests.deploy.s3_server"]  # the session's SeaweedFS S3 server, for the deploy tests
+
+
+@pytest.fixture(scope="session", autouse=True)
+def yaml_accelerator_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Audit]:
+    """Every front matter the C YAML accelerator builds during the whole suite, in this process and
+    in the worker processes it forks, is checked against PyYAML; one difference fails the session."""
+    audit = Audit(tmp_path_factory.mktemp("yaml-audit"))
+    audit.install()
+    yield audit
+    audit.uninstall()
+    differences = audit.mismatches()
+    assert not differences, "the YAML accelerator and PyYAML differ:\n" + "\n".join(differences)
 
 
 @pytest.fixture

@@ -31,10 +31,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("install")
     source = work / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, source / name)
     for folder in ("feeds", "server", "seeds"):
-        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     dist = work / "dist"
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
          "-w", str(dist), str(source)], cwd=work)
@@ -72,6 +72,15 @@ def test_the_installed_package_is_the_wheel_not_the_checkout(installed: Path, el
                  "print(feedpub.__file__); print(feedpub.server.app.__file__)"], cwd=elsewhere).stdout.split()
     assert all(path.startswith(str(installed)) for path in found), found
     assert not any(path.startswith(str(ROOT)) for path in found)
+
+
+def test_the_wheel_builds_the_yaml_accelerator_where_libyaml_s_headers_are(installed: Path, elsewhere: Path) -> None:
+    if os.environ.get("FEEDPUB_REQUIRE_ACCELERATOR") != "1" and not Path("/usr/include/yaml.h").exists():
+        pytest.skip("no libyaml headers here: the wheel is built without the accelerator")
+    found = run([str(installed / "bin" / "python"), "-c",
+                 "from feedpub.reading import fast_yaml; print(fast_yaml.accelerator(), fast_yaml._frontmatter.__file__)"],
+                cwd=elsewhere).stdout.split()
+    assert found[0].count(".") == 2 and found[1].startswith(str(installed)), found
 
 
 def test_export_with_no_folder_given_publishes_the_bundled_samples(installed: Path, elsewhere: Path) -> None:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from feedpub.build import Build
 from feedpub.reading import text as text_module
-from feedpub.reading.text import clean_url
+from feedpub.reading.text import clean_text, clean_url
 from feedpub.settings import Settings
 from tests.helpers import BASE_TIME, all_articles, loaded
 
@@ -205,6 +205,28 @@ _URL_ALPHABET = "abcxyzABC019-._~!$&'()*+,;=:@%/?#[] éß\t"
 ))
 def test_clean_url_fast_path_agrees_with_the_slow_path(raw: str) -> None:
     assert clean_url(raw) == text_module.slow_clean_url(raw)
+
+
+_TEXT_ALPHABET = st.sampled_from(list("ab Z.&;#x1 \t\n\r\u00a0\u00ad\u200b\u2060\ufeff\x85\x9f\x00\x7f"
+                                      "é\u0301e\u0308“’—…日😀\ud83d\ude00\udfff\ufffe\u2028"))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(st.text(alphabet=_TEXT_ALPHABET, max_size=30), st.text(max_size=30),
+                 st.sampled_from(["&amp;", "a&b", "a  b", " a", "a ", "x" * 12, "e\u0301", "é", "AT&T"])),
+       st.sampled_from([1, 5, 12, 300]))
+def test_clean_text_fast_path_agrees_with_the_slow_path(raw: str, limit: int) -> None:
+    assert clean_text(raw, limit=limit) == text_module.slow_clean_text(raw, limit=limit)
+
+
+def test_the_text_fast_path_takes_clean_text_and_leaves_the_rest() -> None:
+    clean = ["Helix Robotics to cut 24 jobs", "Zürich’s “new” plan — 2026", "日本語のニュース", "a"]
+    unclean = ["AT&amp;T", "two  spaces", " lead", "trail ", "soft\u00adhyphen", "nb\u00a0sp", "tab\there",
+               "e\u0301 (not NFC)", "x" * 301]
+    for raw in clean:
+        assert text_module._already_clean(raw, 300) and clean_text(raw, limit=300) == raw
+    for raw in unclean:
+        assert not text_module._already_clean(raw, 300)
 
 
 def test_the_fast_path_takes_plain_urls_and_agrees_on_near_misses() -> None:

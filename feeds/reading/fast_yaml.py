@@ -6,14 +6,28 @@ machine (generators for two-step construction, recursion guards, merge-key flatt
 mappings, lists and scalars: `construct` builds those directly, calling PyYAML's own scalar
 constructors, and gives up (`Unsupported`) on anything else — aliases of collections, merge keys,
 any other tag — so the caller falls back to PyYAML for the whole document. The result is the same
-values of the same types (tests/test_fast_yaml.py; `bench/yaml_equal.py` checks a corpus).
+values of the same types (tests/reading/test_fast_yaml.py; `bench/yaml_equal.py` checks a corpus).
+
+Faster still, where it was built (`_frontmatter.c`, with libyaml's headers): the same libyaml parser
+driven from C builds the values without any node objects, and asks `PlainScalars.resolve` (PyYAML's
+resolver and constructors) only for unquoted scalars PyYAML could read as something other than a
+string. What it does not handle it leaves to the path above. `FEEDPUB_YAML_ACCELERATOR=0` turns it
+off; `accelerator()` says whether it is on.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:
+    from . import _frontmatter  # type: ignore[attr-defined]  # built by setup.py where it can be
+except ImportError:  # no compiler or no libyaml headers at install time: PyYAML alone
+    _frontmatter = None
+
+ACCELERATOR_SWITCH = "FEEDPUB_YAML_ACCELERATOR"  # "0": leave every document to PyYAML's parser
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"  # feedpub's loaders read timestamps as strings
@@ -29,8 +43,63 @@ class Unsupported(Exception):
     """A document this builder leaves to PyYAML."""
 
 
+def accelerator() -> str | None:
+    """The libyaml version the C accelerator was built with, or None when it is not in use."""
+    if _frontmatter is None or os.environ.get(ACCELERATOR_SWITCH, "1") == "0":
+        return None
+    return str(_frontmatter.LIBYAML_VERSION)
+
+
+class PlainScalars:
+    """How a loader class reads unquoted scalars, for the C accelerator: which first characters any
+    of its implicit resolvers look at, and `resolve`, which gives what its resolver and constructor
+    make of one text (raising `Unsupported` for a tag this module leaves to PyYAML)."""
+
+    def __init__(self, loader_class: type) -> None:
+        resolvers = loader_class.yaml_implicit_resolvers  # type: ignore[attr-defined]  # a PyYAML Resolver
+        self.first_characters = "".join(sorted(key for key in resolvers if key))
+        self.any_character = None in resolvers  # a resolver for every first character
+        self.cache: dict[str, Any] = {}  # the C side fills it: short texts, bounded (_frontmatter.c)
+        self._loader = loader_class("")
+        self._constructors = {tag: loader_class.yaml_constructors[tag]  # type: ignore[attr-defined]
+                              for tag in (_STR, _TIMESTAMP, _INT, _FLOAT, _BOOL, _NULL)}
+
+    def resolve(self, text: str) -> Any:
+        tag = self._loader.resolve(ScalarNode, text, (True, False))
+        make = self._constructors.get(tag)
+        if make is None:  # a merge key, `=`, or a resolver this module does not know
+            raise Unsupported(tag)
+        return make(self._loader, ScalarNode(tag, text))
+
+
+_FALLBACK = object()
+_plain: dict[type, PlainScalars] = {}
+
+
+def load_accelerated(source: str, loader_class: type) -> Any:
+    """What the C accelerator makes of `source`, or `_FALLBACK` when it leaves the document to PyYAML."""
+    if _frontmatter is None:
+        return _FALLBACK
+    plain = _plain.get(loader_class)
+    if plain is None:
+        plain = _plain[loader_class] = PlainScalars(loader_class)
+    try:
+        data = source.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: PyYAML has its own way (article_file.py)
+        return _FALLBACK
+    try:
+        return _frontmatter.load(data, plain.first_characters, plain.any_character, plain.resolve, plain.cache,
+                                 _FALLBACK)
+    except Exception:  # Unsupported, or a constructor's error: PyYAML's own path decides
+        return _FALLBACK
+
+
 def load(source: str, loader_class: type) -> Any:
     """`yaml.load(source, Loader=loader_class)`, faster for plain documents; the same result or error."""
+    if accelerator() is not None:
+        value = load_accelerated(source, loader_class)
+        if value is not _FALLBACK:
+            return value
     loader = loader_class(source)
     try:
         node = loader.get_single_node()

@@ -65,11 +65,12 @@ class StoreKeys:
 
 @cache
 def _code(root: Path, parts: tuple[str, ...]) -> str:
-    """Digest of every module under the given package-relative folders and files, with their names."""
+    """Digest of every module under the given package-relative folders and files, with their names
+    (C sources too: the YAML accelerator shapes parses as much as the Python beside it)."""
     digest = hashlib.sha256()
     for part in parts:
         where = root / part
-        modules = sorted(where.rglob("*.py")) if where.is_dir() else [where]
+        modules = sorted([*where.rglob("*.py"), *where.rglob("*.c")]) if where.is_dir() else [where]
         for module in modules:
             digest.update(module.relative_to(root).as_posix().encode() + b"\0")
             digest.update(module.read_bytes() + b"\0")

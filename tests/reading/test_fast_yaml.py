@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -12,43 +10,9 @@ import yaml
 from feedpub.corpus import generate
 from feedpub.reading import article_file, fast_yaml
 from tests.helpers import SEEDS
+from tests.reading.yaml_checks import front_matter, outcome, same
 
 LOADER = article_file._Loader
-
-
-def same(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
-    """Equal with equal types all the way down (`True == 1` and `1 == 1.0` are not the same here);
-    a structure that contains itself is compared once."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, (dict, list)):
-        seen = set() if seen is None else seen
-        if (id(a), id(b)) in seen:
-            return True
-        seen.add((id(a), id(b)))
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k], seen) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y, seen) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    return a == b
-
-
-def outcome(load, source: str) -> tuple[str, object]:
-    try:
-        return "value", load(source)
-    except Exception as error:
-        return "error", (type(error), str(error))
-
-
-def front_matter(path: Path) -> str:
-    text = article_file.decode(path.read_bytes())
-    opening = article_file._FENCE.match(text)
-    assert opening
-    closing = article_file._CLOSE.search(text, opening.end())
-    assert closing
-    return text[opening.end() : closing.start()]
 
 
 def built_fast(source: str) -> object:

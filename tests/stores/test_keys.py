@@ -46,6 +46,7 @@ def replace_help(root: Path) -> None:
 EDITS: dict[str, tuple[Callable[[Path], None], set[str]]] = {
     "a parsing rule": (append("reading/text.py", "\n# a new rule\n"), {"parses", "state", "export"}),
     "a new parsing module": (append("reading/new_rule.py", "RULE = 1\n"), {"parses", "state", "export"}),
+    "the YAML accelerator": (append("reading/_frontmatter.c", "\n/* another case */\n"), {"parses", "state", "export"}),
     "the article model": (append("reading/article.py", "\n# a new field\n"), set(STORES)),
     "a renderer": (append("render/rss.py", "\n# another element\n"), {"fragments", "state", "export"}),
     "the catalog": (append("catalog/catalog.py", "\n# another order\n"), {"state", "export"}),

@@ -1,0 +1,90 @@
+"""Comparing front matter loaders with PyYAML: values with their types, and errors.
+
+Shared by the YAML tests, the suite-wide audit of the C accelerator (tests/conftest.py) and
+bench/yaml_equal.py.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from feedpub.reading import article_file, fast_yaml
+
+
+def same(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
+    """Equal with equal types all the way down (`True == 1` and `1 == 1.0` are not the same here);
+    a structure that contains itself is compared once."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (dict, list)):
+        seen = set() if seen is None else seen
+        if (id(a), id(b)) in seen:
+            return True
+        seen.add((id(a), id(b)))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(x, y) for x, y in zip(a, b, strict=True)) and \
+            all(same(a[k], b[k], seen) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y, seen) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return a == b
+
+
+def outcome(load: Callable[[str], Any], source: str) -> tuple[str, object]:
+    try:
+        return "value", load(source)
+    except Exception as error:
+        return "error", (type(error), str(error))
+
+
+def front_matter(path: Path) -> str:
+    text = article_file.decode(path.read_bytes())
+    opening = article_file._FENCE.match(text)
+    assert opening
+    closing = article_file._CLOSE.search(text, opening.end())
+    assert closing
+    return text[opening.end() : closing.start()]
+
+
+def pyyaml(source: str) -> tuple[str, object]:
+    """What PyYAML itself makes of a front matter source, with the loader feedpub reads with."""
+    return outcome(lambda text: yaml.load(text, Loader=article_file._Loader), source)
+
+
+class Audit:
+    """Every document the C accelerator builds in this process (and in processes forked from it)
+    is loaded by PyYAML too; a difference is written to `folder`, one file per process, so that
+    the test session can fail on it wherever it happened (see tests/conftest.py)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.checked = 0
+        self._original = fast_yaml.load_accelerated
+
+    def install(self) -> None:
+        original = self._original
+
+        def load_accelerated(source: str, loader_class: type) -> Any:
+            value = original(source, loader_class)
+            if value is not fast_yaml._FALLBACK and loader_class is article_file._Loader:
+                self.checked += 1
+                theirs = pyyaml(source)
+                if theirs[0] != "value" or not same(value, theirs[1]):
+                    with open(self.folder / f"mismatch-{os.getpid()}.txt", "a", encoding="utf-8") as out:
+                        out.write(f"{source!r}\n  accelerator: {value!r}\n  PyYAML: {theirs!r}\n")
+            return value
+
+        fast_yaml.load_accelerated = load_accelerated
+
+    def uninstall(self) -> None:
+        fast_yaml.load_accelerated = self._original
+
+    def mismatches(self) -> list[str]:
+        return [path.read_text(encoding="utf-8") for path in sorted(self.folder.glob("mismatch-*.txt"))]
