@@ -112,8 +112,9 @@ frontmatter_load(PyObject *module, PyObject *args)
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return PyErr_NoMemory();
+    /* As PyYAML's CParser does for a str: its UTF-8 bytes, the encoding left to libyaml to detect,
+     * which takes a leading byte order mark as the BOM (the scanner then skips one more). */
     yaml_parser_set_input_string(&parser, (const unsigned char *)source, (size_t)source_len);
-    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 
     Frame stack[MAX_DEPTH];
     int depth = 0;

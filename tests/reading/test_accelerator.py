@@ -73,6 +73,7 @@ LEFT_TO_PYYAML = [
     "a: 1\n---\nb: 2",  # two documents
     "",  # no document at all
     "# only a comment",
+    "\ufeff\ufeff\n",  # byte order marks only: no document either
     "unterminated: \"abc",  # every parse error: PyYAML reports it, with its line
     "key: value\n  bad indent: x",
     "big: " + "9" * 5000,  # PyYAML's int constructor raises; so must the result
@@ -93,6 +94,7 @@ BUILT = [
     "title: Ünïcødé — “quotes” 🎉\nemoji: 😀\ncjk: 日本語",
     "multi: first line\n  second line\n\n  after a blank",
     "empty_list: []\nempty_map: {}\nnull_item:\n  -\n  - ~",
+    "\ufeffa: 1", "\ufeff\ufeff\ufeff\n", "a: \ufeffb",  # byte order marks, as libyaml reads them
 ]
 
 
@@ -148,7 +150,7 @@ _SCALARS = st.sampled_from([
     "yes", "No", "ON", "off", "y", "n", "~", "null", "Null", "NULL", "", "true", "True", "FALSE",
     "0", "-0", "+1", "012", "0o17", "0x1F", "0b11", "1_000", "190:20:30", "1e3", "1.0e+3", ".5", "5.",
     "-.inf", ".NaN", "3.14", "2020-01-01", "2020-01-01T00:00:00Z", "2001-12-14 21:59:43.10 -5",
-    "plain text", "a: b", "a #not", "#c", "'single'", "'it''s'", '"dq \\u00e9"', '"\\x41\\t"', "\"\"",
+    "plain text", "\ufeff", "a: b", "a #not", "#c", "'single'", "'it''s'", '"dq \\u00e9"', '"\\x41\\t"', "\"\"",
     "<<", "=", "&a x", "*a", "!!str 5", "!!int 7", "!x y", "[a, 1]", "{a: 1}", "[]", "{}", "é", "😀",
     "- item", "|", ">", "-", "?", ":", "%", "@", "`", "a\tb",
 ])
