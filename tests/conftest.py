@@ -10,6 +10,7 @@ import pytest
 
 from tests.helpers import article_text, sample_fields
 from tests.reading.yaml_checks import Audit
+from tests.render.item_checks import ItemAudit
 
 pytest_plugins = ["tests.deploy.s3_server"]  # the session's SeaweedFS S3 server, for the deploy tests
 
@@ -24,6 +25,18 @@ def yaml_accelerator_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     audit.uninstall()
     differences = audit.mismatches()
     assert not differences, "the YAML accelerator and PyYAML differ:\n" + "\n".join(differences)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def item_writer_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ItemAudit]:
+    """Every item the direct RSS and Atom writers write during the whole suite, here and in forked
+    workers, is compared with the item feedgen renders; one difference fails the session."""
+    audit = ItemAudit(tmp_path_factory.mktemp("item-audit"))
+    audit.install()
+    yield audit
+    audit.uninstall()
+    differences = audit.mismatches()
+    assert not differences, "the direct item writers and feedgen differ:\n" + "\n".join(differences)
 
 
 @pytest.fixture

@@ -11,23 +11,23 @@ values of the same types (tests/reading/test_fast_yaml.py; `bench/yaml_equal.py`
 Faster still, where it was built (`_frontmatter.c`, with libyaml's headers): the same libyaml parser
 driven from C builds the values without any node objects, and asks `PlainScalars.resolve` (PyYAML's
 resolver and constructors) only for unquoted scalars PyYAML could read as something other than a
-string. What it does not handle it leaves to the path above. `FEEDPUB_YAML_ACCELERATOR=0` turns it
-off; `accelerator()` says whether it is on.
+string. What it does not handle it leaves to the path above. `FEEDPUB_ACCELERATORS=0` turns both
+off (accelerators.py); `accelerator()` says whether the C one is in use.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .. import accelerators
 
 try:
     from . import _frontmatter  # type: ignore[attr-defined]  # built by setup.py where it can be
 except ImportError:  # no compiler or no libyaml headers at install time: PyYAML alone
     _frontmatter = None
-
-ACCELERATOR_SWITCH = "FEEDPUB_YAML_ACCELERATOR"  # "0": leave every document to PyYAML's parser
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"  # feedpub's loaders read timestamps as strings
@@ -45,7 +45,7 @@ class Unsupported(Exception):
 
 def accelerator() -> str | None:
     """The libyaml version the C accelerator was built with, or None when it is not in use."""
-    if _frontmatter is None or os.environ.get(ACCELERATOR_SWITCH, "1") == "0":
+    if _frontmatter is None or not accelerators.enabled():
         return None
     return str(_frontmatter.LIBYAML_VERSION)
 
@@ -96,7 +96,9 @@ def load_accelerated(source: str, loader_class: type) -> Any:
 
 def load(source: str, loader_class: type) -> Any:
     """`yaml.load(source, Loader=loader_class)`, faster for plain documents; the same result or error."""
-    if accelerator() is not None:
+    if not accelerators.enabled():
+        return yaml.load(source, Loader=loader_class)  # feedpub's loaders are safe loaders
+    if _frontmatter is not None:
         value = load_accelerated(source, loader_class)
         if value is not _FALLBACK:
             return value

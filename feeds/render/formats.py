@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .. import accelerators
 from ..reading.article import Article
 from .atom import render_atom
 from .feed import Feed
+from .items import atom_entry, rss_item
 from .jsonfeed import json_frame, json_item, render_json
 from .rss import render_rss
 
@@ -30,6 +32,8 @@ class Format:
     frame_of: Callable[[Feed, bool], tuple[bytes, bytes]] | None = None
     item_of: Callable[[Feed, Article], bytes] | None = None  # an item in any feed of the site (the template)
     separator: bytes = b""  # between items
+    # An XML format's items written directly (items.py): the bytes `render` would give, faster.
+    write_item: Callable[[Feed, Article], bytes] | None = None
 
     def frame(self, feed: Feed, has_items: bool) -> tuple[bytes, bytes]:
         """The document around the items: the bytes before the first and after the last."""
@@ -43,6 +47,12 @@ class Format:
         """Each article's item as `render` writes it in any feed of the site (`template`)."""
         if self.item_of is not None:
             return [self.item_of(template, article) for article in articles]
+        if self.write_item is not None and accelerators.enabled():
+            return [self.write_item(template, article) for article in articles]
+        return self.cut_items(template, articles)
+
+    def cut_items(self, template: Feed, articles: Sequence[Article]) -> list[bytes]:
+        """The items as cut from the whole document `render` writes: the reference for `write_item`."""
         document = self.render(template, articles)
         body = document[document.index(self.item_start) : document.rindex(self.close)]
         pieces = [self.item_start + part for part in body[len(self.item_start) :].split(self.item_start)]
@@ -51,8 +61,10 @@ class Format:
         return pieces
 
 
-RSS = Format("rss", ".rss", "application/rss+xml", "RSS", render_rss, b"\n    <item>", b"\n  </channel>")
-ATOM = Format("atom", ".atom", "application/atom+xml", "Atom", render_atom, b"\n  <entry>", b"\n</feed>")
+RSS = Format("rss", ".rss", "application/rss+xml", "RSS", render_rss, b"\n    <item>", b"\n  </channel>",
+             write_item=rss_item)
+ATOM = Format("atom", ".atom", "application/atom+xml", "Atom", render_atom, b"\n  <entry>", b"\n</feed>",
+              write_item=atom_entry)
 JSON_FEED = Format("json", ".json", "application/feed+json", "JSON Feed", render_json,
                    frame_of=json_frame, item_of=lambda _, article: json_item(article), separator=b",\n")
 FORMATS = (RSS, ATOM, JSON_FEED)

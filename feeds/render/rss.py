@@ -35,14 +35,15 @@ from .polling import add_polling
 
 _PLAIN_ITEM = re.compile(rb"(<(title|category|source|dc:creator)(?: [^>]*)?>)([^<]*)(?=</\2>)")
 _PLAIN_CHANNEL = re.compile(rb"(<(title|description)(?: [^>]*)?>)([^<]*)(?=</\2>)")
-_HEX = ((b"&amp;", b"&#x26;"), (b"&lt;", b"&#x3C;"), (b"&gt;", b"&#x3E;"))
+HEX_REFERENCES = (("&amp;", "&#x26;"), ("&lt;", "&#x3C;"), ("&gt;", "&#x3E;"))  # in this order (items.py too)
+_HEX = tuple((entity.encode(), reference.encode()) for entity, reference in HEX_REFERENCES)
 
 
 def render_rss(feed: Feed, items: Sequence[Article]) -> bytes:
     fg = FeedGenerator()
     fg.load_extension("media", atom=False, rss=True)
     fg.load_extension("dc", atom=False, rss=True)
-    fg.title(_title(feed.title))
+    fg.title(rss_title(feed.title))
     fg.description(as_html(feed.description))
     fg.language(feed.language)
     fg.link(href=feed.urls["rss"], rel="self", type="application/rss+xml")
@@ -53,7 +54,7 @@ def render_rss(feed: Feed, items: Sequence[Article]) -> bytes:
     add_polling(fg, feed.max_age)
     for article in items:
         entry = fg.add_entry(order="append")
-        entry.title(_title(article.title))
+        entry.title(rss_title(article.title))
         entry.link(href=article.url)
         entry.guid(article.url, permalink=True)
         entry.pubDate(article.published)
@@ -71,7 +72,8 @@ def render_rss(feed: Feed, items: Sequence[Article]) -> bytes:
     return _hex_plain_text(fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
 
 
-def _title(text: str) -> str:
+def rss_title(text: str) -> str:
+    """An item's or the channel's title as it goes into `<title>` (before lxml escapes it)."""
     return as_html(text) if looks_like_markup(text) else text
 
 

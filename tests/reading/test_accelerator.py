@@ -16,6 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedpub import accelerators
 from feedpub.corpus import generate
 from feedpub.reading import article_file, fast_yaml
 from tests.helpers import SEEDS, article_text, sample_fields
@@ -138,9 +139,10 @@ def test_the_cache_of_resolved_texts_is_bounded_and_keeps_only_short_texts() -> 
 
 
 def test_switched_off_the_accelerator_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(fast_yaml.ACCELERATOR_SWITCH, "0")
+    monkeypatch.setenv(accelerators.SWITCH, "0")
     assert fast_yaml.accelerator() is None
     monkeypatch.setattr(fast_yaml, "load_accelerated", lambda *_: pytest.fail("accelerator used"))
+    monkeypatch.setattr(fast_yaml, "construct", lambda *_: pytest.fail("node-tree builder used"))
     assert fast_yaml.load("a: 1", LOADER) == {"a": 1}
 
 
