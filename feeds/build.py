@@ -28,6 +28,7 @@ from .reading.library import Duplicate, Library
 from .reading.loader import Loader
 from .render.site import Output, Site, SiteBuilder
 from .settings import Settings
+from .stores.databases import private_folder
 from .stores.fragment_store import FragmentStore
 from .stores.keys import StoreKeys
 from .stores.parse_cache import ParseCache
@@ -89,6 +90,8 @@ class Build:
         self.root = root
         self.settings = settings
         self.keys = StoreKeys(settings)
+        if cache_dir is not None:
+            private_folder(cache_dir)  # raises UnsafeFolder, naming why, when others could write it
         self.folder = Folder(root, max_bytes=settings.max_file_bytes)
         cache = ParseCache.for_folder(cache_dir, root, key=self.keys.parses()) if cache_dir else None
         self.library = Library(Loader(self.folder, cache, jobs=jobs))

@@ -19,7 +19,7 @@ from .reading.dates import rfc3339
 from .reading.folder import Folder
 from .render.site import Site
 from .settings import Settings, SettingsError, load_settings
-from .stores.databases import default_cache_dir
+from .stores.databases import UnsafeFolder, default_cache_dir
 from .stores.export_record import fingerprint, record_inputs, recorded_inputs
 from .stores.keys import StoreKeys
 
@@ -119,7 +119,17 @@ def report(summary: Summary) -> list[str]:
     return lines
 
 
-@click.group()
+class _Main(click.Group):
+    """The commands, with the errors any of them may meet said in one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UnsafeFolder as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Main)
 @click.version_option(package_name="feedpub")
 def main() -> None:
     """Publish a folder of news articles as RSS, Atom and JSON feeds."""
