@@ -13,6 +13,7 @@ import html
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,15 @@ class ArticleError(ValueError):
     """A file that gives no usable article; the message is the reason a user reads."""
 
 
+class NotRegularFile(OSError):
+    """A FIFO, device, socket or folder where an article file was: no article, and never waited on."""
+
+
+# O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever. No controlling
+# terminal from a tty, no descriptor leaked into a worker process.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedFile(Compact):
     article: Article
@@ -66,9 +76,15 @@ class ParsedFile(Compact):
 
 
 def read_article(path: Path, *, max_bytes: int = MAX_FILE_BYTES, name: str | None = None) -> ParsedFile:
-    """Read and parse one file; raises `ArticleError` (or `OSError`) with a reason."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
+    """Read and parse one file; raises `ArticleError` (or `OSError`) with a reason, and
+    `NotRegularFile` when what is at `path` now is not a regular file."""
+    fd = os.open(path, _OPEN_FLAGS)
+    with open(fd, "rb", closefd=True) as handle:
+        # What was opened, not what a check before found: the name may have been swapped meanwhile.
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(f"{path} is not a regular file")
+        size = info.st_size
         if size > max_bytes:
             raise ArticleError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
         data = handle.read(max_bytes + 1)
