@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
 
 def process_pool(jobs: int) -> ProcessPoolExecutor:
-    """A pool of `jobs` workers; forked on Linux, so they start with the parent's modules loaded."""
+    """A pool of `jobs` workers; forked on Linux, so they start with the parent's modules loaded.
+
+    A worker dies with the process that made it, however that one ends (kill -9 included): left
+    alone, a worker blocked on its task queue would wait forever, holding its memory.
+    """
     import multiprocessing  # only big cold builds pay for these imports
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started,
+                               initargs=(os.getpid(),))
+
+
+def _worker_started(parent: int) -> None:
+    """In each worker, first: die with the parent, and leave Ctrl-C to it (it stops the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        try:
+            import ctypes
+
+            # The signal comes when the thread that forked this worker ends: a pool lives inside one
+            # call (parse_many, render_items), in the thread that made it, so that is the parent's end.
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent went before the line above took effect
+        os._exit(1)
