@@ -28,6 +28,8 @@ import os
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import datetime
+from operator import attrgetter, neg
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,7 +165,7 @@ class _Tables:
         self.provider_rows: list[tuple[str, str]] = []
         self.topics: dict[tuple[str, ...], int] = {}
         self.entries: dict[int, int] = {}
-        self.entry_rows: list[tuple[object, ...]] = []
+        self.entry_list: list[Any] = []
         self.pages: dict[int, int] = {}
         self.page_rows: list[tuple[object, ...]] = []
         self.keep: list[object] = []  # what the ids above name stays alive while they are used
@@ -191,15 +193,12 @@ class _Tables:
     def entry(self, entry: Any) -> int:
         index = self.entries.get(id(entry))
         if index is None:
-            index = self.entries[id(entry)] = len(self.entry_rows)
-            self.entry_rows.append((entry.url, micros(entry.published), self.provider(entry.provider),
-                                    self.topic_list(entry.topics), entry.draft, entry.digest, self.file(entry.source),
-                                    entry.warnings))
-            self.keep.append(entry)
+            index = self.entries[id(entry)] = len(self.entry_list)
+            self.entry_list.append(entry)
         return index
 
     def items(self, entries: tuple[Any, ...]) -> tuple[int, ...]:
-        return tuple(self.entry(entry) for entry in entries)
+        return tuple(map(self.entry, entries))
 
     def page(self, page: Any) -> int:
         index = self.pages.get(id(page))
@@ -213,6 +212,15 @@ class _Tables:
         return (spec.kind, spec.key, spec.name, self.items(spec.items), spec.total,
                 tuple(self.page(page) for page in spec.archives))
 
+    def entry_columns(self) -> tuple[tuple[object, ...], ...]:
+        """Every entry, a column per field (decoded a column at a time, in C, see `_decode`)."""
+        entries = self.entry_list
+        return (tuple(entry.url for entry in entries), tuple(micros(entry.published) for entry in entries),
+                tuple(self.provider(entry.provider) for entry in entries),
+                tuple(self.topic_list(entry.topics) for entry in entries), tuple(entry.draft for entry in entries),
+                tuple(entry.digest for entry in entries), tuple(self.file(entry.source) for entry in entries),
+                tuple(entry.warnings for entry in entries))
+
 
 def _encode(state: SavedState) -> tuple[bytes, list[bytes]]:
     tables = _Tables()
@@ -221,32 +229,37 @@ def _encode(state: SavedState) -> tuple[bytes, list[bytes]]:
     shared = (tuple(tables.provider(provider) for provider in providers.values()),
               tuple(tables.topic_list(topics) for topics in topic_lists))
     good = library["good"]
-    encoded_library = {
-        "good": tuple((tables.file(rel), tables.entry(entry)) for rel, entry in good.items()),
-        "bad": tuple((tables.file(rel), reason) for rel, reason in library["bad"].items()),
-        "stamps": tuple((tables.file(rel), stamp) for rel, stamp in library["stamps"].items()),
-        "held": tuple((tables.file(rel), article_values(article)) for rel, article in library["_held"].items()),
-        # A url's claims are files whose entry has that url: the url itself is the entry's.
-        "by_url": tuple(tables.file(rel) for rel in library["_by_url"].values()),
-        "shared": tuple(tuple(tables.file(rel) for rel in sorted(rels)) for rels in library["_shared"].values()),
-        "shared_values": shared,
-    }
-    for url, rel in library["_by_url"].items():
+    by_url = library["_by_url"]
+    for url, rel in by_url.items():
         if good[rel].url != url:
             raise TypeError("a url claimed by a file whose entry has another")
+    file, entry = tables.file, tables.entry
+    encoded_library = {
+        "good": (tuple(map(file, good)), tuple(map(entry, good.values()))),
+        "bad": (tuple(map(file, library["bad"])), tuple(library["bad"].values())),
+        "stamps": (tuple(map(file, library["stamps"])), tuple(library["stamps"].values())),
+        "held": tuple((file(rel), article_values(article)) for rel, article in library["_held"].items()),
+        # A url is claimed by files whose entry has that url: the url itself is the entry's.
+        "by_url": (tuple(map(file, by_url.values())), tuple(entry(good[rel]) for rel in by_url.values())),
+        "shared": tuple((tuple(map(file, sorted(rels))), entry(good[min(rels)])) for rels in library["_shared"].values()),
+        "shared_values": shared,
+    }
 
     catalog = _fields(state.catalog, _CATALOG_FIELDS, _CATALOG_OPTIONAL)
     slugs = _fields(catalog["_slugs"], _SLUG_FIELDS)
     members = catalog["_members"]
+    for url, member in members.items():
+        if member.url != url:
+            raise TypeError("a catalog member filed under another url")
 
     def group_members(keys: list[tuple[float, str]]) -> tuple[int, ...]:
-        return tuple(tables.entry(members[url]) for _, url in keys)
+        return tuple(entry(members[url]) for _, url in keys)
 
     encoded_catalog = {
         "options": (catalog["limit"], catalog["archive_size"], catalog["include_drafts"], catalog["include_future"],
                     tuple(catalog["topic_titles"].items())),
-        "members": tuple(tables.entry(entry) for entry in members.values()),
-        "waiting": tuple(tables.entry(entry) for entry in catalog["_waiting"].values()),
+        "members": tuple(map(entry, members.values())),
+        "waiting": tuple(map(entry, catalog["_waiting"].values())),
         "drafts": tuple(sorted(catalog["_drafts"])),
         "groups": tuple((group, group_members(keys)) for group, keys in catalog["_groups"].items()),
         "names": tuple((domain, tuple(names.items())) for domain, names in catalog["_names"].items()),
@@ -257,15 +270,10 @@ def _encode(state: SavedState) -> tuple[bytes, list[bytes]]:
         "dirty": tuple((group, tuple(sorted(dates))) for group, dates in catalog["_dirty"].items()),
         "marking": catalog.get("_marking", False),
     }
-    for url, entry in members.items():
-        if entry.url != url:
-            raise TypeError("a catalog member filed under another url")
 
-    outputs: dict[str, int] = {}
     rows: list[tuple[object, ...]] = []
     bodies: list[bytes] = []
     for path, output in state.site.items():
-        outputs[path] = len(rows)
         rows.append((path, output.media_type, output.etag, micros(output.last_modified), len(output.body)))
         bodies.append(output.body)
     rendered, latest = state.rendered
@@ -277,11 +285,12 @@ def _encode(state: SavedState) -> tuple[bytes, list[bytes]]:
                 raise TypeError(f"a rendered feed's output {path} is not the site's")
         encoded_rendered.append((group, (kind, key, name, tables.items(items), first), tuple(made.outputs)))
 
+    entries = tables.entry_columns()  # last: every table above may add entries, and entries files
     header = pack({
         "files": tuple(tables.files),
         "providers": tuple(tables.provider_rows),
         "topics": tuple(tables.topics),
-        "entries": tuple(tables.entry_rows),
+        "entries": entries,
         "pages": tuple(tables.page_rows),
         "library": encoded_library,
         "catalog": encoded_catalog,
@@ -298,29 +307,35 @@ def _decode(key: str, values: dict[str, Any], bodies: list[bytes]) -> SavedState
     from ..reading.article import Entry, Provider
     from ..render.site import Output, _Rendered
 
+    # Columns are turned into objects with map and zip, in C: a Python loop per entry and field
+    # would double the time of a restart at 100,000 articles.
     files = _typed(values["files"], tuple)
-    for rel in files:
-        _typed(rel, str)
+    if not all(type(rel) is str for rel in files):
+        raise Corrupt("a file name that is not text")
+    file = files.__getitem__
     providers = [Provider(_typed(name, str), _typed(domain, str)) for name, domain in values["providers"]]
     topic_lists = [_typed(topics, tuple) for topics in values["topics"]]
-    epoch, micro = EPOCH, MICROSECOND
-    entries = [
-        Entry(_typed(url, str), epoch + micro * published, providers[provider], topic_lists[topics],
-              _typed(draft, bool), _typed(digest, str), files[source], _typed(warnings, tuple))
-        for url, published, provider, topics, draft, digest, source, warnings in values["entries"]]
-    pages = [ArchiveSpec(name, start, end, tuple(entries[i] for i in items))
-             for name, start, end, items in values["pages"]]
+    urls, published, provider_of, topics_of, drafts, digests, sources, warnings = values["entries"]
+    when = map(EPOCH.__add__, map(MICROSECOND.__mul__, published))
+    entries = list(map(Entry, urls, when, map(providers.__getitem__, provider_of),
+                       map(topic_lists.__getitem__, topics_of), drafts, digests, map(file, sources), warnings))
+    entry = entries.__getitem__
+    url_of = attrgetter("url")
+    if not all(type(url) is str for url in urls) or not all(type(draft) is bool for draft in drafts):
+        raise Corrupt("an entry's url or draft flag of another type")
+    pages = [ArchiveSpec(name, start, end, tuple(map(entry, items))) for name, start, end, items in values["pages"]]
 
     encoded = values["library"]
-    good = {files[rel]: entries[entry] for rel, entry in encoded["good"]}
+    good = dict(zip(map(file, encoded["good"][0]), map(entry, encoded["good"][1]), strict=True))
     shared_providers, shared_topics = encoded["shared_values"]
     library: dict[str, object] = {
         "good": good,
-        "bad": {files[rel]: _typed(reason, str) for rel, reason in encoded["bad"]},
-        "stamps": {files[rel]: _typed(stamp, int) for rel, stamp in encoded["stamps"]},
-        "_held": {files[rel]: article_from(article) for rel, article in encoded["held"]},
-        "_by_url": {good[files[rel]].url: files[rel] for rel in encoded["by_url"]},
-        "_shared": {good[files[claims[0]]].url: {files[rel] for rel in claims} for claims in encoded["shared"]},
+        "bad": dict(zip(map(file, encoded["bad"][0]), encoded["bad"][1], strict=True)),
+        "stamps": dict(zip(map(file, encoded["stamps"][0]), encoded["stamps"][1], strict=True)),
+        "_held": {file(rel): article_from(article) for rel, article in encoded["held"]},
+        "_by_url": dict(zip(map(url_of, map(entry, encoded["by_url"][1])), map(file, encoded["by_url"][0]),
+                            strict=True)),
+        "_shared": {entry(claimed).url: set(map(file, claims)) for claims, claimed in encoded["shared"]},
         "shared": ({(providers[i].name, providers[i].domain): providers[i] for i in shared_providers},
                    {topic_lists[i]: topic_lists[i] for i in shared_topics}),
     }
@@ -330,25 +345,22 @@ def _decode(key: str, values: dict[str, Any], bodies: list[bytes]) -> SavedState
     catalog = Catalog(limit=_typed(limit, int), include_drafts=_typed(include_drafts, bool),
                       include_future=_typed(include_future, bool), topic_titles=dict(titles),
                       archive_size=archive_size if archive_size is None else _typed(archive_size, int))
-    keys: dict[int, tuple[float, str]] = {}
-
-    def sort_key(index: int) -> tuple[float, str]:
-        known = keys.get(index)
-        if known is None:
-            known = keys[index] = entries[index].sort_key  # one tuple per entry, shared by its groups
-        return known
 
     def spec(values: tuple[Any, ...]) -> FeedSpec:
         kind, key, name, items, total, archives = values
         return FeedSpec(kind=_typed(kind, str), key=_typed(key, str), name=_typed(name, str),
-                        items=tuple(entries[i] for i in items), total=_typed(total, int),
-                        archives=tuple(pages[i] for i in archives))
+                        items=tuple(map(entry, items)), total=_typed(total, int),
+                        archives=tuple(map(pages.__getitem__, archives)))
 
-    members = [entries[i] for i in encoded["members"]]
-    catalog._members = {entry.url: entry for entry in members}
+    members = list(map(entry, encoded["members"]))
+    catalog._members = dict(zip(map(url_of, members), members, strict=True))
+    # Each member's sort key, one tuple shared by all its groups (as `Catalog._add` makes them).
+    dates = map(neg, map(datetime.timestamp, map(attrgetter("published"), members)))
+    sort_keys = dict(zip(encoded["members"], zip(dates, map(url_of, members), strict=True), strict=True))
+    key_of = sort_keys.__getitem__
     catalog._waiting = {entries[i].url: entries[i] for i in encoded["waiting"]}
     catalog._drafts = {_typed(url, str) for url in encoded["drafts"]}
-    catalog._groups = defaultdict(list, {_group(group): [sort_key(i) for i in items] for group, items in encoded["groups"]})
+    catalog._groups = defaultdict(list, {_group(group): list(map(key_of, items)) for group, items in encoded["groups"]})
     catalog._names = defaultdict(Counter, {_typed(domain, str): Counter(dict(names)) for domain, names in encoded["names"]})
     base, slug_members, slug, suffixed, lengthened = encoded["slugs"]
     slugs = Slugs()
@@ -365,10 +377,10 @@ def _decode(key: str, values: dict[str, Any], bodies: list[bytes]) -> SavedState
 
     site: dict[str, Output] = {}
     for (path, media_type, etag, modified, _), body in zip(values["outputs"], bodies, strict=True):
-        site[_typed(path, str)] = Output(body, _typed(media_type, str), _typed(etag, str), epoch + micro * modified)
+        site[_typed(path, str)] = Output(body, _typed(media_type, str), _typed(etag, str), EPOCH + MICROSECOND * modified)
     rendered = {}
     for group, (kind, key_, name, items, first), paths in values["rendered"]:
-        signature = (kind, key_, name, tuple(entries[i] for i in items), first)
+        signature = (kind, key_, name, tuple(map(entry, items)), first)
         rendered[_group(group)] = _Rendered(signature, {path: site[path] for path in paths})
     latest = {_typed(digest, str): _typed(line, str) for digest, line in values["latest"]}
     return SavedState(key, library, catalog, (rendered, latest), site)
