@@ -457,8 +457,8 @@ def test_a_head_that_stops_half_way_is_timed_and_its_connection_closed() -> None
     protocol, transport, loop = _protocol()
     try:
         protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-        assert protocol._head_timer is not None
-        protocol._head_too_slow()
+        assert protocol._timer is not None
+        protocol._too_slow()
         assert transport.closed
     finally:
         loop.close()
@@ -468,11 +468,11 @@ def test_a_request_that_arrives_whole_sets_no_timer() -> None:
     protocol, transport, loop = _protocol()
     try:
         protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert protocol._head_timer is None and not transport.closed
+        assert protocol._timer is None and not transport.closed
         protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\n")
-        assert protocol._head_timer is not None
+        assert protocol._timer is not None
         protocol.data_received(b"Host: x\r\n\r\n")
-        assert protocol._head_timer is None
+        assert protocol._timer is None
         loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop)))
         assert transport.written.count(b"HTTP/1.1 204") == 2
     finally:
