@@ -15,10 +15,12 @@ them as the one written did:
     header: msgpack of the tables and the state, naming each held output's body by its length
     the bodies, one after another               digest of the bodies (32)
 
-Both digests are SHA-256 (the header's covers everything before it too). The header is checked
-before it is unpacked, the bodies as they are read, and nothing is used before both match: a file
-cut short, with flipped bytes, from another version or made by anything else gives None (and one
-warning), and the start loads the folder instead.
+The header's digest is SHA-256 (of everything before it too); the bodies', which are six times more
+bytes and are read on every start, a CRC-32 (as 4 bytes and 28 zeros): flipped bytes and a cut file
+are what it must find, and a forger who can write the cache folder is refused before (see
+`databases.private_folder`). The header is checked before it is unpacked, the bodies as they are
+read, and nothing is used before both match: a file cut short, with flipped bytes, from another
+version or made by anything else gives None (and one warning), and the start loads the folder instead.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
-from operator import attrgetter, neg
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,12 +84,12 @@ def write(path: Path, state: SavedState) -> None:
                 prefix = MAGIC + bytes([_VERSION]) + key + len(header).to_bytes(8, "little")
                 handle.write(prefix + hashlib.sha256(prefix + header).digest() + header)
                 del header
-                digest = hashlib.sha256()
+                check = 0
                 # Written one by one: joining them first would hold a second copy of every body.
                 for body in bodies:
-                    digest.update(body)
+                    check = zlib.crc32(body, check)
                     handle.write(body)
-                handle.write(digest.digest())
+                handle.write(_trailer(check))
             os.replace(temp, path)
         except BaseException:
             os.unlink(temp)
@@ -115,7 +117,7 @@ def _read(handle: Any, key: str) -> SavedState | None:
         lengths = [length for *_, length in values["outputs"]]
     except (TypeError, KeyError, ValueError) as error:
         raise Corrupt(f"no outputs table ({error})") from None
-    digest = hashlib.sha256()
+    check = 0
     bodies = []
     for size in lengths:
         if type(size) is not int or size < 0:
@@ -123,9 +125,9 @@ def _read(handle: Any, key: str) -> SavedState | None:
         body = handle.read(size)
         if len(body) != size:
             raise Corrupt("cut short")
-        digest.update(body)
+        check = zlib.crc32(body, check)
         bodies.append(body)
-    if handle.read(33) != digest.digest():  # the digest, and then nothing
+    if handle.read(33) != _trailer(check):  # the check, and then nothing
         raise Corrupt("the bodies' digest does not match")
     try:
         return _decode(key, values, bodies)
@@ -133,6 +135,10 @@ def _read(handle: Any, key: str) -> SavedState | None:
         raise
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as error:
         raise Corrupt(f"not a saved state's values ({type(error).__name__}: {error})") from None
+
+
+def _trailer(check: int) -> bytes:
+    return check.to_bytes(4, "little") + bytes(28)
 
 
 # -- the layout --------------------------------------------------------------------------------
@@ -259,6 +265,8 @@ def _encode(state: SavedState) -> tuple[bytes, list[bytes]]:
         "options": (catalog["limit"], catalog["archive_size"], catalog["include_drafts"], catalog["include_future"],
                     tuple(catalog["topic_titles"].items())),
         "members": tuple(map(entry, members.values())),
+        # Each member's sort key's date, as `Entry.sort_key` gave it: reading a float beats making it.
+        "member_dates": tuple(-member.published.timestamp() for member in members.values()),
         "waiting": tuple(map(entry, catalog["_waiting"].values())),
         "drafts": tuple(sorted(catalog["_drafts"])),
         "groups": tuple((group, group_members(keys)) for group, keys in catalog["_groups"].items()),
@@ -355,8 +363,12 @@ def _decode(key: str, values: dict[str, Any], bodies: list[bytes]) -> SavedState
     members = list(map(entry, encoded["members"]))
     catalog._members = dict(zip(map(url_of, members), members, strict=True))
     # Each member's sort key, one tuple shared by all its groups (as `Catalog._add` makes them).
-    dates = map(neg, map(datetime.timestamp, map(attrgetter("published"), members)))
-    sort_keys = dict(zip(encoded["members"], zip(dates, map(url_of, members), strict=True), strict=True))
+    dates = encoded["member_dates"]
+    if not all(type(date) is float for date in dates):
+        raise Corrupt("a sort key's date that is not a number")
+    sort_keys: list[Any] = [None] * len(entries)  # by entry; members only
+    for index, sort_key in zip(encoded["members"], zip(dates, map(url_of, members), strict=True), strict=True):
+        sort_keys[index] = sort_key
     key_of = sort_keys.__getitem__
     catalog._waiting = {entries[i].url: entries[i] for i in encoded["waiting"]}
     catalog._drafts = {_typed(url, str) for url in encoded["drafts"]}

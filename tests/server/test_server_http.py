@@ -449,7 +449,7 @@ def _protocol() -> tuple[BoundedHttpToolsProtocol, RecordingTransport, asyncio.A
     config.load()
     protocol = BoundedHttpToolsProtocol(config=config, server_state=ServerState(), app_state={}, _loop=loop)
     transport = RecordingTransport()
-    protocol.connection_made(transport)  # type: ignore[arg-type]  # a recording stand-in for a transport
+    protocol.connection_made(transport)
     return protocol, transport, loop
 
 
