@@ -130,7 +130,7 @@ def test_check_lists_problems_and_fails_on_bad_files(articles: Path, write_artic
     assert "noimage.txt: warning: no usable image" in output
     assert "noimage.txt: warning: empty excerpt" in output
     assert "duplicate of" in output
-    assert "bad.txt: publishedDateTime 'next tuesday' is not a date" in output
+    assert "bad.txt: publishedDateTime is not a date" in output and "tuesday" not in output
 
 
 def test_missing_article_folder_is_a_clear_error(tmp_path: Path) -> None:

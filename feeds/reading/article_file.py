@@ -52,6 +52,7 @@ _FENCE = re.compile(r"^---[ \t]*\r?\n", re.ASCII)
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE | re.ASCII)
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _IFRAME_SRC = re.compile(r"""<iframe\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_QUOTED = re.compile(r"""\s*(?:'[^']*'|"[^"]*")""")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -126,15 +127,20 @@ def load_front_matter(text: str) -> dict[str, Any]:
     source = strip_forbidden(text[opening.end() : closing.start()])
     try:
         try:
-            front = fast_yaml.load(source, _Loader)
+            front = fast_yaml.load(source, _Loader, max_expanded=fast_yaml.MAX_EXPANDED)
         except yaml.YAMLError as error:
             if _LIBYAML_SURROGATE not in str(error):
                 raise
-            front = yaml.load(source, Loader=_PyLoader)
+            front = fast_yaml.load(source, _PyLoader, max_expanded=fast_yaml.MAX_EXPANDED)
+    except fast_yaml.TooLarge as error:
+        raise ArticleError(f"invalid YAML: {error}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""  # +1 for 0-based, +1 for the fence
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        # PyYAML quotes what it found (`found undefined alias 'x'`): the kind of problem is enough.
+        # A tag is named (it says what the file asked for), no other quote.
+        problem = _QUOTED.sub(lambda quote: quote.group(0) if "tag:" in quote.group(0) else "", problem).strip()
         raise ArticleError(f"invalid YAML{where}: {problem}") from None
     except RecursionError:
         raise ArticleError("invalid YAML: nested too deeply") from None
@@ -225,7 +231,7 @@ def _draft(value: object) -> bool:
     word = str(value).strip().lower() if isinstance(value, (str, int)) else None
     if word in _TRUE | _FALSE:
         return word in _FALSE
-    raise ArticleError(f"published must be true or false, not {_describe(value)}")
+    raise ArticleError(f"published must be true or false, not {_kind_of(value)}")
 
 
 def _provider(value: object, url: str) -> Provider:
@@ -304,15 +310,17 @@ def _number(front: dict[str, Any], key: str, warnings: list[str]) -> float | Non
     except (ValueError, OverflowError):
         number = math.nan
     if not math.isfinite(number):
-        warnings.append(f"{key} is not a number: {_describe(value)}")
+        warnings.append(f"{key} is not a number ({_kind_of(value)})")
         return None
     return number
 
 
-def _describe(value: object) -> str:
-    """A short quote of a scalar for a message; containers only by kind (they may be alias bombs)."""
-    if isinstance(value, (str, int, float)):
-        return repr(value if not isinstance(value, str) else value[:40])
+def _kind_of(value: object) -> str:
+    """What a value is, for a message, never what it says: a draft's words must not reach a log."""
+    if isinstance(value, str):
+        return "an empty string" if not value.strip() else "other text"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not a finite number"
     return f"a {_kind(value)}"
 
 
