@@ -7,6 +7,7 @@ laughs" file) is a bad file, named, never published.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def _bomb() -> list[str]:
     """Nine levels of nine aliases each: 9**9 (387 million) strings once expanded."""
     names = "abcdefghi"
     lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    for before, name in zip(names, names[1:], strict=False):
+    for before, name in pairwise(names):
         lines.append(f"{name}: &{name} [{', '.join([f'*{before}'] * 9)}]")
     return lines
 
