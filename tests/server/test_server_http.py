@@ -343,7 +343,13 @@ def test_index_served_at_root_and_index_html(client: TestClient) -> None:
 # -- /healthz ------------------------------------------------------------------------------------
 
 
-def test_healthz(client: TestClient, live: LiveSite, write_article) -> None:
+def test_healthz(live: LiveSite, write_article) -> None:
+    app = create_app(live, watch=False)
+    with TestClient(app, client=("127.0.0.1", 40000)) as client:  # the operator, on this machine
+        _healthz(client, live, write_article)
+
+
+def _healthz(client: TestClient, live: LiveSite, write_article) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
@@ -363,9 +369,39 @@ def test_healthz(client: TestClient, live: LiveSite, write_article) -> None:
     live.apply(["000.txt"])
     document = client.get("/healthz").json()
     assert [bad["file"] for bad in document["bad_files"]] == ["000.txt"]
-    assert document["bad_files"][0]["reason"]
+    assert document["bad_files"][0]["reason"] and document["bad"] == 1
     assert document["articles"] == 6  # its last good version stays live
     json.dumps(document)
+
+
+@pytest.mark.parametrize(("address", "headers", "shown"), [
+    (("127.0.0.1", 1), {}, True),
+    (("::1", 1), {}, True),
+    (("127.0.0.1", 1), {"X-Forwarded-For": "203.0.113.9"}, False),  # a stranger, through the proxy
+    (("127.0.0.1", 1), {"Forwarded": "for=203.0.113.9"}, False),
+    (("203.0.113.9", 1), {}, False),
+    (("testclient", 1), {}, False),
+])
+def test_healthz_names_bad_files_to_the_operator_only(live: LiveSite, write_article, address: tuple[str, int],
+                                                      headers: dict[str, str], shown: bool) -> None:
+    write_article("000-SECRET-DRAFT.txt", "---\ntitle: SECRET-DRAFT words [unclosed\n---\n")
+    live.apply(["000-SECRET-DRAFT.txt"])
+    with TestClient(create_app(live, watch=False), client=address) as client:
+        response = client.get("/healthz", headers=headers)
+    document = response.json()
+    assert document["status"] == "ok" and document["bad"] == 1 and document["articles"] == 6
+    assert "last_rebuild" in document
+    assert ("bad_files" in document) is shown
+    assert ("SECRET-DRAFT" in response.text) is shown
+    assert "SECRET-DRAFT words" not in response.text  # a reason never quotes the file
+
+
+def test_the_health_details_setting_shows_them_to_everyone(live: LiveSite, write_article) -> None:
+    write_article("000.txt", "---\ntitle: [unclosed\n---\n")
+    live.apply(["000.txt"])
+    live.settings = live.settings.replace(health_details=True)
+    with TestClient(create_app(live, watch=False), client=("203.0.113.9", 1)) as client:
+        assert [bad["file"] for bad in client.get("/healthz").json()["bad_files"]] == ["000.txt"]
 
 
 def test_a_rebuild_that_fails_keeps_the_last_good_site_and_healthz_says_degraded_until_one_succeeds(
