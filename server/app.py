@@ -23,7 +23,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from feedpub.render import formats
 from feedpub.render.fragments import FragmentMissing
+from feedpub.render.headers import UnknownPathError, media_type_for
 from feedpub.render.websub import HUB_PATH
 
 from .http import accepts_gzip, is_not_modified
@@ -155,6 +157,11 @@ class FeedFiles:
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
+        if scope["type"] == "http" and scope["method"] == "OPTIONS" and _cross_origin(self.live, scope["path"]):
+            # A browser's CORS preflight, before a web-based reader polls with If-None-Match.
+            await send({"type": "http.response.start", "status": 204, "headers": _PREFLIGHT})
+            await send({"type": "http.response.body", "body": b""})
+            return
         await self.app(scope, receive, send)
 
     async def respond_lazily(self, resource: LazyResource, head: bool, headers: list[tuple[bytes, bytes]]
@@ -205,6 +212,23 @@ class FeedFiles:
 
 
 _FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
+_PREFLIGHT = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, HEAD, OPTIONS"),
+    (b"access-control-allow-headers", b"If-None-Match, If-Modified-Since"),
+    (b"access-control-max-age", b"86400"),
+    (b"cache-control", b"public, max-age=86400"),
+]
+
+
+def _cross_origin(live: LiveSite, path: str) -> bool:
+    """A published path that carries CORS (every one but the HTML page: `headers_for`)."""
+    if live.published.get(path) is None:
+        return False
+    try:
+        return media_type_for(path) != formats.HTML
+    except UnknownPathError:
+        return False
 
 
 def operator(request: Request) -> bool:
