@@ -157,7 +157,7 @@ class FeedFiles:
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
-        if scope["type"] == "http" and scope["method"] == "OPTIONS" and _cross_origin(self.live, scope["path"]):
+        if scope["type"] == "http" and scope["method"] == "OPTIONS" and _preflight(self.live, scope):
             # A browser's CORS preflight, before a web-based reader polls with If-None-Match.
             await send({"type": "http.response.start", "status": 204, "headers": _PREFLIGHT})
             await send({"type": "http.response.body", "body": b""})
@@ -221,9 +221,12 @@ _PREFLIGHT = [
 ]
 
 
-def _cross_origin(live: LiveSite, path: str) -> bool:
-    """A published path that carries CORS (every one but the HTML page: `headers_for`)."""
-    if live.published.get(path) is None:
+def _preflight(live: LiveSite, scope: Scope) -> bool:
+    """A CORS preflight (it names the method it asks for) of a published path that carries CORS
+    (every one but the HTML page: `headers_for`); any other OPTIONS gets 405 as before."""
+    path = scope["path"]
+    if live.published.get(path) is None or not any(name == b"access-control-request-method"
+                                                    for name, _ in scope["headers"]):
         return False
     try:
         return media_type_for(path) != formats.HTML
