@@ -15,6 +15,7 @@ import click
 
 from .build import Build, Summary
 from .export import ExportError, export_site, exported_etags, store_of
+from .logs import printable
 from .reading.dates import rfc3339
 from .reading.folder import Folder
 from .render.site import Site
@@ -64,6 +65,12 @@ def _site_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+# Folders no one keeps articles in, whose walk would read the whole system (or other users' files).
+SYSTEM_FOLDERS = frozenset({"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/proc",
+                            "/root", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var", "/var/tmp", "/Users", "/System",
+                            "/Library", "/private", "/private/tmp"})
+
+
 def bundled_seeds() -> Path:
     """The sample articles installed with feedpub (the package `feedpub.seeds`)."""
     from importlib.resources import files
@@ -77,6 +84,11 @@ def resolve_articles(articles: Path | None) -> Path:
         articles = Path("seeds") if Path("seeds").is_dir() else bundled_seeds()
     if not articles.is_dir():
         raise click.ClickException(f"article folder {articles} does not exist; give the folder of article files")
+    resolved = articles.resolve()
+    if str(resolved) in SYSTEM_FOLDERS:
+        what = "the root of the file system" if resolved == Path(resolved.anchor) else "a system folder"
+        raise click.ClickException(f"{articles} is {what} ({resolved}), not an article folder: reading it would "
+                                   "walk every file under it. Give the folder that holds the article files")
     return articles
 
 
@@ -113,7 +125,7 @@ def report_lines(summary: Summary) -> list[str]:
 
 def report(summary: Summary) -> list[str]:
     """Print the bad files and duplicates; returns the lines (an export records them for reruns)."""
-    lines = report_lines(summary)
+    lines = [printable(line) for line in report_lines(summary)]
     for line in lines:
         click.echo(line, err=True)
     return lines
@@ -216,7 +228,7 @@ def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
     summary = build.summary()
     report(summary)
     for rel, warning in build.warnings():
-        click.echo(f"{rel}: warning: {warning}", err=True)
+        click.echo(printable(f"{rel}: warning: {warning}"), err=True)
     click.echo(summary.describe(), err=True)
     if summary.bad:
         sys.exit(1)

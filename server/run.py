@@ -9,6 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
+from feedpub import logs
 from feedpub.settings import Settings
 
 from .app import create_app
@@ -21,6 +22,7 @@ def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, ca
         jobs: int = 1) -> None:
     logging.basicConfig(format="%(levelname)s:     %(message)s", stream=sys.stderr,
                         level=logging.WARNING if quiet else logging.INFO)
+    logs.install()  # a file name with a newline cannot forge a line of the log
     started = time.perf_counter()
     live = LiveSite(root, settings, cache_dir=cache_dir, jobs=jobs)
     live.start()

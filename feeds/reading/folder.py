@@ -33,11 +33,14 @@ class Folder:
     def scan(self) -> list[str]:
         """Every article file under the root, as sorted relative paths."""
         root = os.path.normpath(str(self.root))
+        # What to cut from a folder's path to make it relative: the root and the separator after it
+        # (a root of "/" or "//" already ends with one).
+        cut = len(root) if root.endswith(os.sep) else len(root) + 1
         found: list[str] = []
         for folder, dirs, files in os.walk(root, followlinks=False):
             # Hidden folders and files are editors' and sync tools' scratch space, not articles.
             dirs[:] = [d for d in dirs if not d.startswith(".")]
-            prefix = "" if folder == root else folder[len(root) + 1 :].replace(os.sep, "/") + "/"
+            prefix = "" if folder == root else folder[cut:].replace(os.sep, "/") + "/"
             # One comprehension per folder: a generator step per file is a tenth of a second at 100k.
             found += [prefix + name for name in files if name.endswith(SUFFIXES) and not name.startswith(".")]
         found.sort()
