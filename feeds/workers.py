@@ -22,9 +22,14 @@ def process_pool(jobs: int) -> ProcessPoolExecutor:
     import multiprocessing  # only big cold builds pay for these imports
     from concurrent.futures import ProcessPoolExecutor
 
+    class Pool(ProcessPoolExecutor):
+        def __exit__(self, kind: object, *_: object) -> None:
+            # On an error or Ctrl-C, the tasks not started are dropped: waiting for every chunk
+            # `map` queued would keep an interrupted build running for as long as the whole.
+            self.shutdown(wait=True, cancel_futures=kind is not None)
+
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started,
-                               initargs=(os.getpid(),))
+    return Pool(max_workers=jobs, mp_context=context, initializer=_worker_started, initargs=(os.getpid(),))
 
 
 def _worker_started(parent: int) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import uvicorn
 
 from feedpub import logs
+from feedpub.progress import Progress
 from feedpub.settings import Settings
 
 from .app import create_app
@@ -25,7 +26,7 @@ def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, ca
     logs.install()  # a file name with a newline cannot forge a line of the log
     started = time.perf_counter()
     live = LiveSite(root, settings, cache_dir=cache_dir, jobs=jobs)
-    live.start()
+    live.start(Progress())  # bars on a terminal, for a start that loads a large folder
     summary = live.summary
     assert summary is not None
     for path, reason in summary.bad:
