@@ -162,8 +162,8 @@ def test_any_text_reads_back_the_same_in_rss_atom_and_json(files: list[bytes]) -
                 # the element's text as it is; feedparser would guess HTML from a `</b>` in it.
                 root = ElementTree.fromstring(site[f"{feed}.rss"].body)
                 assert root.findtext("channel/title") == document["title"], feed
-                shown = {item.findtext("guid"): item.findtext("title") for item in root.iterfind("channel/item")}
-                assert shown == json_titles, (feed, shown, json_titles)
+                plain = {item.findtext("guid"): item.findtext("title") for item in root.iterfind("channel/item")}
+                assert plain == json_titles, (feed, plain, json_titles)
             else:
                 assert same({"": visible(parsed.feed.title_detail)}, {"": document["title"]}), (feed, fmt)
                 shown = {entry.id: visible(entry.title_detail) for entry in parsed.entries}
