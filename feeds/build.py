@@ -108,7 +108,7 @@ class Build:
             archive_size=settings.archive_size if settings.archives else None,
         )
         store = FragmentStore.for_folder(cache_dir, root, key=self.keys.fragments()) if cache_dir else None
-        if store is None and fragments and settings.archives:
+        if store is None and fragments and (settings.archives or settings.everyday_api):
             store = FragmentStore.temporary(key=self.keys.fragments())
         self.builder = SiteBuilder(settings, fragments=fragments, store=store, jobs=jobs)
         self._site: Site = MappingProxyType({})
@@ -180,6 +180,8 @@ class Build:
         self.library.restore(saved.library)
         self.catalog = saved.catalog
         self._site = self.builder.restore(saved.rendered, saved.site, self.catalog)
+        if self.settings.everyday_api:  # its pages are made from the catalog again, as archives are
+            self._render(now)
         with collector_paused():  # as in `load`: a large difference makes many long-lived objects
             rendered = 0
             touched: set[Group] = set()

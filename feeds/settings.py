@@ -30,7 +30,7 @@ class WebSubSettings:
     hubs: tuple[str, ...] = ()  # outside hubs: advertised in a feed's Link header, pinged when it changes
     builtin: bool = False  # the live server is a hub too, at <base_url>/websub
     # The store keys (stores/keys.py) take each setting by its repr. The two above name the hubs a
-    # feed advertises (its Link header; its hub links once the renderers print them), so they count.
+    # feed advertises (its Link header and the hub links in its body), so they count.
     # The fields below shape no byte of any feed or header and are left out of the repr: changing a
     # limit must not drop the saved state or the export record (a cold start or a full export for nothing).
     allow_private_callbacks: bool = field(default=False, repr=False)  # intranets and tests only

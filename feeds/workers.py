@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -47,3 +52,17 @@ def _worker_started(parent: int) -> None:
             pass
     if os.getppid() != parent:  # the parent went before the line above took effect
         os._exit(1)
+
+
+def ordered_map(pool: ProcessPoolExecutor, work: Callable[[Job], Result], jobs: Iterable[Job], *,
+                ahead: int) -> Iterator[Result]:
+    """`pool.map(work, jobs)` with at most `ahead` jobs submitted and not yet taken: `Executor.map`
+    submits every job at once, which would hold every job's arguments (a cold build's articles,
+    pickled) in memory at the same time."""
+    pending: deque[Future[Result]] = deque()
+    for job in jobs:
+        pending.append(pool.submit(work, job))
+        if len(pending) >= max(1, ahead):
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()

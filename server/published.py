@@ -130,23 +130,43 @@ class BodyCache:
         return self._bytes
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class LazyResource:
-    """A document put together when a 200 asks for it; what decides 200 or 304 is known before."""
+    """A document put together when a 200 asks for it. What decides 200 or 304 (its ETags) is
+    worked out on the first request, not when it is published: a change can publish thousands of
+    these (every page of the JSON API shifts when an article arrives)."""
 
-    output: LazyOutput
-    path: str
-    settings: Settings
-    cache: BodyCache
-    gzip_etag: str  # archive documents always exceed MIN_GZIP: a frame alone does
-    tags: frozenset[bytes]
-    not_modified_headers: tuple[Header, ...]
-    etag_header: Header
-    gzip_etag_header: Header
+    __slots__ = ("_ready", "cache", "output", "path", "settings")
+
+    def __init__(self, output: LazyOutput, path: str, settings: Settings, cache: BodyCache) -> None:
+        self.output = output
+        self.path = path
+        self.settings = settings
+        self.cache = cache
+        self._ready: tuple[str, frozenset[bytes], tuple[Header, ...], Header, Header] | None = None
+
+    def _made(self) -> tuple[str, frozenset[bytes], tuple[Header, ...], Header, Header]:
+        if self._ready is None:
+            etag = self.output.etag
+            gzip_etag = etag[:-1] + '-gz"'  # archive documents and API pages exceed MIN_GZIP: a frame alone does
+            # A 304 repeats what `_resource` would send, less what describes a body.
+            raw = _headers_of(self.path, self.output.last_modified, self.settings)
+            updates = tuple((name, value) for name, value in raw if name not in _BODY_ONLY)
+            tags = frozenset(tag.encode("latin-1") for tag in (etag, gzip_etag))
+            self._ready = (gzip_etag, tags, updates, (b"etag", etag.encode("latin-1")),
+                           (b"etag", gzip_etag.encode("latin-1")))
+        return self._ready
 
     @property
     def etag(self) -> str:
         return self.output.etag
+
+    @property
+    def gzip_etag(self) -> str:
+        return self._made()[0]
+
+    @property
+    def tags(self) -> frozenset[bytes]:
+        return self._made()[1]
 
     @property
     def etags(self) -> tuple[str, ...]:
@@ -154,7 +174,8 @@ class LazyResource:
 
     def not_modified(self, compressed: bool) -> list[Header]:
         """The headers of a 304, which needs no body."""
-        return [*self.not_modified_headers, self.gzip_etag_header if compressed else self.etag_header]
+        _, _, updates, plain, packed = self._made()
+        return [*updates, packed if compressed else plain]
 
     def materialize(self) -> Resource:
         """The document with its bytes (blocking: it reads stored fragments; call it off the event loop)."""
@@ -178,21 +199,22 @@ class Published:
 def publish(site: Site, *, settings: Settings, previous: Published | None = None,
             cache: BodyCache | None = None) -> Published:
     """Every path of `site`, ready to answer, with the headers `render/headers.py` gives its path."""
-    reuse: dict[str, Resource | LazyResource] = {}
-    if previous is not None:
-        reuse = {resource.etag: resource for resource in previous.resources.values()}
+    reuse: dict[str, Resource] = {}
+    if previous is not None:  # documents held as bytes, by ETag (documents made when asked for go by path)
+        reuse = {resource.etag: resource for resource in previous.resources.values() if isinstance(resource, Resource)}
     bodies = cache if cache is not None else BodyCache()
     resources: dict[str, Resource | LazyResource] = {}
     for path, output in site.items():
         if path == HEADERS:  # configuration for static hosts, not a page
             continue
-        old = reuse.get(output.etag)
         if isinstance(output, LazyOutput):
-            if isinstance(old, LazyResource) and old.output is output:
-                resources["/" + path] = old
+            earlier = previous.resources.get("/" + path) if previous is not None else None
+            if isinstance(earlier, LazyResource) and earlier.output is output:
+                resources["/" + path] = earlier
             else:
-                resources["/" + path] = _lazy_resource(path, output, settings, bodies)
+                resources["/" + path] = LazyResource(output, path, settings, bodies)
             continue
+        old = reuse.get(output.etag)
         if isinstance(old, Resource) and old.output is output:
             resource = old
         else:
@@ -232,16 +254,6 @@ def _resource(path: str, output: Output, settings: Settings) -> Resource:
     tags = frozenset(tag.encode("latin-1") for tag in (output.etag, gzip_etag) if tag)
     return Resource(output, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),
                     _length(output.body), gzip_etag_header, updates, tags)
-
-
-def _lazy_resource(path: str, output: LazyOutput, settings: Settings, cache: BodyCache) -> LazyResource:
-    # A 304 repeats what `_resource` would send, less what describes a body.
-    raw = _headers_of(path, output.last_modified, settings)
-    updates = tuple((name, value) for name, value in raw if name not in _BODY_ONLY)
-    gzip_etag = output.etag[:-1] + '-gz"'
-    tags = frozenset(tag.encode("latin-1") for tag in (output.etag, gzip_etag))
-    return LazyResource(output, path, settings, cache, gzip_etag, tags, updates,
-                        (b"etag", output.etag.encode("latin-1")), (b"etag", gzip_etag.encode("latin-1")))
 
 
 def _length(body: bytes) -> Header:

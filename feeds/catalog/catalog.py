@@ -81,6 +81,7 @@ class Catalog:
         # since: the archive documents away from those dates are taken over as they were.
         self._earlier: dict[Group, FeedSpec] = {}
         self._dirty: dict[Group, set[float]] = {}
+        self._everything: dict[Group, tuple[FeedSpec, tuple[Entry, ...]]] = {}  # see `entries`
 
     @classmethod
     def build(cls, articles: Iterable[Entry], *, now: datetime, **options: Any) -> Catalog:
@@ -210,6 +211,14 @@ class Catalog:
     def key_of(self, group: Group) -> str:
         kind, name = group
         return ALL if kind == ALL else self._slugs[name] if kind == TOPIC else name
+
+    def entries(self, group: Group) -> tuple[Entry, ...]:
+        """Every article of a group, newest first (its spec holds only the newest and the archives)."""
+        spec = self.spec(group)
+        known = self._everything.get(group)
+        if known is None or known[0] is not spec:  # made again only after the group changed
+            known = self._everything[group] = (spec, tuple(self._members[url] for _, url in self._groups.get(group, ())))
+        return known[1]
 
     def spec(self, group: Group) -> FeedSpec:
         known = self._specs.get(group)

@@ -44,6 +44,37 @@ class Related(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class Picture(Compact):
+    """An image as the JSON API lists it (`Image` is the one a feed item shows)."""
+
+    url: str
+    width: int | None = None
+    height: int | None = None
+    title: str | None = None
+    attribution: str | None = None
+    cached: bool | None = None  # the input's `isCached`
+
+
+@dataclass(frozen=True, slots=True)
+class Extras(Compact):
+    """What only the seed site's JSON API shows (`everyday_api`), clean; None where the file lacks it."""
+
+    web_url: str | None = None
+    original_url: str | None = None
+    source_url: str | None = None
+    amp_url: str | None = None
+    cdn_amp_url: str | None = None
+    featured: str | None = None  # the https URL of an embed, never its HTML
+    highlight: str | None = None
+    tags: tuple[str, ...] | None = None
+    images: tuple[Picture, ...] | None = None
+    updated: datetime | None = None
+    provider_images: tuple[Picture, ...] | None = None
+    publishers: tuple[str, ...] | None = None
+    authors: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Article(Compact):
     url: str  # canonical: webUrl, else originalUrl; also the item id readers de-duplicate on
     title: str
@@ -59,6 +90,7 @@ class Article(Compact):
     heat: float | None = None
     draft: bool = False
     source: str = field(default="", compare=False)  # the file it came from, for reports
+    extras: Extras = Extras()
 
     @property
     def sort_key(self) -> tuple[float, str]:

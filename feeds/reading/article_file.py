@@ -15,13 +15,14 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from . import fast_yaml
-from .article import Article, Compact, Image, Provider, Related
+from .article import Article, Compact, Extras, Image, Picture, Provider, Related
 from .dates import DateError, parse_date
 from .text import NAME_LIMIT, SUMMARY_LIMIT, TITLE_LIMIT, clean_text, clean_url, domain_key, strip_forbidden
 
@@ -194,8 +195,81 @@ def _article_from(front: dict[str, Any], source: str) -> ParsedFile:
         heat=heat,
         draft=draft,
         source=source,
+        extras=_extras(front),
     )
     return ParsedFile(article, tuple(warnings))
+
+
+def _extras(front: dict[str, Any]) -> Extras:
+    """The fields only the JSON API shows: each cleaned as its kind is everywhere else."""
+    provider = front.get("provider")
+    provider = provider if isinstance(provider, dict) else {}
+    return Extras(
+        web_url=clean_url(front.get("webUrl")),
+        original_url=clean_url(front.get("originalUrl")),
+        source_url=clean_url(front.get("sourceUrl")),
+        amp_url=clean_url(front.get("ampWebUrl")),
+        cdn_amp_url=clean_url(front.get("cdnAmpWebUrl")),
+        featured=_embed(front.get("featuredContent")),
+        highlight=clean_text(front.get("highlight"), limit=SUMMARY_LIMIT) or None,
+        tags=_names(front.get("tags")),
+        images=_pictures(front.get("images")),
+        updated=_when(front.get("updatedDateTime")),
+        provider_images=_pictures(provider.get("images")),
+        publishers=_names(provider.get("publishers")),
+        authors=_names(provider.get("authors")),
+    )
+
+
+def _embed(value: object) -> str | None:
+    """An embed as the https URL it shows (from an `<iframe src>` or a plain URL): never raw HTML."""
+    if not isinstance(value, str):
+        return None
+    match = _IFRAME_SRC.search(value)
+    src = html.unescape(match.group(1)).strip() if match else value.strip()
+    url = clean_url("https:" + src if src.startswith("//") else src)
+    return url if url is not None and url.startswith("https://") else None
+
+
+def _names(value: object) -> tuple[str, ...] | None:
+    """A list of plain names (strings, or mappings with a `name`), cleaned and de-duplicated."""
+    if not isinstance(value, list):
+        return None
+    seen: dict[str, None] = {}
+    for item in value[: MAX_TOPICS * 2]:
+        raw = item.get("name") if isinstance(item, dict) else item
+        if isinstance(raw, str):
+            name = clean_text(raw, limit=NAME_LIMIT)
+            if name:
+                seen.setdefault(name, None)
+    return tuple(seen)[:MAX_TOPICS]
+
+
+def _pictures(value: object) -> tuple[Picture, ...] | None:
+    if not isinstance(value, list):
+        return None
+    found = []
+    for item in value[:20]:
+        raw = item.get("url") if isinstance(item, dict) else item
+        url = clean_url(raw)
+        if not url:
+            continue
+        size = item if isinstance(item, dict) else {}
+        cached = size.get("isCached")
+        found.append(Picture(url, _dimension(size.get("width")), _dimension(size.get("height")),
+                             clean_text(size.get("title"), limit=TITLE_LIMIT) or None,
+                             clean_text(size.get("attribution"), limit=NAME_LIMIT) or None,
+                             cached if isinstance(cached, bool) else None))
+    return tuple(found)
+
+
+def _when(value: object) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        return parse_date(value)
+    except DateError:
+        return None
 
 
 def _canonical_url(front: dict[str, Any]) -> str:

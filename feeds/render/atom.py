@@ -21,7 +21,7 @@ from feedgen.feed import FeedGenerator
 
 from ..reading.article import Article
 from .feed import Feed, as_html, content_html, looks_like_markup, media_attributes, provider_home
-from .history import add_history
+from .history import add_links
 
 
 class _HtmlText(BaseExtension):
@@ -62,7 +62,7 @@ def render_atom(feed: Feed, items: Sequence[Article]) -> bytes:
     fg.link(href=feed.home_url, rel="alternate", type="text/html")
     fg.updated(feed.updated)
     fg.generator("feedpub")
-    add_history(fg, feed, "atom")
+    add_links(fg, feed, "atom")
     for article in items:
         entry = fg.add_entry(order="append")
         entry_marker: _HtmlText = entry.feedpub_text

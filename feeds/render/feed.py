@@ -64,6 +64,12 @@ class Feed:
     # (rel, ((format name, href), ...)): `current`, `prev-archive` (older), `next-archive` (newer).
     history: str = ""
     links: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # WebSub discovery (W3C WebSub §4): the hubs this document names, in the order given; none unless
+    # a hub is configured, so that without one no byte changes. Only subscription documents are topics.
+    hubs: tuple[str, ...] = ()
+    # The document's Cache-Control max-age in seconds, which RSS repeats as polling hints (`<ttl>`,
+    # `sy:`; see polling.py); None prints none.
+    max_age: int | None = None
 
     def source_url(self, article: Article) -> str:
         """The RSS feed of the article's provider on this site."""

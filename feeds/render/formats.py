@@ -28,7 +28,7 @@ class Format:
     item_start: bytes = b""
     close: bytes = b""
     frame_of: Callable[[Feed, bool], tuple[bytes, bytes]] | None = None
-    item_of: Callable[[Article], bytes] | None = None
+    item_of: Callable[[Feed, Article], bytes] | None = None  # an item in any feed of the site (the template)
     separator: bytes = b""  # between items
 
     def frame(self, feed: Feed, has_items: bool) -> tuple[bytes, bytes]:
@@ -42,7 +42,7 @@ class Format:
     def items(self, template: Feed, articles: Sequence[Article]) -> list[bytes]:
         """Each article's item as `render` writes it in any feed of the site (`template`)."""
         if self.item_of is not None:
-            return [self.item_of(article) for article in articles]
+            return [self.item_of(template, article) for article in articles]
         document = self.render(template, articles)
         body = document[document.index(self.item_start) : document.rindex(self.close)]
         pieces = [self.item_start + part for part in body[len(self.item_start) :].split(self.item_start)]
@@ -54,7 +54,7 @@ class Format:
 RSS = Format("rss", ".rss", "application/rss+xml", "RSS", render_rss, b"\n    <item>", b"\n  </channel>")
 ATOM = Format("atom", ".atom", "application/atom+xml", "Atom", render_atom, b"\n  <entry>", b"\n</feed>")
 JSON_FEED = Format("json", ".json", "application/feed+json", "JSON Feed", render_json,
-                   frame_of=json_frame, item_of=json_item, separator=b",\n")
+                   frame_of=json_frame, item_of=lambda _, article: json_item(article), separator=b",\n")
 FORMATS = (RSS, ATOM, JSON_FEED)
 BY_NAME = {fmt.name: fmt for fmt in FORMATS}
 

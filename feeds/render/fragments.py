@@ -9,17 +9,16 @@ output (`Format.items`), so an assembled feed is byte-identical to rendering it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 
 from ..reading.article import Article, Entry
 from ..stores.fragment_store import FragmentStore
 from .feed import Feed
 from .formats import FORMATS, Format
 
-# The settings an item's bytes depend on: items are the same in every feed of a site, and only the
-# base URL reaches them (RSS `<source url>` names the provider's feed). The fragment store's key
-# covers these and no other setting.
-ITEM_SETTINGS = ("base_url",)
+# The settings an item's bytes depend on: items are the same in every feed of a site, and only these
+# reach them. The fragment store's key covers these and no other setting.
+ITEM_SETTINGS = ("base_url", "language")  # RSS <source url>; the JSON API's `locale`
 
 
 class FragmentMissing(LookupError):
@@ -66,23 +65,29 @@ class FragmentRenderer:
     def assemble_stored(self, feed: Feed, entries: Sequence[Entry]) -> bytes:
         """`feed` with these items, taking from the store the fragments not in memory (and keeping
         none of them: an archive document is put together each time it is asked for)."""
+        pieces = self.pieces(entries)
+        head, tail = self.fmt.frame(feed, bool(entries))
+        return head + self.fmt.separator.join(pieces) + tail
+
+    def pieces(self, entries: Sequence[Entry]) -> list[bytes]:
+        """These entries' fragments, from memory or the store (which are not kept in memory)."""
         items = self._items
         wanted = [self.key(e.digest) for e in entries if e.digest not in items]
         stored = self.store.get(wanted) if wanted and self.store is not None else {}
         try:
-            pieces = [items[e.digest] if e.digest in items else stored[self.key(e.digest)] for e in entries]
+            return [items[e.digest] if e.digest in items else stored[self.key(e.digest)] for e in entries]
         except KeyError as error:
-            raise FragmentMissing(f"no {self.fmt.name} fragment for an item of {feed.urls[self.fmt.name]}") from error
-        head, tail = self.fmt.frame(feed, bool(entries))
-        return head + self.fmt.separator.join(pieces) + tail
+            raise FragmentMissing(f"a {self.fmt.name} fragment is gone from the store") from error
 
     def has(self, digest: str) -> bool:
         return digest in self._items
 
-    def add(self, digests: Sequence[str], pieces: Sequence[bytes]) -> None:
-        """Keep freshly rendered fragments (and put them in the store)."""
+    def add(self, digests: Sequence[str], pieces: Sequence[bytes], *, hold: Container[str] | None = None) -> None:
+        """Put freshly rendered fragments in the store, and keep in memory those in `hold` (all of
+        them without a store): documents put together when asked for take theirs from the store."""
         for digest, piece in zip(digests, pieces, strict=True):
-            self._items[digest] = piece
+            if hold is None or self.store is None or digest in hold:
+                self._items[digest] = piece
         self.rendered_items += len(digests)
         if self.store is not None:
             self.store.put([(self.key(digest), piece) for digest, piece in zip(digests, pieces, strict=True)])

@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..settings import Settings
 from . import formats
 from .formats import FORMATS
-from .paths import CATALOG, HEADERS, INDEX, OPML, is_archive
+from .paths import API, CATALOG, HEADERS, INDEX, OPML, is_archive
 from .websub import discovery_link, is_topic, topic_url
 
 # The documents whose path, not their suffix, says what they are (the catalog is plain JSON,
@@ -32,6 +32,8 @@ def media_type_for(path: str) -> str:
     path = path.lstrip("/")
     if path in _BY_PATH:
         return _BY_PATH[path]
+    if path.startswith(API):
+        return formats.JSON
     name = path.rpartition("/")[2]
     media_type = _BY_SUFFIX.get("." + name.rpartition(".")[2]) if "." in name else None
     if media_type is None:

@@ -33,6 +33,8 @@ def json_frame(feed: Feed, has_items: bool) -> tuple[bytes, bytes]:
     if older:
         document["next_url"] = older
     document |= {"description": feed.description, "language": feed.language, "authors": [{"name": feed.author}]}
+    if feed.hubs:  # WebSub discovery: JSON Feed 1.1's `hubs`, before the items (part of the frame)
+        document["hubs"] = [{"type": "WebSub", "url": hub} for hub in feed.hubs]
     head = _dumps(document)[:-1] + ',\n"items":['  # drop the closing brace
     return head.encode("utf-8") + (b"\n" if has_items else b""), b"\n]}\n" if has_items else b"]}\n"
 

@@ -16,6 +16,8 @@ FOLDERS = {ALL: "feeds/", TOPIC: "feeds/topics/", PROVIDER: "feeds/providers/"}
 ARCHIVE = "feeds/archive/"
 _ARCHIVES = {ALL: ARCHIVE + "all/", TOPIC: ARCHIVE + "topics/{key}/", PROVIDER: ARCHIVE + "providers/{key}/"}
 
+API = "api/"  # the seed site's JSON API (render/api.py): plain JSON, not JSON Feed
+
 INDEX = "index.html"
 OPML = "feeds/index.opml"
 CATALOG = "feeds/index.json"

@@ -5,6 +5,9 @@ default prepends), `lastBuildDate` is set from the newest item (its default is n
 self link is added before the alternate one (the channel `<link>` is the last link added),
 and the generator names no version.
 
+The channel's `<ttl>` and `sy:updatePeriod` / `sy:updateFrequency` repeat the document's
+Cache-Control max-age for readers that poll (`polling.py`).
+
 Text follows the RSS Advisory Board's profile, because RSS never said whether a title is
 text or HTML and readers guess (feedparser treats a title with `</b>` or `&amp;` as HTML):
 
@@ -28,7 +31,8 @@ from feedgen.feed import FeedGenerator
 
 from ..reading.article import Article
 from .feed import Feed, as_html, content_html, media_attributes
-from .history import add_history
+from .history import add_links
+from .polling import add_polling
 
 _PLAIN_ITEM = re.compile(rb"(<(title|category|source|dc:creator)(?: [^>]*)?>)([^<]*)(?=</\2>)")
 _PLAIN_CHANNEL = re.compile(rb"(<(title|description)(?: [^>]*)?>)([^<]*)(?=</\2>)")
@@ -46,7 +50,8 @@ def render_rss(feed: Feed, items: Sequence[Article]) -> bytes:
     fg.link(href=feed.home_url, rel="alternate")
     fg.lastBuildDate(feed.updated)
     fg.generator("feedpub")
-    add_history(fg, feed, "rss")
+    add_links(fg, feed, "rss")
+    add_polling(fg, feed.max_age)
     for article in items:
         entry = fg.add_entry(order="append")
         entry.title(_title(article.title))

@@ -14,58 +14,28 @@ rendering code and settings, its frame, its items' digests), so it is known with
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..catalog.catalog import ALL, PROVIDER, TOPIC, ArchiveSpec, Catalog, FeedSpec, Group
 from ..reading.article import Article, Entry
 from ..settings import Settings
 from ..stores.fragment_store import FragmentStore
-from ..workers import process_pool
+from ..workers import ordered_map, process_pool
 from . import formats
+from .api import ApiPages
 from .feed import EPOCH, Feed
 from .formats import FORMATS, RSS, Format
 from .fragments import FragmentRenderer, render_chunk
+from .outputs import Document, LazyOutput, Output, made_of_etag, make_output
 from .pages import LATEST, Parts, latest_line, render_catalog, render_headers, render_index, render_opml
 from .paths import CATALOG, FOLDERS, HEADERS, INDEX, OPML, archive_path, feed_path, feed_url, url_of
+from .websub import hub_urls
 
 # Below this many items to render, worker processes cost more than they save.
 PARALLEL_RENDER_MIN = 1000
 _RENDER_CHUNK = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    body: bytes
-    media_type: str  # with charset, ready for a Content-Type header
-    etag: str  # strong, quoted, from the body alone
-    last_modified: datetime
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class LazyOutput:
-    """A document whose bytes are made when asked for; its ETag is known before."""
-
-    media_type: str
-    etag: str  # strong: equal ETags mean equal bytes (see `_signature_etag`)
-    last_modified: datetime
-    make: Callable[[], bytes]
-
-    @property
-    def body(self) -> bytes:
-        """The bytes, made now (and not kept: the caller decides whether to hold them)."""
-        return self.make()
-
-
-Document = Output | LazyOutput
-
-
-def make_output(body: bytes, media_type: str, last_modified: datetime) -> Output:
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return Output(body, f"{media_type}; charset=utf-8", etag, last_modified)
 
 
 Site = Mapping[str, Document]  # path without a leading slash → document
@@ -103,6 +73,8 @@ def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
         sources=(home + FOLDERS[PROVIDER], RSS.suffix),
         history=history,
         links=links,
+        hubs=hub_urls(settings),
+        max_age=settings.max_age,
     )
 
 
@@ -129,6 +101,12 @@ def make_archive_feed(spec: FeedSpec, index: int, settings: Settings) -> Feed:
         sources=feed.sources,
         history="archive",
         links=tuple(links),
+        # No hub links: WebSub topics are the subscription documents only. An archive document is
+        # not announced when it changes (a rare correction), the built-in hub refuses subscriptions
+        # to it, and its Link header names no hub; a hub link here would invite a subscription that
+        # is refused or never fed.
+        hubs=(),
+        max_age=settings.archive_max_age,  # what headers.headers_for serves archive documents with
     )
 
 
@@ -166,6 +144,8 @@ class Plan:
     stale: frozenset[Group]  # feeds whose subscription documents must be made again
     pages: frozenset[tuple[Group, str]]  # archive documents (group, page name) to make again
     needed: list[Entry]  # entries whose full article rendering needs (distinct)
+    held: frozenset[str] = frozenset()  # digests whose fragments the documents made now need in memory
+    api: Mapping[Group, tuple[Entry, ...]] = field(default_factory=dict)  # JSON API groups to page again
 
 
 class SiteBuilder:
@@ -190,6 +170,9 @@ class SiteBuilder:
         # What an archive document's bytes depend on besides its frame and items: the renderers'
         # code and the settings they read (the fragment store's key says exactly that).
         self._code = StoreKeys(settings).fragments()
+        self._api = ApiPages(settings, store=store, code=self._code, fragments=fragments) if settings.everyday_api \
+            else None
+        self._api_all = False  # after a restore, every group's API pages are made again
 
     def build(self, catalog: Catalog, articles: Mapping[str, Article]) -> Site:
         """Plan, render and assemble in one step, for a caller that holds every article in full (by
@@ -204,7 +187,10 @@ class SiteBuilder:
         feeds = [(group, catalog.spec(group)) for group in catalog.groups()]
         stale: set[Group] = set()
         pages: set[tuple[Group, str]] = set()
+        api: dict[Group, tuple[Entry, ...]] = {}
         for group, spec in feeds:
+            if self._api is not None and spec.kind in (ALL, TOPIC) and (self._api_all or self._seen.get(group) is not spec):
+                api[group] = catalog.entries(group)
             if self._seen.get(group) is spec:
                 continue  # the catalog hands out a new spec for every feed a change touched
             if self._changed(group, spec):
@@ -222,7 +208,11 @@ class SiteBuilder:
             needed += [entry for renderer in self._fragments for entry in renderer.missing(archived)]
         latest = feeds[0][1].items[:LATEST]  # groups() always lists the feed of everything first
         needed += [entry for entry in latest if entry.digest not in self._latest]
-        return Plan(feeds, frozenset(stale), frozenset(pages), list({entry.digest: entry for entry in needed}.values()))
+        if self._api is not None:
+            needed += self._api.plan(api)
+            self._api_all = False
+        return Plan(feeds, frozenset(stale), frozenset(pages), list({entry.digest: entry for entry in needed}.values()),
+                    frozenset(entry.digest for entry in shown), MappingProxyType(api))
 
     def _changed(self, group: Group, spec: FeedSpec) -> bool:
         previous = self._rendered.get(group)
@@ -246,21 +236,24 @@ class SiteBuilder:
         latest = {entry.digest for entry in plan.feeds[0][1].items[:LATEST]}
         parallel = self._fragments is not None and self.jobs > 1 and len(plan.needed) >= PARALLEL_RENDER_MIN
         if parallel:
-            self._render_across_processes(chunks, latest)
+            self._render_across_processes(chunks, latest, plan.held)
             return
         for articles in chunks:
             for digest, article in articles.items():
                 if digest in latest and digest not in self._latest:
                     self._latest[digest] = latest_line(article)
+            if self._api is not None:
+                self._api.render(self._template, articles)
             if self._fragments is None:
                 self._articles.update(articles)
                 continue
             for renderer in self._fragments:
                 todo = [digest for digest in articles if not renderer.has(digest)]
                 if todo:
-                    renderer.add(todo, renderer.fmt.items(self._template, [articles[d] for d in todo]))
+                    renderer.add(todo, renderer.fmt.items(self._template, [articles[d] for d in todo]), hold=plan.held)
 
-    def _render_across_processes(self, chunks: Iterable[Mapping[str, Article]], latest: set[str]) -> None:
+    def _render_across_processes(self, chunks: Iterable[Mapping[str, Article]], latest: set[str],
+                                 held: frozenset[str]) -> None:
         assert self._fragments is not None
         names = tuple(renderer.fmt.name for renderer in self._fragments)
 
@@ -269,6 +262,8 @@ class SiteBuilder:
                 for digest, article in articles.items():
                     if digest in latest and digest not in self._latest:
                         self._latest[digest] = latest_line(article)
+                if self._api is not None:  # a JSON object each: quick enough here
+                    self._api.render(self._template, articles)
                 items = list(articles.items())
                 for start in range(0, len(items), _RENDER_CHUNK):
                     part = items[start : start + _RENDER_CHUNK]
@@ -277,12 +272,12 @@ class SiteBuilder:
 
         digests: list[list[str]] = []
         with process_pool(self.jobs) as pool:
-            for index, pieces in enumerate(pool.map(render_chunk, jobs())):
+            for index, pieces in enumerate(ordered_map(pool, render_chunk, jobs(), ahead=4 * self.jobs)):
                 for renderer in self._fragments:
                     keep = [(d, piece) for d, piece in zip(digests[index], pieces[renderer.fmt.name], strict=True)
                             if not renderer.has(d)]
                     if keep:
-                        renderer.add([d for d, _ in keep], [piece for _, piece in keep])
+                        renderer.add([d for d, _ in keep], [piece for _, piece in keep], hold=held)
 
     # -- 3. assemble -----------------------------------------------------------------------
 
@@ -324,6 +319,8 @@ class SiteBuilder:
         paths[OPML] = make_output(render_opml(feeds, self.settings, parts), formats.OPML, newest)
         paths[CATALOG] = make_output(render_catalog(feeds, self.settings, parts), formats.JSON, newest)
         paths[HEADERS] = make_output(render_headers(), formats.TEXT, EPOCH)
+        if self._api is not None:
+            paths.update(self._api.assemble(plan.feeds, plan.api, self._template))
         return MappingProxyType(dict(sorted(paths.items())))
 
     def _render_feed(self, spec: FeedSpec) -> dict[str, Document]:
@@ -342,15 +339,15 @@ class SiteBuilder:
         feed = make_archive_feed(spec, index, self.settings)
         outputs: dict[str, Document] = {}
         for position, fmt in enumerate(FORMATS):
-            etag = _signature_etag(self._code, fmt, feed, page.items)
+            made_of = _made_of(self._code, fmt, feed, page.items)
             media_type = f"{fmt.media_type}; charset=utf-8"
             path = archive_path(spec.kind, spec.key, page.name, fmt)
             if self._fragments is not None:
                 renderer = self._fragments[position]
-                outputs[path] = LazyOutput(media_type, etag, page.newest, _assembler(renderer, feed, page.items))
-            else:
+                outputs[path] = LazyOutput(media_type, page.newest, _assembler(renderer, feed, page.items), made_of)
+            else:  # the straightforward path holds every document, with the ETag a lazy one would have
                 body = fmt.render(feed, [self._articles[entry.digest] for entry in page.items])
-                outputs[path] = Output(body, media_type, etag, page.newest)
+                outputs[path] = Output(body, media_type, made_of_etag(made_of()), page.newest)
         return outputs
 
     def _retain(self, plan: Plan) -> None:
@@ -394,6 +391,7 @@ class SiteBuilder:
                 for document in made.values():
                     paths.update(document.outputs)
             self._seen[group] = spec
+        self._api_all = True  # API pages are not saved either: the next build makes them again
         return MappingProxyType(dict(sorted(paths.items())))
 
     def prune_store(self) -> None:
@@ -406,6 +404,8 @@ class SiteBuilder:
         digests = {entry.digest for rendered in self._rendered.values() for entry in rendered.signature[3]}
         digests |= {entry.digest for made in self._pages.values() for page in made.values() for entry in page.page.items}
         keys = [fragments.key(digest) for fragments in self._fragments for digest in digests]
+        if self._api is not None:
+            keys += [self._api.key(digest) for digest in self._api.digests()]
         for store in stores.values():
             store.keep_only(keys)
 
@@ -431,10 +431,9 @@ def _shown(spec: FeedSpec) -> Iterable[Entry]:
         yield from page.items
 
 
-def _signature_etag(code: str, fmt: Format, feed: Feed, items: Sequence[Entry]) -> str:
-    """An ETag from what a document is made of: the same code, frame and items give the same bytes."""
-    made_of = f"{code}\0{fmt.name}\0{feed!r}\0" + ",".join(entry.digest for entry in items)
-    return '"' + hashlib.sha256(made_of.encode("utf-8", "surrogatepass")).hexdigest()[:32] + '"'
+def _made_of(code: str, fmt: Format, feed: Feed, items: Sequence[Entry]) -> Callable[[], str]:
+    """What an archive document is made of: the same code, frame and items give the same bytes."""
+    return lambda: f"{code}\0{fmt.name}\0{feed!r}\0" + ",".join(entry.digest for entry in items)
 
 
 def _assembler(renderer: FragmentRenderer, feed: Feed, items: tuple[Entry, ...]) -> Callable[[], bytes]:

@@ -3,20 +3,24 @@ and which published documents are topics (what one can subscribe to).
 
 Pure: settings and site in, text out. The hub itself lives in the server (`feedpub.server.websub`),
 the pings to outside hubs in `feedpub.pings`. Spec: https://www.w3.org/TR/websub/ (section 4,
-Discovery). Hub links in the feed bodies (RSS `atom:link rel="hub"`, Atom `<link rel="hub">`,
-JSON Feed `hubs`) are not rendered here: they come with the renderers' links.
+Discovery). The feed bodies name the same hubs (RSS `atom:link rel="hub"`, Atom `<link rel="hub">`,
+JSON Feed `hubs`): `site.make_feed` puts `hub_urls` in the format-neutral `Feed`, and the renderers
+print them (`history.py`, `jsonfeed.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..catalog.catalog import ALL, PROVIDER, TOPIC
 from ..settings import Settings
 from .formats import FORMATS
 from .paths import FOLDERS
-from .site import Output
+
+if TYPE_CHECKING:
+    from .site import Output
 
 HUB_PATH = "websub"  # where the live server's built-in hub answers, under the base URL
 
@@ -78,6 +82,8 @@ def topic_url(settings: Settings, path: str) -> str:
 def topics(settings: Settings, site: Mapping[str, object]) -> dict[str, Output]:
     """Topic URL → output, for every topic of a site (paths with or without a leading slash). A topic
     is an `Output`, its bytes in hand; a document held any other way (made on demand) never is."""
+    from .site import Output  # here, not above: site.py imports this module (its feeds name the hubs)
+
     return {topic_url(settings, path): output for path, output in site.items()
             if isinstance(output, Output) and is_topic(path, output.media_type)}
 

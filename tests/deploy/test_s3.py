@@ -53,9 +53,10 @@ def counts(output: str) -> dict[str, int]:
             "unchanged": int(unchanged), "deleted": int(deleted)}
 
 
-def export(folder: Path, out: Path) -> dict[str, bytes]:
+def export(folder: Path, out: Path, *options: str) -> dict[str, bytes]:
     """The static export of `folder` (same base URL), minus `_headers`, which a deploy leaves out."""
-    result = CliRunner().invoke(main, ["export", str(folder), "--out", str(out), "--base-url", BASE, "--no-cache"])
+    result = CliRunner().invoke(main, ["export", str(folder), "--out", str(out), "--base-url", BASE, "--no-cache",
+                                       *options])
     assert result.exit_code == 0, result.output
     files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     assert files.pop("_headers")
@@ -177,14 +178,18 @@ def test_a_redeploy_touches_only_what_changed(s3_server: S3Server, articles: Pat
     assert {key[len(prefix) + 1:] for key in now if now[key] != first[key]} == changed
     assert {path: body for path, (body, _) in stored(s3_server, prefix).items()} == after
 
-    # A header rule's input changes: every object it applies to is stored again, with the same bytes
-    # (archive documents follow archive_max_age, which stays).
+    # A header rule's input changes: every object it applies to is stored again (archive documents
+    # follow archive_max_age, which stays), with the bytes an export with that max-age has: the same
+    # but for RSS, which repeats the max-age as polling hints (<ttl>, sy:updateFrequency).
     code, output = deploy(s3_server, articles, target, "--max-age", "60")
     current = [path for path in after if not path.startswith("feeds/archive/")]
     assert code == 0 and counts(output)["uploaded"] == len(current), output
+    (tmp_path / "max-age.yaml").write_text("max_age: 60\n", encoding="utf-8")
+    shorter = export(articles, tmp_path / "shorter", "--config", str(tmp_path / "max-age.yaml"))
+    assert {path for path in after if after[path] != shorter[path]} == {p for p in current if p.endswith(".rss")}
     for path, (body, answer) in stored(s3_server, prefix).items():
         age = 86400 if path.startswith("feeds/archive/") else 60
-        assert answer["CacheControl"] == f"public, max-age={age}" and body == after[path]
+        assert answer["CacheControl"] == f"public, max-age={age}" and body == shorter[path]
 
 
 def test_objects_no_longer_in_the_site_are_deleted_within_the_bound(s3_server: S3Server, articles: Path,

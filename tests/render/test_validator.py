@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from feedpub.build import Build
-from feedpub.settings import Settings
+from feedpub.settings import Settings, WebSubSettings
 from tests.helpers import SEEDS, article_text, loaded, sample_fields
 
 VALIDATOR = os.environ.get("FEEDVALIDATOR", "")
@@ -63,8 +63,8 @@ def tricky_articles() -> dict[str, dict[str, Any]]:
     return files
 
 
-def export(folder: Path, out: Path) -> list[Path]:
-    site = loaded(Build(folder, Settings(base_url=BASE_URL)), now=NOW)
+def export(folder: Path, out: Path, settings: Settings | None = None) -> list[Path]:
+    site = loaded(Build(folder, settings or Settings(base_url=BASE_URL)), now=NOW)
     feeds = []
     for path, output in site.items():
         target = out / path
@@ -113,3 +113,22 @@ def test_seeds_validate(tmp_path: Path) -> None:
     # Articles published in the same second (date-only inputs) share atom:updated; the validator's
     # DuplicateUpdated is advice ("no action is necessary" when they were), not a fault of the feed.
     validate(out, export(SEEDS, out), "DuplicateUpdated")
+
+
+def test_feeds_with_hub_links_validate(tmp_path: Path) -> None:
+    """WebSub: the built-in hub and an outside one in every subscription document (atom:link rel="hub"),
+    archive documents beside them, and the tricky articles."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, fields in tricky_articles().items():
+        (folder / name).write_text(article_text(**fields), encoding="utf-8")
+    websub = WebSubSettings(hubs=("https://pubsubhubbub.appspot.com/",), builtin=True)
+    out = tmp_path / "site"
+    files = export(folder, out, Settings(base_url=BASE_URL, limit=5, archive_size=5, websub=websub))
+    hubs = [f for f in files if b'rel="hub"' in f.read_bytes()]
+    assert any(f.suffix == ".rss" for f in hubs) and any(f.suffix == ".atom" for f in hubs)
+    assert any("/archive/" in str(f) for f in files)
+    # A feed with one archive document gives it neither a prev- nor a next-archive link (it has no
+    # neighbour), which RFC 5005 allows and the validator warns about (ArchiveIncomplete, "add links
+    # ... as appropriate"): a property of the archives, not of the hub links checked here.
+    validate(out, files, "ArchiveIncomplete")

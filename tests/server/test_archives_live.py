@@ -116,3 +116,30 @@ def test_a_new_article_reaches_the_archives_of_its_feeds_within_a_second(serve: 
             break
         time.sleep(0.1)
     assert found == expected
+
+
+def test_the_json_api_is_served_as_exported_and_kept_current(serve: Callable[..., Server], folder: Path,
+                                                            tmp_path: Path) -> None:
+    from feedpub.build import Build
+    from feedpub.settings import load_settings
+
+    config = tmp_path / "api.yaml"
+    config.write_text("everyday_api: true\npage_size: 25\n")
+    server = serve(folder, "--config", str(config))
+    build = Build(folder, load_settings(config).replace(base_url=server.base))
+    build.load()
+    api = sorted(path for path in build.site if path.startswith("api/"))
+    assert "api/news/page/5/index.json" in api and "api/topics/index.json" in api
+    for path in api:
+        answer = server.get("/" + path, headers={"accept-encoding": "identity"})
+        assert answer.status_code == 200 and answer.content == build.site[path].body, path
+        assert answer.headers["content-type"] == "application/json; charset=utf-8"
+    url = "https://news0.example.com/story/api-newest"
+    write(folder, "api-newest.txt", **fields(-5, webUrl=url, originalUrl=url))
+    deadline = time.monotonic() + 5
+    while json.loads(server.get("/api/news/index.json").content)["value"][0]["webUrl"] != url:
+        assert time.monotonic() < deadline, "the new article never reached page 1"
+        time.sleep(0.05)
+    second = json.loads(server.get("/api/news/page/2/index.json").content)["value"]
+    first = json.loads(server.get("/api/news/page/1/index.json").content)["value"]
+    assert second[0]["webUrl"] not in {item["webUrl"] for item in first}  # pages shifted by one

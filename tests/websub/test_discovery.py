@@ -3,6 +3,8 @@ header when a hub is configured; with none, not one byte of any response changes
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +50,17 @@ def test_each_feed_names_the_hubs_and_itself(client: TestClient, path: str) -> N
     assert again.status_code == 304 and again.headers["link"] == expected  # a cache's copy is updated too
     gzipped = client.get(path, headers={"accept-encoding": "gzip"})
     assert gzipped.headers["link"] == expected
+
+
+@pytest.mark.parametrize("path", ["/feeds/all.rss", "/feeds/all.atom", "/feeds/all.json", WORLD])
+def test_each_served_body_names_the_same_hubs(client: TestClient, path: str) -> None:
+    body = client.get(path).content
+    if path.endswith(".json"):
+        hubs = [hub["url"] for hub in json.loads(body)["hubs"]]
+    else:
+        hubs = re.findall(rb'<(?:atom:)?link rel="hub" href="([^"]*)"/>', body)
+        hubs = [hub.decode() for hub in hubs]
+    assert hubs == [f"{BASE}/websub", OUTSIDE]
 
 
 @pytest.mark.parametrize("path", ["/", "/index.html", "/feeds/index.json", "/feeds/index.opml"])

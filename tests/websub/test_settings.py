@@ -80,8 +80,8 @@ def keys(settings: Settings) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("websub", "changed"), [
-    # The hubs a feed names: the saved state and the export record follow them (hub links in the
-    # bodies will come with the renderers' links); items never name a hub.
+    # The hubs a feed names (its Link header and the hub links in its body): the saved state and the
+    # export record follow them; items never name a hub, so the fragment store does not.
     (WebSubSettings(builtin=True), {"state", "export"}),
     (WebSubSettings(hubs=("https://h.example.com/",)), {"state", "export"}),
     # Shape no byte: no key moves, so changing one costs no cold start and no full export.

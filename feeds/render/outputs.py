@@ -1,0 +1,61 @@
+"""What a published path holds: its bytes (`Output`), or a document made when asked for (`LazyOutput`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    body: bytes
+    media_type: str  # with charset, ready for a Content-Type header
+    etag: str  # strong, quoted, from the body alone
+    last_modified: datetime
+
+
+class LazyOutput:
+    """A document whose bytes are made when asked for; its ETag is known without them.
+
+    The ETag is a digest of what the document is made of (`made_of`: the rendering code and
+    settings, its frame, its items' digests), taken the first time it is asked for: a change that
+    makes thousands of these (every page of the JSON API shifts when an article arrives) pays for
+    none of them until they are served or written.
+    """
+
+    __slots__ = ("_etag", "last_modified", "made_of", "make", "media_type")
+
+    def __init__(self, media_type: str, last_modified: datetime, make: Callable[[], bytes],
+                 made_of: Callable[[], str]) -> None:
+        self.media_type = media_type  # with charset, ready for a Content-Type header
+        self.last_modified = last_modified
+        self.make = make
+        self.made_of = made_of
+        self._etag: str | None = None
+
+    @property
+    def etag(self) -> str:
+        """Strong: equal ETags mean equal bytes, since the same inputs always give the same bytes."""
+        if self._etag is None:
+            self._etag = made_of_etag(self.made_of())
+        return self._etag
+
+    @property
+    def body(self) -> bytes:
+        """The bytes, made now (and not kept: the caller decides whether to hold them)."""
+        return self.make()
+
+
+def made_of_etag(made_of: str) -> str:
+    """The ETag of a document that is known by what it is made of rather than by its bytes."""
+    return '"' + hashlib.sha256(made_of.encode("utf-8", "surrogatepass")).hexdigest()[:32] + '"'
+
+
+Document = Output | LazyOutput
+
+
+def make_output(body: bytes, media_type: str, last_modified: datetime) -> Output:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return Output(body, f"{media_type}; charset=utf-8", etag, last_modified)
