@@ -158,12 +158,12 @@ def test_check_takes_the_publishing_options_of_export(articles: Path) -> None:
 
 def test_ctrl_c_during_a_long_start_exits_130_with_one_line(tmp_path: Path) -> None:
     folder = tmp_path / "many"
-    subprocess.run([sys.executable, "-m", "feedpub", "generate", str(folder), "4000", "--body-bytes", "3000"],
+    subprocess.run([sys.executable, "-m", "feedpub", "generate", str(folder), "8000", "--body-bytes", "3000"],
                    check=True, capture_output=True, timeout=120)
     server = subprocess.Popen([sys.executable, "-m", "feedpub", "serve", str(folder), "--port", "0", "--no-cache",
                                "--jobs", "2"], stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
-        time.sleep(1.0)  # loading 4,000 files takes several seconds
+        time.sleep(1.0)  # loading 8,000 files takes several seconds
         assert server.poll() is None, server.communicate()[1]
         server.send_signal(signal.SIGINT)
         _, stderr = server.communicate(timeout=30)

@@ -16,12 +16,14 @@ from typing import Any
 
 import msgpack
 
-from ..reading.article import Article, Entry, Image, Provider, Related
+from ..reading.article import Article, Entry, Extras, Image, Picture, Provider, Related
 from ..reading.article_file import ParsedFile
 
 DIGEST_BYTES = 16
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
+
+_NO_EXTRAS = Extras()
 
 # One parsed file as the parse cache keeps it: a tag, then its values.
 _ARTICLE, _REASON, _NOTHING = 1, 2, 3
@@ -100,13 +102,59 @@ def article_values(article: Article) -> tuple[object, ...]:
         tuple((r.title, r.url, r.provider, None if r.published is None else micros(r.published))
               for r in article.related),
         article.category, article.kind, article.quality, article.heat, article.draft, article.source,
+        _extras_values(article.extras),
+    )
+
+
+def _optional_micros(moment: datetime | None) -> int | None:
+    return None if moment is None else micros(moment)
+
+
+def _pictures_values(pictures: tuple[Picture, ...] | None) -> tuple[object, ...] | None:
+    if pictures is None:
+        return None
+    return tuple((p.url, p.width, p.height, p.title, p.attribution, p.cached) for p in pictures)
+
+
+def _extras_values(extras: Extras) -> tuple[object, ...] | None:
+    if extras == _NO_EXTRAS:
+        return None  # nearly every article outside the JSON API: one nil
+    return (extras.web_url, extras.original_url, extras.source_url, extras.amp_url, extras.cdn_amp_url,
+            extras.featured, extras.highlight, extras.tags, _pictures_values(extras.images),
+            _optional_micros(extras.updated), _pictures_values(extras.provider_images), extras.publishers,
+            extras.authors)
+
+
+def _pictures_from(values: object) -> tuple[Picture, ...] | None:
+    if values is None:
+        return None
+    pictures = []
+    for item in _tuple(values):
+        url, width, height, title, attribution, cached = _tuple(item)
+        pictures.append(Picture(_str(url), _optional_int(width), _optional_int(height), _optional_str(title),
+                                _optional_str(attribution), None if cached is None else _bool(cached)))
+    return tuple(pictures)
+
+
+def _extras_from(values: object) -> Extras:
+    if values is None:
+        return _NO_EXTRAS
+    (web_url, original_url, source_url, amp_url, cdn_amp_url, featured, highlight, tags, images, updated,
+     provider_images, publishers, authors) = _tuple(values)
+    return Extras(
+        web_url=_optional_str(web_url), original_url=_optional_str(original_url), source_url=_optional_str(source_url),
+        amp_url=_optional_str(amp_url), cdn_amp_url=_optional_str(cdn_amp_url), featured=_optional_str(featured),
+        highlight=_optional_str(highlight), tags=None if tags is None else _strings(tags), images=_pictures_from(images),
+        updated=None if updated is None else moment(updated), provider_images=_pictures_from(provider_images),
+        publishers=None if publishers is None else _strings(publishers),
+        authors=None if authors is None else _strings(authors),
     )
 
 
 def article_from(values: object) -> Article:
     try:
         (url, title, summary, published, name, domain, topics, image, related, category, kind, quality, heat,
-         draft, source) = _tuple(values)
+         draft, source, extras) = _tuple(values)
         picture = None
         if image is not None:
             image_url, width, height = _tuple(image)
@@ -120,7 +168,7 @@ def article_from(values: object) -> Article:
             url=_str(url), title=_str(title), summary=_str(summary), published=moment(published),
             provider=Provider(_str(name), _str(domain)), topics=_strings(topics), image=picture,
             related=tuple(links), category=_str(category), kind=_str(kind), quality=_optional_float(quality),
-            heat=_optional_float(heat), draft=_bool(draft), source=_str(source),
+            heat=_optional_float(heat), draft=_bool(draft), source=_str(source), extras=_extras_from(extras),
         )
     except (TypeError, ValueError) as error:  # a wrong count of values, or a wrong type
         raise Corrupt(f"not an article: {error}") from None
@@ -205,6 +253,10 @@ def _bool(value: object) -> bool:
 
 def _optional_int(value: object) -> int | None:
     return None if value is None else _int(value)
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else _str(value)
 
 
 def _optional_float(value: object) -> float | None:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..memory import collector_paused
-from .databases import warn_corrupt
+from .databases import log, warn_corrupt
 from .packing import EPOCH, MICROSECOND, Corrupt, article_from, article_values, micros, pack, unpack
 
 if TYPE_CHECKING:
@@ -74,8 +74,12 @@ def read(path: Path, key: str) -> SavedState | None:
 def write(path: Path, state: SavedState) -> None:
     """Replace the saved state atomically (a reader sees the old file or the new one); errors are ignored."""
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         header, bodies = _encode(state)
+    except (TypeError, ValueError, KeyError, AttributeError) as error:  # a shape the layout does not know: see `_fields`
+        log.warning("the state was not saved for the next start: %s", error)
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".state-")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -148,6 +152,7 @@ def _trailer(check: int) -> bytes:
 _CATALOG_FIELDS = ("limit", "archive_size", "include_drafts", "include_future", "topic_titles", "_members",
                    "_waiting", "_drafts", "_groups", "_names", "_slugs", "_specs", "_earlier", "_dirty")
 _CATALOG_OPTIONAL = ("_marking",)  # set by the first `apply`; the class's default before
+_CATALOG_MEMOS = ("_everything",)  # made again when asked for: not saved, restored empty
 _SLUG_FIELDS = ("_base", "_members", "_slug", "_suffixed", "_lengthened")
 _LIBRARY_FIELDS = ("good", "bad", "stamps", "_held", "_by_url", "_shared", "shared")
 
@@ -251,7 +256,7 @@ def _encode(state: SavedState) -> tuple[bytes, list[bytes]]:
         "shared_values": shared,
     }
 
-    catalog = _fields(state.catalog, _CATALOG_FIELDS, _CATALOG_OPTIONAL)
+    catalog = _fields(state.catalog, _CATALOG_FIELDS, _CATALOG_OPTIONAL + _CATALOG_MEMOS)
     slugs = _fields(catalog["_slugs"], _SLUG_FIELDS)
     members = catalog["_members"]
     for url, member in members.items():
@@ -386,6 +391,8 @@ def _decode(key: str, values: dict[str, Any], bodies: list[bytes]) -> SavedState
     catalog._earlier = {_group(group): spec(made) for group, made in encoded["earlier"]}
     catalog._dirty = {_group(group): set(dates) for group, dates in encoded["dirty"]}
     catalog._marking = _typed(encoded["marking"], bool)
+    for memo in _CATALOG_MEMOS:
+        setattr(catalog, memo, {})
 
     site: dict[str, Output] = {}
     for (path, media_type, etag, modified, _), body in zip(values["outputs"], bodies, strict=True):

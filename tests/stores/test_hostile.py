@@ -259,3 +259,31 @@ def test_the_command_line_says_why_it_refuses_a_cache_folder(folder: Path, tmp_p
     assert result.exit_code == 1
     assert "can be written by other users" in result.output and "chmod 700" in result.output
     assert "Traceback" not in result.output
+
+
+# -- the plain values are the objects, field for field ----------------------------------------------
+
+def test_every_field_of_an_article_survives_the_plain_values() -> None:
+    """A field added to the model and not to `packing` would be lost in the cache: this says so."""
+    import dataclasses
+
+    from feedpub.reading.article import Article, Extras, article_digest
+    from feedpub.reading.article_file import ParsedFile
+    from feedpub.reading.folder import Folder
+    from feedpub.stores.packing import article_from, article_values, unpack
+
+    assert {f.name for f in dataclasses.fields(Article)} == {
+        "url", "title", "summary", "published", "provider", "topics", "image", "related", "category", "kind",
+        "quality", "heat", "draft", "source", "extras"}, "a new Article field: teach stores/packing.py to keep it"
+    assert len(dataclasses.fields(Extras)) == 13, "a new Extras field: teach stores/packing.py to keep it"
+    folder = Folder(SEEDS)
+    seen_extras = 0
+    for rel in folder.scan():
+        parsed = folder.read(rel)
+        if not isinstance(parsed, ParsedFile):
+            continue
+        article = parsed.article
+        back = article_from(unpack(sealed(article_values(article), "x")[16:]))
+        assert repr(back) == repr(article) and article_digest(back) == article_digest(article), rel
+        seen_extras += article.extras != Extras()
+    assert seen_extras > 0  # the seeds exercise the JSON API's fields too
