@@ -28,6 +28,7 @@ from .reading.library import Duplicate, Library
 from .reading.loader import Loader
 from .render.site import Output, Site, SiteBuilder
 from .settings import Settings
+from .stores.databases import private_folder
 from .stores.fragment_store import FragmentStore
 from .stores.keys import StoreKeys
 from .stores.parse_cache import ParseCache
@@ -60,10 +61,15 @@ class Summary:
 
     def describe(self) -> str:
         return (
-            f"{self.files} files read: {self.published} published, {self.drafts} drafts, "
-            f"{self.scheduled} scheduled, {len(self.duplicates)} duplicates, {len(self.bad)} bad files; "
-            f"{self.feeds} feeds"
+            f"{plural(self.files, 'file')} read: {self.published} published, {plural(self.drafts, 'draft')}, "
+            f"{self.scheduled} scheduled, {plural(len(self.duplicates), 'duplicate')}, "
+            f"{plural(len(self.bad), 'bad file')}; {plural(self.feeds, 'feed')}"
         )
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 feed`, `2 feeds`, `0 feeds`: counts in what a person reads."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,8 @@ class Build:
         self.root = root
         self.settings = settings
         self.keys = StoreKeys(settings)
+        if cache_dir is not None:
+            private_folder(cache_dir)  # raises UnsafeFolder, naming why, when others could write it
         self.folder = Folder(root, max_bytes=settings.max_file_bytes)
         cache = ParseCache.for_folder(cache_dir, root, key=self.keys.parses()) if cache_dir else None
         self.library = Library(Loader(self.folder, cache, jobs=jobs))
@@ -113,12 +121,15 @@ class Build:
     # -- operations ------------------------------------------------------------------------
 
     def load(self, *, now: datetime | None = None, progress: Callable[[int], None] | None = None,
-             survey: Survey | None = None) -> Rebuilt:
-        """Read the whole folder (as `survey`ed, when given) and build the site."""
+             survey: Survey | None = None, rendering: Callable[[int], Callable[[int], None]] | None = None
+             ) -> Rebuilt:
+        """Read the whole folder (as `survey`ed, when given) and build the site. `progress` is told of
+        each file read; `rendering`, given how many articles the render takes, returns what is told
+        of each one rendered (a progress bar's, say)."""
         with collector_paused():  # collecting along the way was ~20% of a warm load
             urls = self.library.load(progress=progress, survey=survey)
             touched = self._apply(urls, now)
-            touched |= self._render(now)
+            touched |= self._render(now, rendering)
         self.builder.prune_store()
         return Rebuilt(len(self.library.good), frozenset(touched), frozenset(), self.builder.rendered_last)
 
@@ -192,14 +203,16 @@ class Build:
         touched |= self.catalog.advance(moment)
         return touched
 
-    def _render(self, now: datetime | None) -> set[Group]:
+    def _render(self, now: datetime | None, rendering: Callable[[int], Callable[[int], None]] | None = None
+                ) -> set[Group]:
         """Build the site from the catalog; returns groups that changed on the way (files whose
         version was gone from under their entries, read again)."""
         touched: set[Group] = set()
         for _ in range(MAX_REREADS):
             plan = self.builder.plan(self.catalog)
             gone: list[str] = []
-            self.builder.render_items(plan, self._articles(plan.needed, gone))
+            progress = rendering(len(plan.needed)) if rendering is not None and plan.needed else None
+            self.builder.render_items(plan, self._articles(plan.needed, gone, progress))
             if not gone:
                 self._site = self.builder.assemble(plan)
                 return touched
@@ -207,13 +220,16 @@ class Build:
             touched |= self._apply(self.library.load(gone), now)
         raise RebuildError(f"{len(gone)} files kept changing while they were read, e.g. {gone[0]}")
 
-    def _articles(self, entries: list, gone: list[str]) -> Iterator[Mapping[str, Article]]:
+    def _articles(self, entries: list, gone: list[str], progress: Callable[[int], None] | None = None
+                  ) -> Iterator[Mapping[str, Article]]:
         """The full articles of `entries` by digest, a chunk at a time; files whose version is gone
-        are added to `gone`."""
+        are added to `gone`. `progress` hears of each chunk as the next one is asked for (rendered)."""
         for start in range(0, len(entries), _FETCH_CHUNK):
             found, lost = self.library.articles_for(entries[start : start + _FETCH_CHUNK])
             gone += lost
             yield found
+            if progress is not None:
+                progress(len(found))
 
     # -- what the server and the command line read -----------------------------------------
 

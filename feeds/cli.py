@@ -5,27 +5,30 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .build import Build, Summary
+from .build import Build, Summary, plural
 from .export import ExportError, ExportResult, export_folder, export_site
+from .logs import printable
+from .progress import Progress
 from .reading.dates import rfc3339
 from .reading.fast_yaml import accelerator
 from .reading.folder import Folder
 from .render.site import Site
 from .settings import Settings, SettingsError, load_settings
-from .stores.databases import default_cache_dir
+from .stores.databases import UnsafeFolder, default_cache_dir
 from .stores.export_record import ExportRecord, fingerprint
 from .stores.keys import StoreKeys
 
 
 def _articles_argument(function: Callable[..., Any]) -> Callable[..., Any]:
+    # click gives arguments no help text: each command's description says what ARTICLES is.
     return click.argument(
         "articles", required=False, type=click.Path(file_okay=False, path_type=Path), metavar="[ARTICLES]"
     )(function)
@@ -65,6 +68,12 @@ def _site_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+# Folders no one keeps articles in, whose walk would read the whole system (or other users' files).
+SYSTEM_FOLDERS = frozenset({"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/proc",
+                            "/root", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var", "/var/tmp", "/Users", "/System",
+                            "/Library", "/private", "/private/tmp"})
+
+
 def bundled_seeds() -> Path:
     """The sample articles installed with feedpub (the package `feedpub.seeds`)."""
     from importlib.resources import files
@@ -78,6 +87,11 @@ def resolve_articles(articles: Path | None) -> Path:
         articles = Path("seeds") if Path("seeds").is_dir() else bundled_seeds()
     if not articles.is_dir():
         raise click.ClickException(f"article folder {articles} does not exist; give the folder of article files")
+    resolved = articles.resolve()
+    if str(resolved) in SYSTEM_FOLDERS:
+        what = "the root of the file system" if resolved == Path(resolved.anchor) else "a system folder"
+        raise click.ClickException(f"{articles} is {what} ({resolved}), not an article folder: reading it would "
+                                   "walk every file under it. Give the folder that holds the article files")
     return articles
 
 
@@ -88,20 +102,18 @@ def make_settings(config: Path | None, **flags: Any) -> Settings:
         raise click.ClickException(str(error)) from None
 
 
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal, shown only when the work takes more than a moment."""
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit="file", file=sys.stderr, delay=0.5, disable=None, leave=False) as bar:
-        yield bar.update
-
-
 def load_build(articles: Path, settings: Settings, **read: Any) -> Build:
     build = Build(articles, settings, **read)
-    with _progress(len(build.folder.scan())) as progress:
-        build.load(progress=progress)
+    with Progress() as progress:
+        build.load(progress=progress.reading(len(build.folder.scan())), rendering=progress.rendering)
     return build
+
+
+def no_articles(root: Path) -> str | None:
+    """What to say when the folder holds no article file at all (a wrong folder, or a typo)."""
+    if Folder(root).scan():
+        return None
+    return f"{root} holds no article files (*.txt or *.md, in it or in folders below it)"
 
 
 def report_lines(summary: Summary) -> list[str]:
@@ -112,9 +124,18 @@ def report_lines(summary: Summary) -> list[str]:
     return lines
 
 
-def report(summary: Summary) -> list[str]:
-    """Print the bad files and duplicates; returns the lines (an export records them for reruns)."""
-    lines = report_lines(summary)
+def report(summary: Summary, *, each_duplicate: bool = True) -> list[str]:
+    """Print the bad files and duplicates; returns the lines (an export records them for reruns).
+
+    Without `each_duplicate` the duplicates are one line: they are warnings, and an export repeats
+    them on every run until the files change (`feedpub check` lists each)."""
+    if each_duplicate or not summary.duplicates:
+        lines = report_lines(summary)
+    else:
+        lines = report_lines(replace(summary, duplicates=()))
+        lines.append(f"{plural(len(summary.duplicates), 'duplicate')}: files whose article another file publishes "
+                     "too (the newest is published); `feedpub check` lists them")
+    lines = [printable(line) for line in lines]
     for line in lines:
         click.echo(line, err=True)
     return lines
@@ -126,26 +147,57 @@ def _version_message() -> str:
                                                            "off (PyYAML alone; see README, Performance)")
 
 
-@click.group()
+class _Main(click.Group):
+    """The commands, with the errors any of them may meet said in one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UnsafeFolder as error:
+            raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            # Ctrl-C before serving (a long load) or during an export: one line, the shell's code.
+            click.echo("\nfeedpub: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="feedpub", message=_version_message())
 def main() -> None:
-    """Publish a folder of news articles as RSS, Atom and JSON feeds."""
+    """Publish a folder of news articles as RSS, Atom and JSON feeds: one of everything, one per topic
+    and one per provider, served live or exported as static files.
+
+    Run `feedpub COMMAND -h` for a command's options.
+    """
 
 
-@main.command()
+@main.command(short_help="Write every feed, the index page, OPML and catalog to a folder as static files.")
 @_articles_argument
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the site to.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Folder to write the site to: a plain folder holding only the site, replaced in one step.")
 @_site_options
 @click.option("--strict", is_flag=True, help="Any bad file fails the export (exit 1) and nothing is written.")
 @click.option("--no-ping", is_flag=True, help="Do not tell the WebSub hubs (websub.hubs) which feeds changed.")
 @_cache_options
 def export(articles: Path | None, out: Path, config: Path | None, strict: bool, no_ping: bool, **flags: Any) -> None:
-    """Write every feed, the index page, OPML and catalog to OUT as static files."""
+    """Write every feed, the index page, OPML and catalog to OUT as static files.
+
+    An unchanged rerun stops after a walk of the folder; only changed files are written.
+    ARTICLES is the folder of article files (*.txt, *.md, read recursively); by default ./seeds if
+    there is one, else the sample articles installed with feedpub.
+    """
     started = time.perf_counter()
     read = reading(flags)
     settings = make_settings(config, **flags)
     require_base_url(flags.get("base_url"), settings, "an export")
     root = resolve_articles(articles)
+    if out.exists() and (out.resolve() == root.resolve() or root.resolve().is_relative_to(out.resolve())):
+        which = "is the article folder" if out.resolve() == root.resolve() else "holds the article folder"
+        raise click.ClickException(f"--out {out} {which} ({root}): the export takes the place of --out, so give "
+                                   "another folder for it, e.g. --out site")
+    empty = no_articles(root)
+    if empty:
+        click.echo(f"feedpub: {empty}; the site has no articles", err=True)
     folder = export_folder(out)
     record = ExportRecord.of(read["cache_dir"], folder) if read["cache_dir"] else None
     inputs = fingerprint(Folder(root), StoreKeys(settings).export()) if record else None
@@ -157,15 +209,15 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
         for line in reported if isinstance(reported, list) else []:
             click.echo(line, err=True)
         if strict and previous.get("bad"):
-            raise click.ClickException(f"{previous['bad']} bad files (--strict): nothing written")
+            raise click.ClickException(f"{plural(int(str(previous['bad'])), 'bad file')} (--strict): nothing written")
         click.echo(f"{out} is up to date: no article, setting or feedpub file changed; "
                    f"{time.perf_counter() - started:.2f} s", err=True)
         return
     build = load_build(root, settings, **read)
     summary = build.summary()
-    lines = report(summary)
+    lines = report(summary, each_duplicate=False)
     if strict and summary.bad:
-        raise click.ClickException(f"{len(summary.bad)} bad files (--strict): nothing written")
+        raise click.ClickException(f"{plural(len(summary.bad), 'bad file')} (--strict): nothing written")
     try:
         result = export_site(build.site, out, cache_dir=read["cache_dir"])
     except ExportError as error:
@@ -182,7 +234,7 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
                    "were replaced one by one: a reader during the export may have seen old files beside new ones",
                    err=True)
     click.echo(
-        f"{result.files} files in {out}: {result.written} written, {result.removed} removed, "
+        f"{plural(result.files, 'file')} in {out}: {result.written} written, {result.removed} removed, "
         f"{result.files - result.written} unchanged; {time.perf_counter() - started:.2f} s",
         err=True,
     )
@@ -218,29 +270,39 @@ def announce(settings: Settings, changed: list[str]) -> None:
     for error in errors:
         click.echo(f"websub: {error}", err=True)
     hubs = len(settings.websub.hubs)
-    click.echo(f"websub: {len(changed)} changed feeds announced to {hubs} hub{'s' if hubs > 1 else ''}"
+    click.echo(f"websub: {plural(len(changed), 'changed feed')} announced to {plural(hubs, 'hub')}"
                + (f" ({len(errors)} failures)" if errors else ""), err=True)
 
 
-@main.command()
+@main.command(short_help="List every problem and warning in the article folder; write nothing.")
 @_articles_argument
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file.")
+@_site_options
 @_cache_options
 def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
-    """List every problem in the article folder; exit 1 if any file is bad."""
+    """List every problem and warning in the article folder without writing anything; exit 1 if any
+    file is bad or there is no article file at all. Takes the publishing options of `export`, so it
+    counts what that export would publish.
+
+    ARTICLES is the folder of article files (*.txt, *.md, read recursively); by default ./seeds if
+    there is one, else the sample articles installed with feedpub.
+    """
     read = reading(flags)
-    settings = make_settings(config)
-    build = load_build(resolve_articles(articles), settings, **read)
+    settings = make_settings(config, **flags)
+    root = resolve_articles(articles)
+    empty = no_articles(root)
+    if empty:
+        raise click.ClickException(empty)
+    build = load_build(root, settings, **read)
     summary = build.summary()
     report(summary)
     for rel, warning in build.warnings():
-        click.echo(f"{rel}: warning: {warning}", err=True)
+        click.echo(printable(f"{rel}: warning: {warning}"), err=True)
     click.echo(summary.describe(), err=True)
     if summary.bad:
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Serve every feed live, kept current as article files change.")
 @_articles_argument
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
@@ -250,7 +312,11 @@ def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
 @_cache_options
 def serve(articles: Path | None, host: str, port: int, config: Path | None, quiet: bool,
           base_url: str | None, **flags: Any) -> None:
-    """Serve every feed live and keep it current as article files change."""
+    """Serve every feed live and keep it current as article files change; GET /healthz says how it is.
+
+    ARTICLES is the folder of article files (*.txt, *.md, read recursively); by default ./seeds if
+    there is one, else the sample articles installed with feedpub.
+    """
     from .server.run import ServeError, run  # uvicorn and Starlette load only when serving
 
     read = reading(flags)
@@ -263,7 +329,7 @@ def serve(articles: Path | None, host: str, port: int, config: Path | None, quie
         raise click.ClickException(str(error)) from None
 
 
-@main.command()
+@main.command(short_help="Publish the site to S3-compatible object storage, uploading only what changed.")
 @click.argument("arguments", nargs=-1, required=True, metavar="[ARTICLES] s3://BUCKET/PREFIX")
 @click.option("--endpoint-url", help="S3-compatible endpoint, e.g. https://s3.example.net (default: AWS).")
 @click.option("--region", help="The bucket's region (default: from the AWS config or environment).")
@@ -285,6 +351,8 @@ def deploy(arguments: tuple[str, ...], endpoint_url: str | None, region: str | N
 
     Every object gets its Content-Type and Cache-Control; objects under PREFIX that are no longer
     part of the site are deleted after every upload, and nothing outside PREFIX is touched.
+    ARTICLES is the folder of article files (*.txt, *.md, read recursively); by default ./seeds if
+    there is one, else the sample articles installed with feedpub.
     """
     from .deploy.command import run_deploy  # boto3 loads only when deploying
 
@@ -300,18 +368,31 @@ def deploy(arguments: tuple[str, ...], endpoint_url: str | None, region: str | N
                strict=strict, ping=not no_ping)
 
 
-@main.command()
+@main.command(short_help="Write realistic sample articles to a folder, deterministically.")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("count", type=click.IntRange(min=1))
 @click.option("--seed", default=0, show_default=True, help="Same seed, same files.")
-@click.option("--topics", default=24, show_default=True, type=click.IntRange(min=1))
-@click.option("--providers", default=36, show_default=True, type=click.IntRange(min=1))
+@click.option("--topics", default=24, show_default=True, type=click.IntRange(min=1), help="How many topics to draw from.")
+@click.option("--providers", default=36, show_default=True, type=click.IntRange(min=1),
+              help="How many providers (publications) to draw from.")
 @click.option("--body-bytes", default=0, show_default=True, help="Pad each article to about this size.")
-def generate(out: Path, count: int, seed: int, topics: int, providers: int, body_bytes: int) -> None:
-    """Write COUNT realistic sample articles to OUT, deterministically (for trying and benchmarking)."""
+@click.option("--force", is_flag=True, help="Write into a folder that holds other files (sample-like ones are replaced).")
+def generate(out: Path, count: int, seed: int, topics: int, providers: int, body_bytes: int, force: bool) -> None:
+    """Write COUNT realistic sample articles to the folder OUT, deterministically (for trying and
+    benchmarking). A rerun into a folder it made replaces its files; a folder that holds anything
+    else is refused unless --force, since files in it that look like samples would be deleted."""
     from .corpus import generate as make
 
+    marker = out / GENERATED_MARKER
+    if out.exists() and not force and not marker.exists() and any(out.iterdir()):
+        raise click.ClickException(f"{out} is not empty and was not made by `feedpub generate`: its files that look "
+                                   "like samples would be replaced or deleted. Give an empty or new folder, or "
+                                   "pass --force")
     started = time.perf_counter()
     files = make(out, count, seed=seed, topics=topics, providers=providers, body_bytes=body_bytes)
-    click.echo(f"{len(files)} articles written to {out} in {time.perf_counter() - started:.2f} s", err=True)
+    marker.write_text("made by feedpub generate: a rerun may replace the sample files here\n", encoding="utf-8")
+    click.echo(f"{plural(len(files), 'article')} written to {out} in {time.perf_counter() - started:.2f} s",
+               err=True)
 
+
+GENERATED_MARKER = ".feedpub-generated"  # hidden: never read as an article

@@ -64,6 +64,9 @@ class Settings:
     # The seed site's paged JSON API (/api/news/...), off unless asked for.
     everyday_api: bool = False
     page_size: int = 25
+    # /healthz names bad files and WebSub's state only to loopback clients that no proxy forwarded,
+    # unless this is on. It shapes no output (repr=False: no store key moves with it).
+    health_details: bool = field(default=False, repr=False)
 
     def url(self, path: str) -> str:
         """Absolute URL of a site path; always from the configured base, never a request."""
@@ -76,7 +79,7 @@ class Settings:
 
 
 _FILE_KEYS = {"title", "description", "base_url", "language", "limit", "topics", "max_file_bytes", "max_age",
-              "archives", "archive_size", "archive_max_age", "everyday_api", "page_size", "websub"}
+              "archives", "archive_size", "archive_max_age", "everyday_api", "page_size", "websub", "health_details"}
 
 
 def load_settings(path: Path | None, *, search: Path | None = None) -> Settings:
@@ -120,7 +123,7 @@ def validate(settings: Settings) -> Settings:
     if settings.archive_size > MAX_ARCHIVE_SIZE:
         raise SettingsError(f"archive_size must be at most {MAX_ARCHIVE_SIZE} (items per archive document), "
                             f"not {settings.archive_size}: the strictest readers stop at 2 MiB a document")
-    for name in ("archives", "everyday_api", "include_drafts", "include_future"):
+    for name in ("archives", "everyday_api", "include_drafts", "include_future", "health_details"):
         if not isinstance(getattr(settings, name), bool):
             raise SettingsError(f"{name} must be true or false, not {getattr(settings, name)!r}")
     topics = settings.topics

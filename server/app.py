@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import re
@@ -21,7 +22,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from feedpub.render import formats
 from feedpub.render.fragments import FragmentMissing
+from feedpub.render.headers import UnknownPathError, media_type_for
 from feedpub.render.pages import render_not_found
 from feedpub.render.websub import HUB_PATH
 
@@ -73,7 +76,7 @@ def create_app(live: LiveSite, *, watch: bool = True, websub: WebSub | None = No
         summary = live.summary
         last = live.last
         failure = live.failure
-        document = {
+        document: dict[str, object] = {
             "status": "degraded" if live.held or failure else "ok",
             "watching": live.ready.is_set() if watch else False,
             "articles": summary.published if summary else 0,
@@ -82,15 +85,18 @@ def create_app(live: LiveSite, *, watch: bool = True, websub: WebSub | None = No
             "scheduled": summary.scheduled if summary else 0,
             "drafts": summary.drafts if summary else 0,
             "rebuilds": live.rebuilds,
+            "bad": len(summary.bad) if summary else 0,
             "last_rebuild": {"at": last.at.isoformat(timespec="milliseconds"), "seconds": round(last.seconds, 4),
                              "files": last.files, "feeds": last.feeds} if last else None,
-            "bad_files": [{"file": path, "reason": reason} for path, reason in summary.bad] if summary else [],
         }
         if failure is not None:  # until a rebuild succeeds: the last good site is what is served
             document["error"] = {"kind": failure.kind, "message": failure.message,
                                  "at": failure.at.isoformat(timespec="milliseconds")}
-        if websub is not None:
-            document["websub"] = websub.status()
+        # Names of files (a draft's among them) and of WebSub subscribers are for the operator only.
+        if live.settings.health_details or operator(request):
+            document["bad_files"] = [{"file": path, "reason": reason} for path, reason in summary.bad] if summary else []
+            if websub is not None:
+                document["websub"] = websub.status()
         return Response(json.dumps(document, indent=2), media_type="application/json",
                         headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
 
@@ -151,6 +157,11 @@ class FeedFiles:
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
+        if scope["type"] == "http" and scope["method"] == "OPTIONS" and _preflight(self.live, scope):
+            # A browser's CORS preflight, before a web-based reader polls with If-None-Match.
+            await send({"type": "http.response.start", "status": 204, "headers": _PREFLIGHT})
+            await send({"type": "http.response.body", "body": b""})
+            return
         await self.app(scope, receive, send)
 
     async def respond_lazily(self, resource: LazyResource, head: bool, headers: list[tuple[bytes, bytes]]
@@ -198,6 +209,42 @@ class FeedFiles:
                     _conditions(if_none_match, if_modified_since), resource.etags, resource.output.last_modified)):
             return 304, compressed
         return 200, compressed
+
+
+_FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
+_PREFLIGHT = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, HEAD, OPTIONS"),
+    (b"access-control-allow-headers", b"If-None-Match, If-Modified-Since"),
+    (b"access-control-max-age", b"86400"),
+    (b"cache-control", b"public, max-age=86400"),
+]
+
+
+def _preflight(live: LiveSite, scope: Scope) -> bool:
+    """A CORS preflight (it names the method it asks for) of a published path that carries CORS
+    (every one but the HTML page: `headers_for`); any other OPTIONS gets 405 as before."""
+    path = scope["path"]
+    if live.published.get(path) is None or not any(name == b"access-control-request-method"
+                                                    for name, _ in scope["headers"]):
+        return False
+    try:
+        return media_type_for(path) != formats.HTML
+    except UnknownPathError:
+        return False
+
+
+def operator(request: Request) -> bool:
+    """A request from this machine that no proxy passed on: the README's proxy config makes every
+    request come from loopback, with X-Forwarded-For naming the stranger behind it."""
+    client = request.client
+    try:
+        address = ipaddress.ip_address(client.host if client else "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback and not any(name in request.headers for name in _FORWARDED)
 
 
 def _conditions(if_none_match: bytes | None, if_modified_since: bytes | None) -> dict[str, str]:

@@ -32,11 +32,12 @@ def is_not_modified(request_headers: Mapping[str, str], etags: tuple[str, ...], 
     if if_modified_since:
         try:
             since = parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError, IndexError):
-            return False  # an invalid date is ignored (§13.1.3)
-        if since.tzinfo is None:
+            if since.tzinfo is None:
+                return False
+            return int(last_modified.timestamp()) <= int(since.timestamp())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            # An unusable date (year 99999999999 overflows) is ignored (§13.1.3): a full answer.
             return False
-        return int(last_modified.timestamp()) <= int(since.timestamp())
     return False
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import uvicorn
 
+from feedpub import logs
+from feedpub.progress import Progress
 from feedpub.settings import Settings, SettingsError
 
 from .app import create_app
@@ -64,6 +66,7 @@ def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, ca
     """Serve the articles under `root`; without `base_url_given`, links use the address really bound."""
     logging.basicConfig(format="%(levelname)s:     %(message)s", stream=sys.stderr,
                         level=logging.WARNING if quiet else logging.INFO)
+    logs.install()  # a file name with a newline cannot forge a line of the log
     started = time.perf_counter()
     sock = listening_socket(host, port)
     port = sock.getsockname()[1]
@@ -75,7 +78,7 @@ def run(root: Path, settings: Settings, *, host: str, port: int, quiet: bool, ca
             raise ServeError(f"links cannot be made from the address {host}: give the URL readers use with "
                              f"--base-url, e.g. --base-url http://localhost:{port}") from None
     live = LiveSite(root, settings, cache_dir=cache_dir, jobs=jobs)
-    live.start()
+    live.start(Progress())  # bars on a terminal, for a start that loads a large folder
     summary = live.summary
     assert summary is not None
     for path, reason in summary.bad:

@@ -57,7 +57,7 @@ def test_limit_and_drafts_flags(articles: Path, write_article: Callable[..., Pat
     write_article("draft.txt", **sample_fields(10, title="Secret draft", published=False))
     code, output = run("export", articles, "--out", tmp_path / "a", "--limit", "2")
     assert code == 0, output
-    assert "1 drafts" in output
+    assert "1 draft," in output  # and plurals as people write them
     assert catalog(tmp_path / "a")["all:all"]["items"] == 2
     assert b"Secret draft" not in (tmp_path / "a/feeds/all.rss").read_bytes()
     code, output = run("export", articles, "--out", tmp_path / "b", "--include-drafts")
@@ -71,7 +71,10 @@ def test_summary_counts_duplicates_and_scheduled(articles: Path, write_article: 
     write_article("future.txt", **sample_fields(40, publishedDateTime="2999-01-01T00:00:00Z"))
     code, output = run("export", articles, "--out", tmp_path / "out")
     assert code == 0, output
-    assert "1 scheduled, 1 duplicates" in output
+    assert "1 scheduled, 1 duplicate," in output
+    # An export sums duplicates up in one line (it repeats them on every run); check names each.
+    assert "1 duplicate: files whose article another file publishes too" in output
+    code, output = run("check", articles)
     assert "copy.txt: duplicate of 003.txt" in output  # the newer date wins
     body = (tmp_path / "out/feeds/all.rss").read_text()
     assert "Re-crawled" in body and "Headline number 3" not in body and "Headline number 40" not in body
@@ -154,7 +157,7 @@ def test_check_lists_problems_and_fails_on_bad_files(articles: Path, write_artic
     assert "noimage.txt: warning: no usable image" in output
     assert "noimage.txt: warning: empty excerpt" in output
     assert "duplicate of" in output
-    assert "bad.txt: publishedDateTime 'next tuesday' is not a date" in output
+    assert "bad.txt: publishedDateTime is not a date" in output and "tuesday" not in output
 
 
 def test_missing_article_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -188,7 +191,7 @@ def test_an_unchanged_rerun_stops_early_and_replays_the_report(articles: Path, w
     assert "is up to date" in second and "broken.txt: invalid YAML" in second
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
     code, strict = run("export", articles, "--out", out, "--strict")
-    assert code == 1 and "bad files (--strict)" in strict
+    assert code == 1 and "1 bad file (--strict)" in strict
 
 
 def test_an_export_removed_or_replaced_by_hand_is_made_again(articles: Path, tmp_path: Path) -> None:

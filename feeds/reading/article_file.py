@@ -13,6 +13,7 @@ import html
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -52,12 +53,22 @@ _FENCE = re.compile(r"^---[ \t]*\r?\n", re.ASCII)
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE | re.ASCII)
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _IFRAME_SRC = re.compile(r"""<iframe\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_QUOTED = re.compile(r"""\s*(?:'[^']*'|"[^"]*")""")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
 class ArticleError(ValueError):
     """A file that gives no usable article; the message is the reason a user reads."""
+
+
+class NotRegularFile(OSError):
+    """A FIFO, device, socket or folder where an article file was: no article, and never waited on."""
+
+
+# O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever. No controlling
+# terminal from a tty, no descriptor leaked into a worker process.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +78,15 @@ class ParsedFile(Compact):
 
 
 def read_article(path: Path, *, max_bytes: int = MAX_FILE_BYTES, name: str | None = None) -> ParsedFile:
-    """Read and parse one file; raises `ArticleError` (or `OSError`) with a reason."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
+    """Read and parse one file; raises `ArticleError` (or `OSError`) with a reason, and
+    `NotRegularFile` when what is at `path` now is not a regular file."""
+    fd = os.open(path, _OPEN_FLAGS)
+    with open(fd, "rb", closefd=True) as handle:
+        # What was opened, not what a check before found: the name may have been swapped meanwhile.
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(f"{path} is not a regular file")
+        size = info.st_size
         if size > max_bytes:
             raise ArticleError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
         data = handle.read(max_bytes + 1)
@@ -111,15 +128,20 @@ def load_front_matter(text: str) -> dict[str, Any]:
     source = strip_forbidden(text[opening.end() : closing.start()])
     try:
         try:
-            front = fast_yaml.load(source, _Loader)
+            front = fast_yaml.load(source, _Loader, max_expanded=fast_yaml.MAX_EXPANDED)
         except yaml.YAMLError as error:
             if _LIBYAML_SURROGATE not in str(error):
                 raise
-            front = yaml.load(source, Loader=_PyLoader)
+            front = fast_yaml.load(source, _PyLoader, max_expanded=fast_yaml.MAX_EXPANDED)
+    except fast_yaml.TooLarge as error:
+        raise ArticleError(f"invalid YAML: {error}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""  # +1 for 0-based, +1 for the fence
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        # PyYAML quotes what it found (`found undefined alias 'x'`): the kind of problem is enough.
+        # A tag is named (it says what the file asked for), no other quote.
+        problem = _QUOTED.sub(lambda quote: quote.group(0) if "tag:" in quote.group(0) else "", problem).strip()
         raise ArticleError(f"invalid YAML{where}: {problem}") from None
     except RecursionError:
         raise ArticleError("invalid YAML: nested too deeply") from None
@@ -283,7 +305,7 @@ def _draft(value: object) -> bool:
     word = str(value).strip().lower() if isinstance(value, (str, int)) else None
     if word in _TRUE | _FALSE:
         return word in _FALSE
-    raise ArticleError(f"published must be true or false, not {_describe(value)}")
+    raise ArticleError(f"published must be true or false, not {_kind_of(value)}")
 
 
 def _provider(value: object, url: str) -> Provider:
@@ -362,15 +384,17 @@ def _number(front: dict[str, Any], key: str, warnings: list[str]) -> float | Non
     except (ValueError, OverflowError):
         number = math.nan
     if not math.isfinite(number):
-        warnings.append(f"{key} is not a number: {_describe(value)}")
+        warnings.append(f"{key} is not a number ({_kind_of(value)})")
         return None
     return number
 
 
-def _describe(value: object) -> str:
-    """A short quote of a scalar for a message; containers only by kind (they may be alias bombs)."""
-    if isinstance(value, (str, int, float)):
-        return repr(value if not isinstance(value, str) else value[:40])
+def _kind_of(value: object) -> str:
+    """What a value is, for a message, never what it says: a draft's words must not reach a log."""
+    if isinstance(value, str):
+        return "an empty string" if not value.strip() else "other text"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not a finite number"
     return f"a {_kind(value)}"
 
 

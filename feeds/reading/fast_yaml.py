@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .. import accelerators
@@ -37,6 +36,12 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
+
+
+# Aliases let a few lines stand for billions of values ("billion laughs"): PyYAML shares one object
+# per alias, but anything that walks the value (a str(), a renderer) would expand it. A document whose
+# aliases expand past this many values is refused before it is built.
+MAX_EXPANDED = 100_000
 
 
 class Unsupported(Exception):
@@ -94,12 +99,18 @@ def load_accelerated(source: str, loader_class: type) -> Any:
         return _FALLBACK
 
 
-def load(source: str, loader_class: type) -> Any:
-    """`yaml.load(source, Loader=loader_class)`, faster for plain documents; the same result or error."""
-    if not accelerators.enabled():
-        return yaml.load(source, Loader=loader_class)  # feedpub's loaders are safe loaders
-    if _frontmatter is not None:
-        value = load_accelerated(source, loader_class)
+class TooLarge(ValueError):
+    """A document whose aliases expand past `MAX_EXPANDED` values, or refer to themselves."""
+
+
+def load(source: str, loader_class: type, *, max_expanded: int | None = None) -> Any:
+    """`yaml.load(source, Loader=loader_class)`, faster for plain documents; the same result or error.
+
+    With `max_expanded`, a document whose aliases expand past that many values (or refer to the
+    value that holds them) raises `TooLarge` instead of being built."""
+    accelerated = accelerators.enabled()
+    if accelerated and _frontmatter is not None:
+        value = load_accelerated(source, loader_class)  # it builds no alias: never larger than the text
         if value is not _FALLBACK:
             return value
     loader = loader_class(source)
@@ -107,10 +118,14 @@ def load(source: str, loader_class: type) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        try:
-            return construct(node, loader)
-        except Exception:  # Unsupported, a bad key or value, too deep: PyYAML's own path decides
-            return loader.construct_document(node)
+        if accelerated:
+            try:
+                return construct(node, loader)
+            except Exception:  # Unsupported, a bad key or value, too deep: PyYAML's own path decides
+                pass
+        if max_expanded is not None:  # only aliases make a document larger than its text
+            check_expansion(node, max_expanded)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 
@@ -153,3 +168,31 @@ def construct(root: Node, loader: Any) -> Any:
         raise Unsupported(tag)
 
     return build(root)
+
+
+def check_expansion(root: Node, limit: int) -> None:
+    """Raise `TooLarge` when the values under `root`, each alias counted as what it stands for,
+    number more than `limit` (each distinct node is sized once, so this is quick however large)."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if node.__class__ is ScalarNode:
+            return 1
+        if id(node) in open_nodes:
+            raise TooLarge("an alias refers to the value that holds it")
+        open_nodes.add(id(node))
+        children = [part for pair in node.value for part in pair] if node.__class__ is MappingNode else node.value
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > limit:
+                raise TooLarge(f"aliases expand to more than {limit:,} values (a 'billion laughs' document)")
+        open_nodes.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root)

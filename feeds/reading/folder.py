@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .article_file import MAX_FILE_BYTES, ArticleError, ParsedFile, read_article
+from .article_file import MAX_FILE_BYTES, ArticleError, NotRegularFile, ParsedFile, read_article
 
 SUFFIXES = (".txt", ".md")
 CANNOT_READ = "cannot read:"
@@ -33,11 +33,14 @@ class Folder:
     def scan(self) -> list[str]:
         """Every article file under the root, as sorted relative paths."""
         root = os.path.normpath(str(self.root))
+        # What to cut from a folder's path to make it relative: the root and the separator after it
+        # (a root of "/" or "//" already ends with one).
+        cut = len(root) if root.endswith(os.sep) else len(root) + 1
         found: list[str] = []
         for folder, dirs, files in os.walk(root, followlinks=False):
             # Hidden folders and files are editors' and sync tools' scratch space, not articles.
             dirs[:] = [d for d in dirs if not d.startswith(".")]
-            prefix = "" if folder == root else folder[len(root) + 1 :].replace(os.sep, "/") + "/"
+            prefix = "" if folder == root else folder[cut:].replace(os.sep, "/") + "/"
             # One comprehension per folder: a generator step per file is a tenth of a second at 100k.
             found += [prefix + name for name in files if name.endswith(SUFFIXES) and not name.startswith(".")]
         found.sort()
@@ -99,7 +102,9 @@ class Folder:
             return None
 
     def read(self, rel: str) -> Outcome:
-        """Read one file: its article, the reason it is bad, or None when there is no such file."""
+        """Read one file: its article, the reason it is bad, or None when there is no such file (or
+        what is there is no regular file: a FIFO, a device, a folder). Never blocks: the check is made
+        on what was opened (`read_article`), so a file swapped for a FIFO after `is_file` is no article."""
         path = self.root / rel
         if not is_candidate(rel) or not path.is_file():
             return None
@@ -107,7 +112,7 @@ class Folder:
             if not _inside(self.root, path):
                 raise ArticleError("a symlink to outside the article folder; not followed")
             return read_article(path, max_bytes=self.max_bytes, name=rel)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, NotRegularFile):
             return None
         except (ArticleError, OSError) as error:
             return str(error) if isinstance(error, ArticleError) else f"{CANNOT_READ} {error.strerror or error}"

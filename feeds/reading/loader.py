@@ -62,8 +62,13 @@ class Loader:
             for rel, cached, blob in cache.entries():
                 known = identities.get(rel)
                 if known == cached:
+                    try:
+                        result = self._cached(rel, parse_cache.load_entry_or_reason(rel, blob))
+                    except parse_cache.Corrupt:
+                        cache.corrupt()  # parsed again below, and its row replaced
+                        continue
                     hits.add(rel)
-                    yield rel, self._cached(rel, parse_cache.load_entry_or_reason(blob)), None
+                    yield rel, result, None
                     if progress:
                         progress(1)
                 elif known is None:
@@ -98,7 +103,11 @@ class Loader:
         left = dict(wanted)
         if left and self.cache is not None:
             for rel, blob in self.cache.outcomes(left.items()).items():
-                outcome = parse_cache.load_outcome(blob)
+                try:
+                    outcome = parse_cache.load_outcome(rel, blob)
+                except parse_cache.Corrupt:
+                    self.cache.corrupt(rel)  # the row goes; the file is read again below
+                    continue
                 if isinstance(outcome, ParsedFile):
                     found[rel] = outcome.article
                     del left[rel]

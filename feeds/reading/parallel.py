@@ -1,7 +1,7 @@
 """Parsing many files, across worker processes when there are many; what each gives is a `Parsed`.
 
-A worker sends each result back as the bytes the parse cache stores (pickled there, once), so the
-parent never pickles what it will store; a file parsed in this process is kept as objects, and
+A worker sends each result back as the bytes the parse cache stores (packed there, once), so the
+parent never packs what it will store; a file parsed in this process is kept as objects, and
 packed only if the cache is to store it.
 """
 
@@ -20,7 +20,7 @@ from .folder import Folder, Outcome
 PARALLEL_MIN = 2000
 _CHUNK = 250
 
-Packed = tuple["bytes | None", bytes]  # the entry row (None unless the file is good) and the outcome, pickled
+Packed = tuple["bytes | None", bytes]  # the entry row (None unless the file is good) and the outcome, packed
 
 
 class Parsed:
@@ -40,9 +40,9 @@ class Parsed:
         if self._packed is not None:
             entry_blob, blob = self._packed
             if entry_blob is None:
-                reason = parse_cache.load_outcome(blob)
+                reason = parse_cache.load_outcome(self.rel, blob)
                 return None if isinstance(reason, ParsedFile) else reason
-            return parse_cache.entry_from_row(parse_cache.load_entry_row(entry_blob), self.rel, shared)
+            return parse_cache.entry_from_row(parse_cache.load_entry(self.rel, entry_blob), self.rel, shared)
         outcome = self._outcome
         if not isinstance(outcome, ParsedFile):
             return outcome
@@ -56,7 +56,7 @@ class Parsed:
 
     def article(self) -> Article:
         """The full article of a good file."""
-        outcome = self._outcome if self._packed is None else parse_cache.load_outcome(self._packed[1])
+        outcome = self._outcome if self._packed is None else parse_cache.load_outcome(self.rel, self._packed[1])
         assert isinstance(outcome, ParsedFile), self.rel
         return outcome.article
 
@@ -66,7 +66,7 @@ class Parsed:
             outcome = self._outcome
             entry = self._entry if self._entry is not None or not isinstance(outcome, ParsedFile) else \
                 Entry.of(outcome.article, outcome.warnings)
-            self._packed = _pack(outcome, entry)
+            self._packed = _pack(self.rel, outcome, entry)
         return self._packed
 
 
@@ -88,8 +88,8 @@ def parse_many(folder: Folder, rels: list[str], *, jobs: int,
             progress(1)
 
 
-def _pack(outcome: Outcome, entry: Entry | None) -> Packed:
-    return (None if entry is None else parse_cache.dump(parse_cache.entry_row(entry))), parse_cache.dump(outcome)
+def _pack(rel: str, outcome: Outcome, entry: Entry | None) -> Packed:
+    return (None if entry is None else parse_cache.pack_entry(rel, entry)), parse_cache.pack_outcome(rel, outcome)
 
 
 def _parse_chunk(job: tuple[Path, int, list[str]]) -> list[tuple[str, Packed]]:
@@ -100,5 +100,5 @@ def _parse_chunk(job: tuple[Path, int, list[str]]) -> list[tuple[str, Packed]]:
     for rel in rels:
         outcome = folder.read(rel)
         entry = Entry.of(outcome.article, outcome.warnings) if isinstance(outcome, ParsedFile) else None
-        packed.append((rel, _pack(outcome, entry)))
+        packed.append((rel, _pack(rel, outcome, entry)))
     return packed

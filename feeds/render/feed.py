@@ -29,7 +29,7 @@ def looks_like_markup(text: str) -> bool:
 
     True when it has an end tag (`</b>`) or something entity-like (`&amp;`, `&#8217`): what
     feedparser's `looks_like_html` and the validator's `ContainsHTML` check look for. Such text
-    is published as escaped HTML where a format allows it (Atom `type="html"`, RSS titles), so
+    is published as escaped HTML where a format allows it (Atom `type="html"`), so
     every reader shows the same characters the JSON Feed `title` holds. Plain "AT&T" or "a < b"
     stays plain text.
     """

@@ -13,8 +13,9 @@ text or HTML and readers guess (feedparser treats a title with `</b>` or `&amp;`
 
 - readers take an item's and the channel's `<description>` as HTML, so plain text goes in
   escaped (`<b>` → `&lt;b&gt;`), which every reader shows as the characters typed;
-- a title is plain text, unless it would be taken for HTML (`looks_like_markup`): then it is
-  published as escaped HTML too, so guessing readers show the same characters as Atom and JSON;
+- a title is plain text, always, as the profile says: `<em>(video)</em>` is written
+  `&#x3C;em&#x3E;(video)&#x3C;/em&#x3E;`, which a reader that takes titles as text (newsboat) shows
+  as typed. Escaping it as HTML first would make those readers show `&lt;em&gt;` (double escaping);
 - in the elements the profile treats as plain text (titles, the channel description,
   categories, source, creator) `&`, `<` and `>` are written as the hexadecimal references
   `&#x26;`, `&#x3C;`, `&#x3E;`: the encoding the profile recommends and the W3C validator
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 from feedgen.feed import FeedGenerator
 
 from ..reading.article import Article
-from .feed import Feed, as_html, content_html, looks_like_markup, media_attributes
+from .feed import Feed, as_html, content_html, media_attributes
 from .history import add_links
 from .polling import add_polling
 
@@ -73,8 +74,9 @@ def render_rss(feed: Feed, items: Sequence[Article]) -> bytes:
 
 
 def rss_title(text: str) -> str:
-    """An item's or the channel's title as it goes into `<title>` (before lxml escapes it)."""
-    return as_html(text) if looks_like_markup(text) else text
+    """An item's or the channel's title as it goes into `<title>` (before lxml escapes it): plain text,
+    whose `&` and `<` `_hex_plain_text` writes as the profile asks."""
+    return text
 
 
 def _hex_plain_text(body: bytes) -> bytes:

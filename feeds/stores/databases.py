@@ -8,12 +8,60 @@ and made anew rather than trusted.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _BATCH = 500  # SQLite's default limit on host parameters is 999
+log = logging.getLogger("feedpub")
+_warned: set[str] = set()  # stores already reported damaged by this process: one warning each
+
+
+class UnsafeFolder(OSError):
+    """A cache or state folder that someone else could write: what it holds cannot be trusted."""
+
+
+def private_folder(folder: Path) -> Path:
+    """Make `folder` (mode 0700) if it is missing; refuse one that another user can write.
+
+    Whoever can write the cache folder decides what the next run reads back: a store holds only
+    plain values (`packing.py`), but a planted state could still publish what no article says.
+    """
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.geteuid():
+        raise UnsafeFolder(f"the cache folder {folder} belongs to another user (uid {info.st_uid}), who could "
+                           "plant what feedpub reads back: use a folder of your own (--cache-dir) or --no-cache")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise UnsafeFolder(f"the cache folder {folder} can be written by other users (mode "
+                           f"{stat.S_IMODE(info.st_mode):04o}), who could plant what feedpub reads back: "
+                           f"run `chmod 700 {folder}`, or use another folder (--cache-dir) or --no-cache")
+    return folder
+
+
+def warn_corrupt(path: Path) -> None:
+    """One warning per store and process: a damaged store is dropped and made again, never used."""
+    name = str(path)
+    if name not in _warned:
+        _warned.add(name)
+        log.warning("%s was damaged (its bytes do not match what feedpub wrote): what it held is made again "
+                    "from the article files", name)
+
+
+def is_corruption(error: sqlite3.Error) -> bool:
+    """A database file that is damaged or no database at all (truncated, overwritten)."""
+    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def remove_database(path: Path) -> None:
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            name.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def default_cache_dir() -> Path:
@@ -30,23 +78,66 @@ def cache_path(cache_dir: Path, kind: str, root: Path, suffix: str = ".sqlite3")
 def open_cache(path: Path, *, table: str, columns: str, schema: str) -> sqlite3.Connection:
     """Open (creating) a cache database; its table starts empty if it was filled under another schema.
 
-    The connection is used from worker threads, one at a time: callers hold their own lock.
+    The connection is used from worker threads, one at a time: callers hold their own lock. A file
+    that is damaged or no database is removed (with one warning) and made anew: it only accelerates.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _open(path, table=table, columns=columns, schema=schema)
+    except sqlite3.DatabaseError as error:
+        if not is_corruption(error):
+            raise
+    warn_corrupt(path)
+    remove_database(path)
+    return _open(path, table=table, columns=columns, schema=schema)
+
+
+def _open(path: Path, *, table: str, columns: str, schema: str) -> sqlite3.Connection:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-    db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
-    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    if row is None or row[0] != schema:
-        # Dropped, not emptied: a new version of feedpub may store other columns.
-        db.execute("BEGIN")
-        db.execute(f"DROP TABLE {table}")
-        db.execute(f"CREATE TABLE {table} ({columns})")
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (schema,))
-        db.execute("COMMIT")
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        # The table's first page too: a file cut short past its header fails here, not mid-build.
+        db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()
+        if row is None or row[0] != schema:
+            # Dropped, not emptied: a new version of feedpub may store other columns.
+            db.execute("BEGIN")
+            db.execute(f"DROP TABLE {table}")
+            db.execute(f"CREATE TABLE {table} ({columns})")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (schema,))
+            db.execute("COMMIT")
+    except sqlite3.Error:
+        db.close()
+        raise
     return db
+
+
+class Reopening:
+    """What a store does when its database turns out damaged while in use: it is removed and made
+    anew (one warning), so the next run is quick again; the work at hand is simply not stored."""
+
+    path: Path
+    _db: sqlite3.Connection
+    _spec: dict[str, str]  # open_cache's table, columns and schema
+
+    def _failed(self, error: sqlite3.Error) -> None:
+        """Called, holding no lock, after any database error."""
+        if not is_corruption(error):
+            return  # locked, full disk, ...: the store stays; this operation is not stored
+        warn_corrupt(self.path)
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+        remove_database(self.path)
+        try:
+            self._db = open_cache(self.path, **self._spec)
+        except (OSError, sqlite3.Error):
+            self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            self._db.execute(f"CREATE TABLE {self._spec['table']} ({self._spec['columns']})")
 
 
 def keep_only(db: sqlite3.Connection, table: str, column: str, keys: Iterable[str]) -> None:

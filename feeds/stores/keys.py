@@ -25,12 +25,12 @@ from ..settings import Settings
 PACKAGE = Path(__file__).resolve().parent.parent
 
 # What shapes each store, as paths under the package: a folder means every module in it.
-_PARSES = ("reading", "stores/parse_cache.py", "stores/databases.py")
+_PARSES = ("reading", "stores/parse_cache.py", "stores/packing.py", "stores/databases.py")
 # Items are keyed by their article's digest, so only the model (which the digest covers) and the
 # renderers shape them: not the parsing rules that produced the article.
-_FRAGMENTS = ("reading/article.py", "render", "stores/fragment_store.py", "stores/databases.py")
+_FRAGMENTS = ("reading/article.py", "render", "stores/fragment_store.py", "stores/packing.py", "stores/databases.py")
 _BUILD = ("reading", "catalog", "render", "build.py")
-_STATE = (*_BUILD, "stores/saved_state.py")
+_STATE = (*_BUILD, "stores/saved_state.py", "stores/packing.py")
 _EXPORT = (*_BUILD, "export.py", "exchange.py", "stores/export_record.py")
 
 

@@ -6,43 +6,49 @@ whole cache is dropped when anything that shapes a parse changes (`keys.StoreKey
 file modified less than a second ago is not cached, since a second write within the clock's
 granularity could keep the same mtime.
 
-Each good file's row holds two pickles: its small `Entry` (as a plain row, see `entry_row`),
+Each good file's row holds two blobs of plain values (`packing.py`: msgpack behind a digest, so
+nothing read back can run code and flipped bytes are found): its small `Entry` (see `entry_row`),
 which a warm load streams for every file, and its full outcome, fetched (by path and digest) only
-for articles that get rendered.
+for articles that get rendered. A blob that does not open is dropped and its file parsed again.
 """
 
 from __future__ import annotations
 
-import pickle
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..reading.article import Entry, Provider
+from ..reading.article import Entry
+from ..reading.article_file import ParsedFile
 from ..reading.folder import Identity, Outcome
-from .databases import cache_path, keep_only, open_cache, rows_in
+from .databases import Reopening, cache_path, keep_only, open_cache, rows_in, warn_corrupt
+from .packing import (  # noqa: F401  # entry_from_row and SharedValues are used through this module
+    Corrupt,
+    EntryRow,
+    SharedValues,
+    entry_from_row,
+    entry_row,
+    opened,
+    outcome_from,
+    outcome_values,
+    sealed,
+)
 
-# One parsed file as stored: path, identity, entry pickle (None for a bad file), digest (None for a
-# bad file) and the outcome pickle (a ParsedFile, or the reason the file is bad).
+# One parsed file as stored: path, identity, entry blob (None for a bad file), digest (None for a
+# bad file) and the outcome blob (a ParsedFile, or the reason the file is bad).
 Row = tuple[str, Identity, "bytes | None", "str | None", bytes]
-# An entry as plain values (its file is the row's key): url, published (µs since 1970), provider
-# name and domain, topics, draft, digest, warnings.
-EntryRow = tuple[str, int, str, str, tuple[str, ...], bool, str, tuple[str, ...]]
-# One object per distinct provider and topic list, shared by every entry that has it.
-SharedValues = tuple[dict[tuple[str, str], Provider], dict[tuple[str, ...], tuple[str, ...]]]
 RACY_SECONDS = 1.0
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
-class ParseCache:
+class ParseCache(Reopening):
     def __init__(self, path: Path, *, key: str) -> None:
-        self._db = open_cache(path, table="files", schema=key,
-                              columns="path TEXT PRIMARY KEY, size INT, mtime INT, inode INT, entry BLOB, "
-                                      "digest TEXT, outcome BLOB")
+        self.path = path
+        self._spec = {"table": "files", "schema": key,
+                      "columns": "path TEXT PRIMARY KEY, size INT, mtime INT, inode INT, entry BLOB, digest TEXT, "
+                                 "outcome BLOB"}
+        self._db = open_cache(path, **self._spec)
         # Rebuilds run in worker threads, one at a time; the lock makes that a guarantee.
         self._lock = threading.Lock()
 
@@ -57,7 +63,7 @@ class ParseCache:
     def entries(self) -> Iterator[tuple[str, Identity, bytes]]:
         """Every cached (path, identity, entry or bad-file outcome), a batch at a time to bound memory.
 
-        A good file gives its pickled `Entry`, a bad one its pickled reason; the full articles stay
+        A good file gives its `Entry` blob, a bad one its reason's; the full articles stay
         on disk.
         """
         after = 0
@@ -68,7 +74,8 @@ class ParseCache:
                         "SELECT rowid, path, size, mtime, inode, "
                         "CASE WHEN entry IS NULL THEN outcome ELSE entry END "
                         "FROM files WHERE rowid > ? ORDER BY rowid LIMIT 2000", (after,)).fetchall()
-            except sqlite3.Error:
+            except sqlite3.Error as error:
+                self._failed(error)
                 return
             if not rows:
                 return
@@ -77,7 +84,7 @@ class ParseCache:
             after = rows[-1][0]
 
     def outcomes(self, wanted: Iterable[tuple[str, str]]) -> dict[str, bytes]:
-        """Pickled full outcomes of (path, digest) pairs; a path whose row has another digest is left out."""
+        """Full outcomes (blobs) of (path, digest) pairs; a path whose row has another digest is left out."""
         found: dict[str, bytes] = {}
         pairs = dict(wanted)
         try:
@@ -86,7 +93,8 @@ class ParseCache:
                         self._db, "SELECT path, digest, outcome FROM files WHERE path IN ({marks})", list(pairs)):
                     if digest is not None and digest == pairs[path]:
                         found[path] = outcome
-        except sqlite3.Error:
+        except sqlite3.Error as error:
+            self._failed(error)
             return {}
         return found
 
@@ -108,12 +116,23 @@ class ParseCache:
                 if keep is not None:
                     keep_only(self._db, "files", "path", (rel for rel in keep if storable(rel)))
                 self._db.execute("COMMIT")
-        except sqlite3.Error:
+        except sqlite3.Error as error:
             with self._lock:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+                try:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            self._failed(error)
             return set()
         return {row[0] for row in settled}
+
+    def corrupt(self, rel: str | None = None) -> None:
+        """A row whose blob did not open (see `packing`): warn once, and drop the row of `rel`, if
+        given (a row found in a load's stream is replaced when its file is parsed again)."""
+        warn_corrupt(self.path)
+        if rel is not None:
+            self.forget(rel)
 
     def forget(self, rel: str) -> None:
         if not storable(rel):
@@ -121,8 +140,8 @@ class ParseCache:
         try:
             with self._lock:
                 self._db.execute("DELETE FROM files WHERE path = ?", (rel,))
-        except sqlite3.Error:
-            pass
+        except sqlite3.Error as error:
+            self._failed(error)
 
 
 def storable(rel: str) -> bool:
@@ -135,39 +154,37 @@ def storable(rel: str) -> bool:
     return True
 
 
-def entry_row(entry: Entry) -> EntryRow:
-    """The entry as plain values: a few times quicker to unpickle for 100,000 files than
-    dataclasses, datetimes and time zones."""
-    micros = (entry.published - _EPOCH) // _MICROSECOND
-    return (entry.url, micros, entry.provider.name, entry.provider.domain, entry.topics, entry.draft, entry.digest,
-            entry.warnings)
+# Blobs are sealed under their file's path and column, so one found in another row does not open.
+
+def pack_entry(rel: str, entry: Entry) -> bytes:
+    """A good file's entry as its row keeps it."""
+    return sealed(entry_row(entry), rel + "\0entry")
 
 
-def entry_from_row(row: EntryRow, source: str, shared: SharedValues) -> Entry:
-    """The entry back from `entry_row`; `shared` maps equal providers and topic lists to one object
-    each, so 100,000 entries hold a few hundred of them."""
-    url, micros, name, domain, topics, draft, digest, warnings = row
-    providers, topic_lists = shared
-    provider = providers.get((name, domain))
-    if provider is None:
-        provider = providers[(name, domain)] = Provider(name, domain)
-    topics = topic_lists.setdefault(topics, topics)
-    return Entry(url, _EPOCH + _MICROSECOND * micros, provider, topics, draft, digest, source, warnings)
+def pack_outcome(rel: str, outcome: Outcome) -> bytes:
+    """A file's whole outcome as its row keeps it."""
+    return sealed(outcome_values(outcome), rel + "\0outcome")
 
 
-def dump(value: Outcome | EntryRow) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def load_entry(rel: str, blob: bytes) -> EntryRow:
+    return opened(blob, rel + "\0entry")
 
 
-def load_outcome(blob: bytes) -> Outcome:
-    """A stored outcome: the parsed file, the reason it is bad, or None."""
-    return pickle.loads(blob)
+def load_outcome(rel: str, blob: bytes) -> Outcome:
+    """A stored outcome: the parsed file, the reason it is bad, or None. Raises `Corrupt`."""
+    return outcome_from(opened(blob, rel + "\0outcome"))
 
 
-def load_entry_row(blob: bytes) -> EntryRow:
-    return pickle.loads(blob)
-
-
-def load_entry_or_reason(blob: bytes) -> EntryRow | str | None:
-    """What `entries()` gives for a file: a good file's entry row, else its reason (or None)."""
-    return pickle.loads(blob)
+def load_entry_or_reason(rel: str, blob: bytes) -> EntryRow | str | None:
+    """What `entries()` gives for a file: a good file's entry row, else its reason (or None).
+    Raises `Corrupt`; the row is checked again, value by value, by `entry_from_row`."""
+    try:
+        values = opened(blob, rel + "\0entry")
+    except Corrupt:
+        values = opened(blob, rel + "\0outcome")  # a bad file's row gives its outcome
+    if isinstance(values, tuple) and values and isinstance(values[0], str):
+        return values  # an entry row: `entry_from_row` checks each value
+    outcome = outcome_from(values)
+    if isinstance(outcome, ParsedFile):
+        raise Corrupt("a whole article where an entry belongs")
+    return outcome

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from feedpub.build import Summary
+from feedpub.progress import Progress
 from feedpub.settings import Settings
 
 from ..published import Published
@@ -69,9 +70,9 @@ class LiveSite:
 
     # -- starting, running, stopping ---------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, progress: Progress | None = None) -> None:
         """Publish the folder before serving (see `startup`)."""
-        started = startup.start(self.rebuilder, self.persistence)
+        started = startup.start(self.rebuilder, self.persistence, progress)
         self.resumed = started.resumed
         self.watcher.started = started
 

@@ -18,7 +18,9 @@ from .rebuilder import Rebuilder
 class Persistence:
     def __init__(self, rebuilder: Rebuilder, cache_dir: Path | None) -> None:
         self.rebuilder = rebuilder
-        self.path = cache_path(cache_dir, "site", rebuilder.root, ".pickle") if cache_dir else None
+        self.path = cache_path(cache_dir, "site", rebuilder.root, ".state") if cache_dir else None
+        # Where feedpub before the plain-value state kept a pickle (never read now): removed at a save.
+        self._old = cache_path(cache_dir, "site", rebuilder.root, ".pickle") if cache_dir else None
         self._saved: int | None = None  # the rebuilder's version saved last; None: none saved yet
 
     @property
@@ -41,6 +43,8 @@ class Persistence:
         if self.dirty and self.path is not None and self.rebuilder.summary is not None:
             saved_state.write(self.path, self.rebuilder.saved_state())
             self.mark_saved()
+            if self._old is not None:
+                self._old.unlink(missing_ok=True)
 
     def save_on_exit(self) -> None:
         """At shutdown: save the state, so the next start reads only the files changed meanwhile."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from feedpub.build import Build, Rebuilt, Summary
+from feedpub.progress import Progress
 from feedpub.reading.folder import Folder, Survey
 from feedpub.settings import Settings
 from feedpub.stores.saved_state import SavedState
@@ -101,10 +102,15 @@ class Rebuilder:
 
     # -- operations (synchronous; in a worker thread once serving) -------------------------
 
-    def load(self, survey: Survey | None = None) -> None:
-        """Read the whole folder (as `survey`ed, when given) and publish it."""
+    def load(self, survey: Survey | None = None, *, progress: Progress | None = None) -> None:
+        """Read the whole folder (as `survey`ed, when given) and publish it, with `progress` bars if given."""
         started = time.perf_counter()
-        done = self.build.load(survey=survey)
+        if progress is None:
+            done = self.build.load(survey=survey)
+        else:
+            with progress:
+                total = len(survey) if survey is not None else len(self.build.scan())
+                done = self.build.load(survey=survey, progress=progress.reading(total), rendering=progress.rendering)
         self._settle(started, done)
 
     def resume(self, saved: SavedState, survey: Survey) -> Rebuilt | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedpub.memory import collector_paused, release_free_memory
+from feedpub.progress import Progress
 
 from .persistence import Persistence
 from .rebuilder import Rebuilder
@@ -27,28 +28,28 @@ class Started:
     untidy: bool  # a resumed start changed feeds: fragments no feed shows may be stored
 
 
-def start(rebuilder: Rebuilder, persistence: Persistence) -> Started:
+def start(rebuilder: Rebuilder, persistence: Persistence, progress: Progress | None = None) -> Started:
     # A start makes ~1M objects that live as long as the server, and little garbage: with the
     # collector on, publishing right after would trigger a full pass over all of them.
     with collector_paused():
         try:
-            started = _start(rebuilder, persistence)
+            started = _start(rebuilder, persistence, progress)
         finally:
             gc.freeze()  # what the start built is out of the collector's way for good
     release_free_memory()
     return started
 
 
-def loaded(rebuilder: Rebuilder) -> Started:
+def loaded(rebuilder: Rebuilder, progress: Progress | None = None) -> Started:
     """Load the whole folder (no saved state to take up)."""
     at, root = time.time(), folder_identity(rebuilder.root)
-    rebuilder.load()
+    rebuilder.load(progress=progress)
     return Started(at, root, None, False)
 
 
-def _start(rebuilder: Rebuilder, persistence: Persistence) -> Started:
+def _start(rebuilder: Rebuilder, persistence: Persistence, progress: Progress | None) -> Started:
     if persistence.path is None:
-        return loaded(rebuilder)
+        return loaded(rebuilder, progress)
     at, root = time.time(), folder_identity(rebuilder.root)
     began = time.perf_counter()
     # One walk and stat of every file, for either way, made in another process while this one
@@ -59,7 +60,7 @@ def _start(rebuilder: Rebuilder, persistence: Persistence) -> Started:
     done = None if found is None else rebuilder.resume(found, survey)
     del found  # what the build did not take up (an unused state's bodies) is freed now
     if done is None:
-        rebuilder.load(survey)
+        rebuilder.load(survey, progress=progress)
         return Started(at, root, None, False)
     if not (done.files or done.touched):
         persistence.mark_saved()  # the state on disk is this one already

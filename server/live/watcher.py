@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import time
 from collections.abc import Collection
 
@@ -35,6 +36,7 @@ class Watcher:
         self.root = rebuilder.root
         self.ready = asyncio.Event()  # set once the folder is being watched
         self.started: Started | None = None  # how the folder was first published (see `startup`)
+        self._undecodable: set[str] = set()  # file names watchfiles could not decode, already reported
 
     async def run(self) -> None:
         from watchfiles import Change, awatch
@@ -86,7 +88,18 @@ class Watcher:
                     asked = time.time()
                     pending = asyncio.ensure_future(anext(stream))
             except (Exception, StopAsyncIteration) as error:  # e.g. the folder went away under the watcher
-                log.warning("watching %s stopped: %s; restarting", self.root, str(error) or type(error).__name__)
+                name = _undecodable(error)
+                if name is None:
+                    log.warning("watching %s stopped: %s; restarting", self.root, str(error) or type(error).__name__)
+                elif name not in self._undecodable:
+                    # watchfiles gives up on a batch that holds a name it cannot decode: the restart's
+                    # catch-up reads what the batch held, this file too. Said once per file.
+                    self._undecodable.add(name)
+                    log.warning("%s: the file name is not UTF-8, so changes to it are seen only by a catch-up "
+                                "(within a second); rename it to a UTF-8 name", name)
+                if name is not None:
+                    since = asked
+                    continue
             finally:
                 pending.cancel()
                 with contextlib.suppress(BaseException):
@@ -131,3 +144,15 @@ class Watcher:
         """Whether the batch reports the watched folder itself deleted (or moved away)."""
         root = str(self.root.absolute())
         return any(change == deleted and os.path.relpath(full, root) == "." for change, full in changes)
+
+
+# watchfiles (notify, in Rust) cannot hand over a path that is not UTF-8: it fails the whole batch.
+_UNDECODABLE = re.compile(r'Unable to decode path "(.*)" to string', re.DOTALL)
+
+
+def _undecodable(error: BaseException) -> str | None:
+    """The file name of a watchfiles error about a path it could not decode (as Rust escapes it)."""
+    if isinstance(error, BaseExceptionGroup):  # from watchfiles' task group
+        return next((name for each in error.exceptions if (name := _undecodable(each)) is not None), None)
+    match = _UNDECODABLE.search(str(error))
+    return match.group(1) if match else None

@@ -9,7 +9,7 @@ come framed from the resource), in uvicorn's own framing and with its access log
 
 Only the plain case is taken: HTTP/1.1 keep-alive, no request in flight on the connection (so
 pipelined answers stay in order), the transport not pushing back, no `Expect`, no upgrade, a path
-without escapes, no forwarded client to log. Anything else goes through uvicorn and ASGI as before.
+without escapes, no body declared, no forwarded client to log. Anything else goes through uvicorn and ASGI as before.
 These answers need no task, so uvicorn's 503 for too many concurrent tasks does not apply to them.
 tests/server/test_fast_path.py compares the bytes of both ways for 440 kinds of GET and HEAD.
 
@@ -113,6 +113,8 @@ class FeedProtocol(BoundedHttpToolsProtocol):
         self._files = feed_files(self.app)
 
     def on_headers_complete(self) -> None:
+        if self._refused:
+            return
         files = self._files
         answer = None if files is None else self._fast_answer(files)
         if answer is None:
@@ -196,9 +198,13 @@ class FeedProtocol(BoundedHttpToolsProtocol):
         if not isinstance(resource, Resource):  # none, or an archive document made when asked for
             return None
         headers = self.headers
-        if self.access_log:
+        for name, value in headers:
+            # A GET that declares a body is answered through ASGI at once, without waiting for
+            # the body (which may never come: the request's clock then closes the connection).
+            if (name == b"content-length" and value != b"0") or name == b"transfer-encoding":
+                return None
             # The forwarded client is what the log shows; leave rewriting it to the middleware.
-            if any(name.startswith(b"x-forwarded-") for name, _ in headers):
+            if self.access_log and name.startswith(b"x-forwarded-"):
                 return None
         status, compressed = files.decide(resource, headers)
         if self.access_log:

@@ -60,7 +60,7 @@ def test_images_given_as_one_mapping_is_the_image() -> None:
 def test_quality_as_text_is_a_warning_and_the_article_is_kept() -> None:
     parsed = parse(quality="very high")
     assert parsed.article.quality is None
-    assert any("quality" in warning and "very high" in warning for warning in parsed.warnings)
+    assert "quality is not a number (other text)" in parsed.warnings  # the value is never quoted
 
 
 def test_quality_as_a_numeric_string_is_a_number() -> None:
@@ -104,15 +104,14 @@ def test_an_unspaced_100kb_title_is_cut_on_a_character_boundary() -> None:
     assert set(title[:-1]) <= {"漢", "字"}
 
 
-def test_alias_bomb_is_handled_quickly_without_expanding_it() -> None:
+def test_alias_bomb_is_a_bad_file_found_quickly_without_expanding_it() -> None:
     # Billion laughs: 9 levels of 9 aliases would be 9⁹ strings if anything expanded them.
     laughs = ['lol0: &lol0 "lol"'] + [f"lol{i}: &lol{i} [{', '.join([f'*lol{i - 1}'] * 9)}]" for i in range(1, 10)]
     started = time.perf_counter()
-    kept = parse_yaml(*MINIMAL, *laughs, "topics: *lol9", "quality: *lol9", "images: *lol9", "related: *lol9")
-    with pytest.raises(ArticleError, match="published must be true or false, not a list"):
-        parse_yaml(*MINIMAL, *laughs, "published: *lol9")
+    for use in ("topics: *lol9", "published: *lol9", "quality: *lol9"):
+        with pytest.raises(ArticleError, match="aliases expand to more than 100,000 values"):
+            parse_yaml(*MINIMAL, *laughs, use)
     assert time.perf_counter() - started < 0.5
-    assert kept.article.topics == () and kept.article.quality is None and kept.article.image is None
 
 
 @pytest.mark.parametrize(
@@ -173,10 +172,10 @@ def test_unquoted_yaml_timestamps_are_read_as_utc(line: str, moment: datetime) -
     [
         (None, "no publishedDateTime"),
         ("", "publishedDateTime is empty"),
-        ("yesterday", "'yesterday' is not a date"),
-        ("2021-13-45", "'2021-13-45' is not a date"),
-        ("0000-01-01", "'0000-01-01' is out of range"),
-        ("99999-01-01", "'99999-01-01' is out of range"),
+        ("yesterday", "publishedDateTime is not a date"),
+        ("2021-13-45", "publishedDateTime is not a date"),
+        ("0000-01-01", "publishedDateTime is out of range"),
+        ("99999-01-01", "publishedDateTime is out of range"),
         ("9999-12-31T23:00:00-05:00", "out of range"),  # year 10000 once in UTC
         (1620381600, "publishedDateTime is a number, not a date"),  # no guessing seconds vs milliseconds
         (["2021-05-07"], "publishedDateTime is a list, not a date"),

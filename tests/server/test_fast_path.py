@@ -59,7 +59,7 @@ def connect(live: LiveSite, loop: asyncio.AbstractEventLoop, *, fast: bool = Tru
     state.default_headers = [DATE]
     protocol = protocol_class(config=settings, server_state=state, app_state={}, _loop=loop)
     transport = RecordingTransport()
-    protocol.connection_made(transport)  # type: ignore[arg-type]  # a recording stand-in for a transport
+    protocol.connection_made(transport)
     if not fast and isinstance(protocol, FeedProtocol):
         protocol._files = None
     return protocol, transport

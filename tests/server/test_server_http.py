@@ -345,7 +345,13 @@ def test_index_served_at_root_and_index_html(client: TestClient) -> None:
 # -- /healthz ------------------------------------------------------------------------------------
 
 
-def test_healthz(client: TestClient, live: LiveSite, write_article) -> None:
+def test_healthz(live: LiveSite, write_article) -> None:
+    app = create_app(live, watch=False)
+    with TestClient(app, client=("127.0.0.1", 40000)) as client:  # the operator, on this machine
+        _healthz(client, live, write_article)
+
+
+def _healthz(client: TestClient, live: LiveSite, write_article) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
@@ -365,9 +371,39 @@ def test_healthz(client: TestClient, live: LiveSite, write_article) -> None:
     live.apply(["000.txt"])
     document = client.get("/healthz").json()
     assert [bad["file"] for bad in document["bad_files"]] == ["000.txt"]
-    assert document["bad_files"][0]["reason"]
+    assert document["bad_files"][0]["reason"] and document["bad"] == 1
     assert document["articles"] == 6  # its last good version stays live
     json.dumps(document)
+
+
+@pytest.mark.parametrize(("address", "headers", "shown"), [
+    (("127.0.0.1", 1), {}, True),
+    (("::1", 1), {}, True),
+    (("127.0.0.1", 1), {"X-Forwarded-For": "203.0.113.9"}, False),  # a stranger, through the proxy
+    (("127.0.0.1", 1), {"Forwarded": "for=203.0.113.9"}, False),
+    (("203.0.113.9", 1), {}, False),
+    (("testclient", 1), {}, False),
+])
+def test_healthz_names_bad_files_to_the_operator_only(live: LiveSite, write_article, address: tuple[str, int],
+                                                      headers: dict[str, str], shown: bool) -> None:
+    write_article("000-SECRET-DRAFT.txt", "---\ntitle: SECRET-DRAFT words [unclosed\n---\n")
+    live.apply(["000-SECRET-DRAFT.txt"])
+    with TestClient(create_app(live, watch=False), client=address) as client:
+        response = client.get("/healthz", headers=headers)
+    document = response.json()
+    assert document["status"] == "ok" and document["bad"] == 1 and document["articles"] == 6
+    assert "last_rebuild" in document
+    assert ("bad_files" in document) is shown
+    assert ("SECRET-DRAFT" in response.text) is shown
+    assert "SECRET-DRAFT words" not in response.text  # a reason never quotes the file
+
+
+def test_the_health_details_setting_shows_them_to_everyone(live: LiveSite, write_article) -> None:
+    write_article("000.txt", "---\ntitle: [unclosed\n---\n")
+    live.apply(["000.txt"])
+    live.settings = live.settings.replace(health_details=True)
+    with TestClient(create_app(live, watch=False), client=("203.0.113.9", 1)) as client:
+        assert [bad["file"] for bad in client.get("/healthz").json()["bad_files"]] == ["000.txt"]
 
 
 def test_a_rebuild_that_fails_keeps_the_last_good_site_and_healthz_says_degraded_until_one_succeeds(
@@ -451,7 +487,7 @@ def _protocol() -> tuple[BoundedHttpToolsProtocol, RecordingTransport, asyncio.A
     config.load()
     protocol = BoundedHttpToolsProtocol(config=config, server_state=ServerState(), app_state={}, _loop=loop)
     transport = RecordingTransport()
-    protocol.connection_made(transport)  # type: ignore[arg-type]  # a recording stand-in for a transport
+    protocol.connection_made(transport)
     return protocol, transport, loop
 
 
@@ -459,8 +495,8 @@ def test_a_head_that_stops_half_way_is_timed_and_its_connection_closed() -> None
     protocol, transport, loop = _protocol()
     try:
         protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-        assert protocol._head_timer is not None
-        protocol._head_too_slow()
+        assert protocol._timer is not None
+        protocol._too_slow()
         assert transport.closed
     finally:
         loop.close()
@@ -470,11 +506,11 @@ def test_a_request_that_arrives_whole_sets_no_timer() -> None:
     protocol, transport, loop = _protocol()
     try:
         protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert protocol._head_timer is None and not transport.closed
+        assert protocol._timer is None and not transport.closed
         protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\n")
-        assert protocol._head_timer is not None
+        assert protocol._timer is not None
         protocol.data_received(b"Host: x\r\n\r\n")
-        assert protocol._head_timer is None
+        assert protocol._timer is None
         loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop)))
         assert transport.written.count(b"HTTP/1.1 204") == 2
     finally:

@@ -369,7 +369,7 @@ SAME_SITE = ("--base-url", "https://feeds.example")  # the port changes between 
 def snapshots() -> list[Path]:
     import os
 
-    return sorted((Path(os.environ["XDG_CACHE_HOME"]) / "feedpub").glob("site-*.pickle"))
+    return sorted((Path(os.environ["XDG_CACHE_HOME"]) / "feedpub").glob("site-*.state"))
 
 
 def age(folder: Path) -> None:

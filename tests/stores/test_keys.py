@@ -39,8 +39,8 @@ def append(path: str, text: str) -> Callable[[Path], None]:
 def replace_help(root: Path) -> None:
     cli = root / "cli.py"
     source = cli.read_text("utf-8")
-    assert "Folder to write the site to." in source
-    cli.write_text(source.replace("Folder to write the site to.", "Where the site goes."), "utf-8")
+    assert "Folder to write the site to" in source
+    cli.write_text(source.replace("Folder to write the site to", "Where the site goes"), "utf-8")
 
 
 EDITS: dict[str, tuple[Callable[[Path], None], set[str]]] = {

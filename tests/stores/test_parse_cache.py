@@ -93,17 +93,17 @@ def test_an_unusable_cache_is_no_cache(articles: Path, tmp_path: Path) -> None:
 
 
 def test_a_read_error_is_not_cached(articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
+    import os
 
     settle(articles)
-    real_open = builtins.open
+    real_open = os.open  # what an article file is opened with (O_NONBLOCK: see read_article)
 
     def unreadable(path, *args, **kwargs):
         if str(path).endswith("003.txt"):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", unreadable)
+    monkeypatch.setattr(os, "open", unreadable)
     first = library(articles, tmp_path / "c")
     assert first.bad["003.txt"].startswith("cannot read:")
     monkeypatch.undo()

@@ -1,6 +1,7 @@
 """A build resumed from the state an earlier process saved equals one that read the folder anew.
 
-`Build.resume` restores what a `Build` knew (via `Build.saved_state`, pickled as between two runs)
+`Build.resume` restores what a `Build` knew (via `Build.saved_state`, written to disk and read back as
+between two runs)
 and reads again only the files whose stamp changed. Each case changes the folder between the two
 runs, then compares every published byte with a fresh load (no cache at all) and with a build that
 kept running and was told about the change, as the live server's watcher would.
@@ -9,7 +10,6 @@ kept running and was told about the change, as the live server's watcher would.
 from __future__ import annotations
 
 import os
-import pickle
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -44,12 +44,20 @@ def published(build: Build) -> dict[str, bytes]:
     return {path: output.body for path, output in build.site.items()}
 
 
+def through_disk(state: saved_state.SavedState, cache: Path) -> saved_state.SavedState:
+    """The state as the next process reads it: shared objects must survive the trip."""
+    path = cache / "site.state"
+    saved_state.write(path, state)
+    back = saved_state.read(path, state.key)
+    assert back is not None
+    return back
+
+
 def first_run(folder: Path, cache: Path) -> tuple[Build, saved_state.SavedState]:
     age(folder)
     build = Build(folder, SETTINGS, cache_dir=cache)
     build.load(now=NOW)
-    # Through pickle, as from one process to the next: shared objects must survive the trip.
-    return build, pickle.loads(pickle.dumps(build.saved_state()))
+    return build, through_disk(build.saved_state(), cache)
 
 
 def fresh(folder: Path, now: datetime = NOW) -> Build:
@@ -173,7 +181,7 @@ def test_when_most_files_changed_a_resume_declines_and_leaves_the_build_as_it_wa
 
 def test_a_saved_state_is_read_back_only_under_the_same_settings_and_code(articles: Path, tmp_path: Path) -> None:
     _, saved = first_run(articles, tmp_path / "cache")
-    path = tmp_path / "cache" / "site.pickle"
+    path = tmp_path / "cache" / "site.state"
     saved_state.write(path, saved)
     key = StoreKeys(SETTINGS).state()
     back = saved_state.read(path, key)
@@ -182,7 +190,7 @@ def test_a_saved_state_is_read_back_only_under_the_same_settings_and_code(articl
     assert saved_state.read(path, StoreKeys(SETTINGS.replace(limit=5)).state()) is None
     path.write_bytes(path.read_bytes()[:1000])  # a crash mid-write leaves no such file, but a disk might
     assert saved_state.read(path, key) is None
-    assert saved_state.read(tmp_path / "missing.pickle", key) is None
+    assert saved_state.read(tmp_path / "missing.state", key) is None
 
 
 def test_a_server_resumed_with_changes_drops_the_fragments_no_feed_shows_after_its_start(

@@ -1,0 +1,86 @@
+"""A FIFO (or any file that is not regular) where an article was never blocks a read (issue 16, must-have 3).
+
+Opening a FIFO for reading waits for a writer: a FIFO swapped in between the `is_file()` check and
+the open used to block the live server's rebuild thread (and an export) forever.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from feedpub.build import Build
+from feedpub.reading.article_file import NotRegularFile, read_article
+from feedpub.reading.folder import Folder
+from feedpub.settings import Settings
+from tests.helpers import article_text, sample_fields
+
+
+def bounded(work: Callable[[], Any], *, release: Path, seconds: float = 5.0) -> Any:
+    """`work()`'s result, failing the test if it has not returned within `seconds` (a writer then
+    opens the FIFO so the stuck thread can finish)."""
+    result: list[Any] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        fd = os.open(release, os.O_WRONLY | os.O_NONBLOCK)  # lets the blocked open return
+        os.close(fd)
+        thread.join(5)
+        pytest.fail(f"reading a FIFO blocked for {seconds} s")
+    if failure:
+        raise failure[0]
+    return result[0] if result else None
+
+
+def test_reading_a_fifo_refuses_it_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "a.md"
+    os.mkfifo(fifo)
+    with pytest.raises(NotRegularFile):
+        bounded(lambda: read_article(fifo), release=fifo)
+
+
+def test_a_fifo_swapped_in_after_the_check_is_no_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.md").write_text(article_text(**sample_fields(1)))
+    folder = Folder(tmp_path)
+    real_is_file = Path.is_file
+
+    def swapped(path: Path) -> bool:
+        answer = real_is_file(path)
+        if path.name == "a.md" and answer:  # the race: a regular file at the check, a FIFO at the open
+            path.unlink()
+            os.mkfifo(path)
+        return answer
+
+    monkeypatch.setattr(Path, "is_file", swapped)
+    assert bounded(lambda: folder.read("a.md"), release=tmp_path / "a.md") is None
+
+
+def test_an_export_and_a_rebuild_pass_over_fifos_and_devices(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "good.md").write_text(article_text(**sample_fields(1)))
+    os.mkfifo(articles / "fifo.md")
+    os.symlink("/dev/zero", articles / "zero.md")  # outside the folder too, but a device first of all
+    build = Build(articles, Settings(base_url="https://feeds.example"))
+    bounded(build.load, release=articles / "fifo.md")
+    summary = build.summary()
+    assert summary.published == 1
+    assert all("fifo" not in path for path, _ in summary.bad)
+    (articles / "good.md").unlink()
+    os.mkfifo(articles / "good.md")
+    bounded(lambda: build.refresh(["good.md", "fifo.md"]), release=articles / "good.md")
+    assert build.summary().published == 0
