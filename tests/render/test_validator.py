@@ -75,6 +75,13 @@ def export(folder: Path, out: Path, settings: Settings | None = None) -> list[Pa
     return sorted(feeds)
 
 
+# RSS titles are plain text, as the RSS Board's profile says (issue 16): a title that reads
+# `<em>(video)</em>` is written `&#x3C;em&#x3E;(video)…`, which plain-text readers (newsboat) show as
+# typed. The validator's heuristic warns about any title whose text looks like a tag (ContainsHTML),
+# though this is the profile's own encoding. That warning, on an RSS item's title, is the one allowed.
+PLAIN_TEXT_TITLE = "warning: ContainsHTML {'parent': 'item', 'element': 'title',"
+
+
 def validate(out: Path, files: list[Path], *ignore: str) -> None:
     assert files
     for suffix, media_type in TYPES.items():
@@ -82,9 +89,13 @@ def validate(out: Path, files: list[Path], *ignore: str) -> None:
         args = [VALIDATOR, "--strict", "--base-url", BASE_URL + "/", "--root", str(out), "--content-type", media_type]
         args += [f"--ignore={name}" for name in ignore]
         result = subprocess.run([*args, *chosen], capture_output=True, text=True, timeout=300)
-        problems = [line for line in result.stdout.splitlines() if not line.endswith(": OK")]
-        assert result.returncode == 0 and not problems, "\n".join(problems) + result.stderr
-        assert result.stdout.count(": OK") == len(chosen)
+        lines = result.stdout.splitlines()
+        allowed = [line for line in lines if suffix == ".rss" and PLAIN_TEXT_TITLE in line]
+        problems = [line for line in lines if not line.endswith(": OK") and line not in allowed]
+        assert not problems and (result.returncode == 0 or allowed), "\n".join(problems) + result.stderr
+        checked = {line.rsplit(": ", 1)[0] for line in lines if line.endswith(": OK")}
+        checked |= {line.split(": warning: ", 1)[0] for line in allowed}
+        assert checked == set(chosen)
 
 
 def test_tricky_articles_validate(tmp_path: Path) -> None:
