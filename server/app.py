@@ -2,7 +2,9 @@
 
 No feed logic lives here: bodies, ETags and dates come prepared from `published.py`, and the
 request only picks a representation and decides between 200 and 304. Nothing a request sends
-(Host, forwarded headers, query string) can change a body: URLs come from the settings.
+(Host, forwarded headers) can change a body: URLs come from the settings. A subscription
+document's query string is its filters (`filtered.py`): a filtered feed, or a 400 saying what is
+wrong; a query with no known parameter changes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 from feedpub.render.fragments import FragmentMissing
 from feedpub.render.websub import HUB_PATH
 
+from .filtered import PLAIN
 from .http import accepts_gzip, is_not_modified
 from .live.live_site import LiveSite
 from .published import LazyResource, Resource
@@ -140,10 +143,23 @@ class FeedFiles:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            resource = self.live.published.get(scope["path"])  # one read: the old state or the new one
+            published = self.live.published  # one read: the old state or the new one
+            resource = published.get(scope["path"])
             raw_path = scope.get("raw_path") or b""
             if resource is not None and not (b"%" in raw_path and _ENCODED.search(raw_path)):
                 head = scope["method"] == "HEAD"
+                query = scope.get("query_string") or b""
+                if query and isinstance(resource, Resource):
+                    filtered = self.live.filtered
+                    answer = filtered.cached(published, scope["path"], query)
+                    if answer is None:  # made in a worker thread: a query over every article takes a while
+                        answer = await asyncio.to_thread(filtered.answer, published, scope["path"], query)
+                    if isinstance(answer, Exception):
+                        await _bad_request(send, str(answer), head)
+                        return
+                    if answer is not PLAIN:
+                        assert isinstance(answer, Resource)
+                        resource = answer
                 if isinstance(resource, LazyResource):
                     status, headers, body = await self.respond_lazily(resource, head, scope["headers"])
                 else:
@@ -198,6 +214,16 @@ class FeedFiles:
                     _conditions(if_none_match, if_modified_since), resource.etags, resource.output.last_modified)):
             return 304, compressed
         return 200, compressed
+
+
+async def _bad_request(send: Send, reason: str, head: bool) -> None:
+    """A 400 with its one-line reason, readable by web apps on other origins like the feeds."""
+    body = (reason + "\n").encode("utf-8")
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store"),
+               (b"x-content-type-options", b"nosniff"), (b"access-control-allow-origin", b"*"),
+               (b"content-length", str(len(body)).encode("latin-1"))]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
 
 
 def _conditions(if_none_match: bytes | None, if_modified_since: bytes | None) -> dict[str, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from feedpub.build import Summary
 from feedpub.settings import Settings
 
+from ..filtered import FilteredFeeds
 from ..published import Published
 from . import startup
 from .persistence import Persistence
@@ -33,6 +34,11 @@ class LiveSite:
     @property
     def published(self) -> Published:
         return self.rebuilder.published
+
+    @property
+    def filtered(self) -> FilteredFeeds:
+        """Filtered feeds' answers (`filtered.py`)."""
+        return self.rebuilder.filtered
 
     @property
     def summary(self) -> Summary | None:
