@@ -55,8 +55,7 @@ def page_frame(spec: FeedSpec, feed: Feed, settings: Settings) -> tuple[bytes, b
     links = {fmt: relative(here, feed_path(spec.kind, spec.key, fmt)) for fmt in FORMATS}
     discovery = "\n".join(f'<link rel="alternate" type="{fmt.media_type}" title="{e(feed.title)} ({fmt.label})" '
                           f'href="{e(href)}">' for fmt, href in links.items())
-    subscribe = "".join(f'<li><a href="{e(href)}">{fmt.label}<span class="muted"> feed</span></a></li>'
-                        for fmt, href in links.items())
+    subscribe = "<li>Subscribe:</li>" + "".join(f'<li><a href="{e(href)}">{fmt.label}</a></li>' for fmt, href in links.items())
     # Only what the items and the archive's presence say: a page changes when its items do (the
     # front page and the catalog count every article).
     shown = len(spec.items)

@@ -30,8 +30,9 @@ from .feed import EPOCH, Feed
 from .feed_pages import PAGE, page_frame
 from .formats import FORMATS, RSS, Format
 from .fragments import FragmentRenderer, render_chunk
+from .front_page import render_index
 from .outputs import Document, LazyOutput, Output, made_of_etag, make_output
-from .pages import LATEST, Parts, latest_line, render_catalog, render_headers, render_index, render_opml
+from .pages import LATEST, Parts, latest_line, render_catalog, render_headers, render_opml
 from .paths import CATALOG, FOLDERS, HEADERS, INDEX, OPML, archive_path, feed_path, feed_url, page_path, url_of
 
 # Below this many items to render, worker processes cost more than they save.

@@ -11,7 +11,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
@@ -180,16 +180,18 @@ def test_unicode_slug_urls_are_percent_encoded(site, catalog):
 def test_index_autodiscovery(site):
     page = Page(site["index.html"].body.decode())
     alternates = {link["type"]: link["href"] for link in page.links if link.get("rel") == "alternate"}
-    for fmt, media in TYPES.items():
-        assert alternates[media] == f"{BASE_URL}/feeds/all.{fmt}"
+    for fmt, media in TYPES.items():  # relative, so a copy of the site on another host still works
+        assert alternates[media] == f"feeds/all.{fmt}"
+        assert urljoin(f"{BASE_URL}/index.html", alternates[media]) == f"{BASE_URL}/feeds/all.{fmt}"
     assert site["index.html"].media_type == "text/html; charset=utf-8"
 
 
 def test_index_links_every_feed_in_three_formats(site, catalog):
     page = Page(site["index.html"].body.decode())
+    resolved = {urljoin(f"{BASE_URL}/index.html", href) for href in page.anchors}
     for entry in catalog:
-        for url in entry["urls"].values():
-            assert url in page.anchors, url
+        for url in [*entry["urls"].values(), entry["page"]]:
+            assert url in resolved, url
 
 
 def test_index_escapes_topic_names(site):
@@ -215,5 +217,5 @@ def test_opml_parses_with_one_rss_outline_per_feed(site, catalog):
     assert [o.get("xmlUrl") for o in outlines] == [e["urls"]["rss"] for e in catalog]
     for outline, entry in zip(outlines, catalog, strict=True):
         assert outline.get("text") == (entry["title"] if entry["kind"] != "all" else "Hub")
-        assert outline.get("htmlUrl") == BASE_URL + "/"
+        assert outline.get("htmlUrl") == entry["page"]  # the feed's page for people
         assert site[_path_of(outline.get("xmlUrl", ""))].media_type.startswith(TYPES["rss"])

@@ -387,7 +387,11 @@ def test_rss_plain_text_uses_hexadecimal_references(site):
 
 def test_markup_is_text_in_every_body(site):
     for path, output in site.items():
-        assert b"<script" not in output.body.lower(), path
+        body = output.body.lower()
+        if path == "index.html":  # the front page's one script of its own (the search box, the form)
+            assert body.count(b"<script") == 1
+            body = body[: body.index(b"<script>")] + body[body.index(b"</script>") :]
+        assert b"<script" not in body, path
         assert b"<b>" not in output.body.lower(), path
         assert b"<i>" not in output.body.lower(), path
 
