@@ -73,6 +73,7 @@ def page_frame(spec: FeedSpec, feed: Feed, settings: Settings) -> tuple[bytes, b
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{e(name)} · {e(settings.title)}</title>
 <meta name="description" content="{e(feed.description)}">
 {discovery}

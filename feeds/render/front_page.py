@@ -94,6 +94,7 @@ def render_index(feeds: Sequence[FeedSpec], latest: Sequence[str], settings: Set
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{title}</title>
 <meta name="description" content="{e(settings.description)}">
 {discovery}
@@ -121,7 +122,7 @@ per provider, each in RSS, Atom and JSON Feed, and each with a page to read here
 <p>A feed shows its newest {shown} articles; a feed reader can fetch every older one from the feed's archive.
 Import <a href="{e(relative(INDEX, OPML))}">every feed as OPML</a>, or read the <a href="{e(relative(INDEX, CATALOG))}">catalog</a>.</p>
 <div role="search"><label for="find">Find a feed</label>
-<input id="find" type="search" autocomplete="off" aria-describedby="found" placeholder="A topic or a provider">
+<input id="find" type="search" aria-describedby="found" placeholder="A topic or a provider">
 <p id="found" class="muted" aria-live="polite"></p></div>
 {chr(10).join(lists)}
 </section>

@@ -347,7 +347,8 @@ def test_a_deploy_needs_a_base_url_and_an_s3_target(s3_server: S3Server, article
     (tmp_path / "feedpub.yaml").write_text(f"base_url: {BASE}\n")
     code, output = deploy(s3_server, articles, f"s3://{BUCKET}/{prefix}", base_url=None)
     assert code == 0, output
-    assert f'href="{BASE}/feeds/all.rss"'.encode() in stored(s3_server, prefix)["index.html"][0]
+    # The front page links relatively; the OPML, for other programs, absolutely: from the base URL.
+    assert f'xmlUrl="{BASE}/feeds/all.rss"'.encode() in stored(s3_server, prefix)["feeds/index.opml"][0]
 
     for wrong, message in ((f"{BUCKET}/{prefix}", "like `feedpub deploy articles s3://my-bucket/news`"),
                            ("s3://A_Bucket/x", "is not a bucket name"),
