@@ -24,10 +24,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from feedpub.catalog.query import QueryError
 from feedpub.render.fragments import FragmentMissing
 from feedpub.render.websub import HUB_PATH
 
-from .filtered import PLAIN
+from .filtered import PLAIN, Plain
 from .http import accepts_gzip, is_not_modified
 from .live.live_site import LiveSite
 from .published import LazyResource, Resource
@@ -151,10 +152,10 @@ class FeedFiles:
                 query = scope.get("query_string") or b""
                 if query and isinstance(resource, Resource):
                     filtered = self.live.filtered
-                    answer = filtered.cached(published, scope["path"], query)
+                    answer: Resource | Plain | QueryError | None = filtered.cached(published, scope["path"], query)
                     if answer is None:  # made in a worker thread: a query over every article takes a while
                         answer = await asyncio.to_thread(filtered.answer, published, scope["path"], query)
-                    if isinstance(answer, Exception):
+                    if isinstance(answer, QueryError):
                         await _bad_request(send, str(answer), head)
                         return
                     if answer is not PLAIN:

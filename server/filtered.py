@@ -29,14 +29,14 @@ MAX_BYTES = 8 << 20
 _MAX_QUERIES = 4096  # query strings as sent → their canonical form: small, but bounded too
 
 
-class _Plain:
+class Plain:
     """The answer to a query with no filter in it: the feed itself."""
 
     def __repr__(self) -> str:
         return "PLAIN"
 
 
-PLAIN = _Plain()
+PLAIN = Plain()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +53,14 @@ class FilteredFeeds:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._answers: OrderedDict[tuple[str, Query], _Answer] = OrderedDict()
-        self._queries: OrderedDict[tuple[str, bytes], Query | _Plain] = OrderedDict()
+        self._queries: OrderedDict[tuple[str, bytes], Query | Plain] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()  # requests are answered on the loop and in worker threads
         self.made = 0  # answers made (not taken from the cache), for tests and logs
 
     # -- what a request asks -------------------------------------------------------------------
 
-    def cached(self, published: Published, path: str, raw: bytes) -> Resource | _Plain | None:
+    def cached(self, published: Published, path: str, raw: bytes) -> Resource | Plain | None:
         """The answer to `path?raw` if it is known now (quick: the protocol's fast path asks it);
         None when it must be made (`answer`), or is an error."""
         state = published.filters
@@ -76,11 +76,11 @@ class FilteredFeeds:
             except QueryError:
                 return None
             self._remember(path, raw, query)
-        if isinstance(query, _Plain):
+        if isinstance(query, Plain):
             return query
         return self._take(state, path, query)
 
-    def answer(self, published: Published, path: str, raw: bytes) -> Resource | _Plain | QueryError:
+    def answer(self, published: Published, path: str, raw: bytes) -> Resource | Plain | QueryError:
         """The answer to `path?raw`, made now if need be (blocking: call it off the event loop)."""
         state = published.filters
         found = state.feed_of(path.lstrip("/")) if state is not None else None
@@ -93,7 +93,7 @@ class FilteredFeeds:
         except QueryError as error:
             return error
         self._remember(path, raw, query)
-        if isinstance(query, _Plain):
+        if isinstance(query, Plain):
             return query
         known = self._take(state, path, query)
         if known is not None:
@@ -138,11 +138,11 @@ class FilteredFeeds:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _parse(self, raw: bytes) -> Query | _Plain:
+    def _parse(self, raw: bytes) -> Query | Plain:
         query = parse_query(raw, max_limit=self.settings.max_limit, default_limit=self.settings.limit)
         return PLAIN if query is None else query
 
-    def _remember(self, path: str, raw: bytes, query: Query | _Plain) -> None:
+    def _remember(self, path: str, raw: bytes, query: Query | Plain) -> None:
         with self._lock:
             self._queries[(path, raw)] = query
             while len(self._queries) > _MAX_QUERIES:

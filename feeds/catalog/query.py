@@ -108,9 +108,9 @@ def parse_query(query: str | bytes, *, max_limit: int, default_limit: int) -> Qu
     sensitive = _boolean(given.get("filter_case_sensitive", "true"), "filter_case_sensitive")
     limit = default_limit
     for name in PARAMETERS:
-        value = given.get(name)
-        if value is None:
+        if name not in given:
             continue
+        value = given[name]
         if name in PATTERNS:
             compiled[name] = compile_pattern(value, name, case_sensitive=sensitive)
         elif name == "filter_case_sensitive":

@@ -67,9 +67,10 @@ class Topics:
             if counts[spelling] <= 0:
                 del counts[spelling]
             before = self._names.get(key)
+            after: str | None
             if counts:
-                after: str | None = min(counts.items(), key=lambda pair: (-pair[1], pair[0]))[0]
-                self._names[key] = after
+                name = min(counts.items(), key=lambda pair: (-pair[1], pair[0]))[0]
+                self._names[key] = after = name
             else:
                 after = None
                 del self._spellings[key]

@@ -147,7 +147,7 @@ def test_the_search_box_narrows_the_list(browser: webdriver.Chrome, live: Server
     assert all("health" in row.text.lower() for row in shown)
     assert browser.find_element(By.ID, "found").text == f"{len(shown)} of {len(rows)} feeds"
     assert not browser.find_element(By.ID, "providers").is_displayed() or any(
-        "/providers/" in row.get_attribute("innerHTML") for row in shown)
+        "/providers/" in (row.get_attribute("innerHTML") or "") for row in shown)
     find.clear()
     find.send_keys(" ")
     assert all(row.is_displayed() for row in rows)
