@@ -4,7 +4,8 @@
 
 Starts `feedpub serve` on the articles (the bundled seeds by default) on a free loopback port,
 opens its pages in headless Chromium (Debian's `chromium` and `chromium-driver`) at 1280×900 and
-390×844, light and dark, and writes one PNG of the window for each. Stops the server it started.
+390×844 (each once light and once dark, `SHOTS`), and writes a PNG of the window for each. Stops
+the server it started.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from selenium.webdriver.chrome.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
-PAGES = {"front": "/", "feed": "/feeds/topics/ai.html"}
+PAGES = {"front": "/", "feeds": "/#feeds", "form": "/#shape", "feed": "/feeds/topics/ai.html"}
+# The front page (its top, its feeds, its form) and a feed page, at both sizes, light and dark.
+SHOTS = [("front", "desktop", False), ("feeds", "phone", True), ("form", "desktop", True), ("feed", "desktop", True),
+         ("feed", "phone", False)]
 
 
 def free_port() -> int:
@@ -70,18 +74,17 @@ def main() -> None:
                     if time.monotonic() > deadline or server.poll() is not None:
                         raise SystemExit("feedpub serve did not start") from None
                     time.sleep(0.1)
-            for size, (width, height) in SIZES.items():
-                for dark in (False, True):
-                    driver = browser(width, height, dark)
-                    try:
-                        for page, path in PAGES.items():
-                            driver.get(base + path)
-                            time.sleep(0.3)  # the script's answer from the server (the form's note)
-                            name = args.out / f"{page}-{size}-{'dark' if dark else 'light'}.png"
-                            driver.save_screenshot(str(name))
-                            print(name.relative_to(ROOT) if name.is_relative_to(ROOT) else name)
-                    finally:
-                        driver.quit()
+            for page, size, dark in SHOTS:
+                width, height = SIZES[size]
+                driver = browser(width, height, dark)
+                try:
+                    driver.get(base + PAGES[page])
+                    time.sleep(0.3)  # the script's answer from the server (the form's note)
+                    name = args.out / f"{page}-{size}-{'dark' if dark else 'light'}.png"
+                    driver.save_screenshot(str(name))
+                    print(name.relative_to(ROOT) if name.is_relative_to(ROOT) else name)
+                finally:
+                    driver.quit()
         finally:
             server.terminate()
             server.wait(timeout=10)

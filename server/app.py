@@ -93,6 +93,13 @@ def create_app(live: LiveSite, *, watch: bool = True, websub: WebSub | None = No
         if failure is not None:  # until a rebuild succeeds: the last good site is what is served
             document["error"] = {"kind": failure.kind, "message": failure.message,
                                  "at": failure.at.isoformat(timespec="milliseconds")}
+        filters = live.published.filters
+        answers, held = live.filtered.size
+        document["filters"] = {  # what query filters hold: every article's record, the cached answers
+            "records": {"articles": sum(len(block.entries) for block in filters.blocks) if filters else 0,
+                        "bytes": sum(block.size for block in filters.blocks) if filters else 0},
+            "cache": {"answers": answers, "bytes": held},
+        }
         if websub is not None:
             document["websub"] = websub.status()
         return Response(json.dumps(document, indent=2), media_type="application/json",
