@@ -161,7 +161,13 @@ class FeedFiles:
                     filtered = self.live.filtered
                     answer: Resource | Plain | QueryError | None = filtered.cached(published, scope["path"], query)
                     if answer is None:  # made in a worker thread: a query over every article takes a while
-                        answer = await asyncio.to_thread(filtered.answer, published, scope["path"], query)
+                        try:
+                            answer = await filtered.answer_async(published, scope["path"], query)
+                        except FragmentMissing:  # the state was replaced while this request read the old one
+                            await send({"type": "http.response.start", "status": 503, "headers": [
+                                (b"retry-after", b"1"), (b"cache-control", b"no-store"), (b"content-length", b"0")]})
+                            await send({"type": "http.response.body", "body": b""})
+                            return
                     if isinstance(answer, QueryError):
                         await _bad_request(send, str(answer), head)
                         return

@@ -11,14 +11,17 @@ byte: readers add parameters of their own.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from feedpub.catalog.catalog import FeedSpec
 from feedpub.catalog.query import Query, QueryError, parse_query
+from feedpub.memory import release_free_memory
 from feedpub.render.filtered import FilterState
 from feedpub.settings import Settings
 
@@ -27,6 +30,7 @@ from .published import Published, Resource, make_resource
 MAX_ENTRIES = 256
 MAX_BYTES = 8 << 20
 _MAX_QUERIES = 4096  # query strings as sent → their canonical form: small, but bounded too
+_TRIM_EVERY = 32  # answers made between handing freed heap pages back to the OS
 
 
 class Plain:
@@ -57,6 +61,14 @@ class FilteredFeeds:
         self._bytes = 0
         self._lock = threading.Lock()  # requests are answered on the loop and in worker threads
         self.made = 0  # answers made (not taken from the cache), for tests and logs
+        # One thread of its own makes the answers: a query is Python holding the GIL, so more threads
+        # would only take turns, and each would keep a malloc arena of its own full of the freed
+        # buffers of decompressed blocks (~20 MiB resident more at 100,000 articles, measured).
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedpub-filters")
+
+    async def answer_async(self, published: Published, path: str, raw: bytes) -> Resource | Plain | QueryError:
+        """`answer`, in the filters' own thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._worker, self.answer, published, path, raw)
 
     # -- what a request asks -------------------------------------------------------------------
 
@@ -102,6 +114,8 @@ class FilteredFeeds:
         resource = make_resource(path.lstrip("/"), output, self.settings, feed=False)
         answer = _Answer(found[1], resource, chosen.expires, 2 * len(output.body) + 512)
         self.made += 1
+        if self.made % _TRIM_EVERY == 0:
+            release_free_memory()  # what the queries decompressed and let go of
         with self._lock:
             old = self._answers.pop((path, query), None)
             if old is not None:
