@@ -30,7 +30,6 @@ from .published import Published, Resource, make_resource
 MAX_ENTRIES = 256
 MAX_BYTES = 8 << 20
 _MAX_QUERIES = 4096  # query strings as sent → their canonical form: small, but bounded too
-_TRIM_EVERY = 32  # answers made between handing freed heap pages back to the OS
 
 
 class Plain:
@@ -114,8 +113,9 @@ class FilteredFeeds:
         resource = make_resource(path.lstrip("/"), output, self.settings, feed=False)
         answer = _Answer(found[1], resource, chosen.expires, 2 * len(output.body) + 512)
         self.made += 1
-        if self.made % _TRIM_EVERY == 0:
-            release_free_memory()  # what the queries decompressed and let go of
+        # What the query decompressed and let go of goes back to the OS (~0.4 ms at 100,000
+        # articles): glibc would keep it resident, up to ~25 MiB after a few dozen queries.
+        release_free_memory()
         with self._lock:
             old = self._answers.pop((path, query), None)
             if old is not None:
