@@ -28,8 +28,8 @@ from feedpub.settings import Settings
 from .published import Published, Resource, make_resource
 
 MAX_ENTRIES = 256
-MAX_BYTES = 8 << 20
-_MAX_QUERIES = 4096  # query strings as sent → their canonical form: small, but bounded too
+MAX_BYTES = 4 << 20  # with 256 answers: ~30 full feeds of 100 KB, or 256 short ones; the 100k server stays ≤ 400 MiB
+_MAX_QUERIES = 4096  # query strings as sent → their canonical form (strings only): bounded too
 
 
 class Plain:
@@ -55,8 +55,10 @@ class FilteredFeeds:
         self.settings = settings
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._answers: OrderedDict[tuple[str, Query], _Answer] = OrderedDict()
-        self._queries: OrderedDict[tuple[str, bytes], Query | Plain] = OrderedDict()
+        # Keyed by the canonical query string, never a `Query`: its compiled patterns (and their
+        # DFA caches) are let go of once the answer is made, so they are no memory the bounds miss.
+        self._answers: OrderedDict[tuple[str, str], _Answer] = OrderedDict()
+        self._queries: OrderedDict[tuple[str, bytes], str | Plain] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()  # requests are answered on the loop and in worker threads
         self.made = 0  # answers made (not taken from the cache), for tests and logs
@@ -78,18 +80,18 @@ class FilteredFeeds:
         if state is None or state.feed_of(path.lstrip("/")) is None:
             return PLAIN  # no filters here (not a subscription document): the query means nothing
         with self._lock:
-            query = self._queries.get((path, raw))
-        if query is None:
+            known = self._queries.get((path, raw))
+        if known is None:
             try:
                 query = self._parse(raw)
                 if isinstance(query, Query):
                     query = state.resolve(query)
             except QueryError:
                 return None
-            self._remember(path, raw, query)
-        if isinstance(query, Plain):
-            return query
-        return self._take(state, path, query)
+            known = self._remember(path, raw, query)
+        if isinstance(known, Plain):
+            return known
+        return self._take(state, path, known)
 
     def answer(self, published: Published, path: str, raw: bytes) -> Resource | Plain | QueryError:
         """The answer to `path?raw`, made now if need be (blocking: call it off the event loop)."""
@@ -103,10 +105,10 @@ class FilteredFeeds:
                 query = state.resolve(query)
         except QueryError as error:
             return error
-        self._remember(path, raw, query)
-        if isinstance(query, Plain):
-            return query
-        known = self._take(state, path, query)
+        key = self._remember(path, raw, query)
+        if isinstance(query, Plain) or isinstance(key, Plain):
+            return PLAIN
+        known = self._take(state, path, key)
         if known is not None:
             return known
         output, chosen = state.answer(path.lstrip("/"), query, now=datetime.now(UTC))
@@ -117,11 +119,11 @@ class FilteredFeeds:
         # articles): glibc would keep it resident, up to ~25 MiB after a few dozen queries.
         release_free_memory()
         with self._lock:
-            old = self._answers.pop((path, query), None)
+            old = self._answers.pop((path, key), None)
             if old is not None:
                 self._bytes -= old.size
             if answer.size <= self.max_bytes:
-                self._answers[(path, query)] = answer
+                self._answers[(path, key)] = answer
                 self._bytes += answer.size
                 while len(self._answers) > self.max_entries or self._bytes > self.max_bytes:
                     _, dropped = self._answers.popitem(last=False)
@@ -156,13 +158,15 @@ class FilteredFeeds:
         query = parse_query(raw, max_limit=self.settings.max_limit, default_limit=self.settings.limit)
         return PLAIN if query is None else query
 
-    def _remember(self, path: str, raw: bytes, query: Query | Plain) -> None:
+    def _remember(self, path: str, raw: bytes, query: Query | Plain) -> str | Plain:
+        key = query if isinstance(query, Plain) else query.canonical
         with self._lock:
-            self._queries[(path, raw)] = query
+            self._queries[(path, raw)] = key
             while len(self._queries) > _MAX_QUERIES:
                 self._queries.popitem(last=False)
+        return key
 
-    def _take(self, state: FilterState, path: str, query: Query) -> Resource | None:
+    def _take(self, state: FilterState, path: str, query: str) -> Resource | None:
         found = state.feed_of(path.lstrip("/"))
         with self._lock:
             answer = self._answers.get((path, query))

@@ -140,6 +140,7 @@ def compile_pattern(pattern: str, name: str, *, case_sensitive: bool) -> re2._Re
     options.never_capture = True
     options.log_errors = False
     options.case_sensitive = case_sensitive
+    options.max_mem = 2 << 20  # RE2's program and DFA cache: 2 MiB (its default is 8) is ample for 256 characters
     try:
         # (?m): ^ and $ are the ends of the one title or description being matched.
         return re2.compile("(?m)" + pattern, options)
