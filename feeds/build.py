@@ -10,6 +10,7 @@ Each operation (a full `load`, a `resume` of saved state, a `refresh` of changed
     library.articles_for(needed)   reading/    those full articles, from memory, cache or file
     builder.render_items(...)      render/     their items, once per format
     builder.assemble(plan)         render/     feeds spliced from items, index pages: the `Site`
+    catalog.records.update(...)    catalog/    with `filters`: the filter fields of members that came
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .catalog.catalog import Catalog, Group
+from .catalog.records import Fields
 from .memory import collector_paused
-from .reading.article import Article
+from .reading.article import Article, Entry
 from .reading.folder import Folder, Survey
 from .reading.library import Duplicate, Library
 from .reading.loader import Loader
@@ -91,7 +93,9 @@ class Build:
     """The article folder, its catalog and the rendered site, kept in step."""
 
     def __init__(self, root: Path, settings: Settings, *, cache_dir: Path | None = None, jobs: int = 1,
-                 fragments: bool = True) -> None:
+                 fragments: bool = True, filters: bool = False) -> None:
+        """`filters`: keep what query filters need (the live server): every member's filter fields
+        (`catalog.records`) and every member's items stored, not only those a document shows."""
         self.root = root
         self.settings = settings
         self.keys = StoreKeys(settings)
@@ -106,9 +110,12 @@ class Build:
             include_future=settings.include_future,
             topic_titles=settings.topics,
             archive_size=settings.archive_size if settings.archives else None,
+            topic_aliases=settings.topic_aliases,
+            records=filters,
         )
+        self.filters = filters
         store = FragmentStore.for_folder(cache_dir, root, key=self.keys.fragments()) if cache_dir else None
-        if store is None and fragments and (settings.archives or settings.everyday_api):
+        if store is None and fragments and (settings.archives or settings.everyday_api or filters):
             store = FragmentStore.temporary(key=self.keys.fragments())
         self.builder = SiteBuilder(settings, fragments=fragments, store=store, jobs=jobs)
         self._site: Site = MappingProxyType({})
@@ -130,7 +137,7 @@ class Build:
             urls = self.library.load(progress=progress, survey=survey)
             touched = self._apply(urls, now)
             touched |= self._render(now, rendering)
-        self.builder.prune_store()
+        self.prune_store()
         return Rebuilt(len(self.library.good), frozenset(touched), frozenset(), self.builder.rendered_last)
 
     def refresh(self, paths: Iterable[str], *, now: datetime | None = None) -> Rebuilt:
@@ -170,8 +177,8 @@ class Build:
         code, or so many files differ that a `load` is cheaper (a folder copied anew has new inodes
         throughout, say).
         """
-        if saved.key != self.state_key:
-            return None
+        if saved.key != self.state_key or (saved.catalog.records is not None) != bool(self.filters):
+            return None  # other settings or code, or saved without the filter fields this build keeps
         probe = Library(self.library.loader)
         probe.restore(saved.library)
         stale = probe.stale(survey)
@@ -208,17 +215,61 @@ class Build:
         """Build the site from the catalog; returns groups that changed on the way (files whose
         version was gone from under their entries, read again)."""
         touched: set[Group] = set()
+        came: dict[str, Entry] = {}  # members that came, by digest, whose filter fields are wanted
+        went: dict[str, Entry] = {}
+        fields: dict[str, tuple[Entry, Fields]] = {}
         for _ in range(MAX_REREADS):
-            plan = self.builder.plan(self.catalog)
+            self._member_changes(came, went)
+            plan = self.builder.plan(self.catalog, keep=list(came.values()) if self.filters else ())
             gone: list[str] = []
             progress = rendering(len(plan.needed)) if rendering is not None and plan.needed else None
-            self.builder.render_items(plan, self._articles(plan.needed, gone, progress))
+            self.builder.render_items(plan, self._noting(self._articles(plan.needed, gone, progress), came, fields))
             if not gone:
                 self._site = self.builder.assemble(plan)
+                self._update_records(came, went, fields)
                 return touched
             # Another process re-parsed a file that changed since it was read: read it now.
             touched |= self._apply(self.library.load(gone), now)
         raise RebuildError(f"{len(gone)} files kept changing while they were read, e.g. {gone[0]}")
+
+    # -- the filter fields (with `filters`) --------------------------------------------------
+
+    def _member_changes(self, came: dict[str, Entry], went: dict[str, Entry]) -> None:
+        if self.catalog.records is None:
+            return
+        now_came, now_went = self.catalog.take_member_changes()
+        for entry in now_went:
+            if came.pop(entry.digest, None) is None:
+                went[entry.digest] = entry
+        for entry in now_came:
+            if went.pop(entry.digest, None) is None:
+                came[entry.digest] = entry
+
+    def _noting(self, chunks: Iterator[Mapping[str, Article]], came: Mapping[str, Entry],
+                fields: dict[str, tuple[Entry, Fields]]) -> Iterator[Mapping[str, Article]]:
+        """The chunks as they are, noting the fields of members that came: what rendering fetches
+        anyway need not be fetched again."""
+        for articles in chunks:
+            if came:
+                fields.update((digest, (came[digest], Fields.of(article)))
+                              for digest, article in articles.items() if digest in came)
+            yield articles
+
+    def _update_records(self, came: dict[str, Entry], went: dict[str, Entry],
+                        fields: dict[str, tuple[Entry, Fields]]) -> None:
+        records = self.catalog.records
+        if records is None:
+            return
+        missing = [entry for digest, entry in came.items() if digest not in fields]
+        gone: list[str] = []
+        for articles in self._articles(missing, gone):
+            fields.update((digest, (entry, Fields.of(articles[digest])))
+                          for entry in missing for digest in [entry.digest] if digest in articles)
+        for entry in missing:
+            # A file replaced again while it was read: it is read again at the watcher's next batch;
+            # until then it is found by what its entry says and by its scores, not by its text.
+            fields.setdefault(entry.digest, (entry, Fields("", "", None, None)))
+        records.update({digest: fields[digest] for digest in came}, went.values())
 
     def _articles(self, entries: list, gone: list[str], progress: Callable[[int], None] | None = None
                   ) -> Iterator[Mapping[str, Article]]:
@@ -273,5 +324,6 @@ class Build:
         return [(rel, warning) for rel, entry in sorted(self.library.good.items()) for warning in entry.warnings]
 
     def prune_store(self) -> None:
-        """Drop stored fragments no feed shows now (after a resumed start, as a load does)."""
-        self.builder.prune_store()
+        """Drop stored fragments no feed shows now (after a resumed start, as a load does); with
+        `filters`, every member's are kept (a filtered feed may show any of them)."""
+        self.builder.prune_store(self.catalog.articles.values() if self.filters else ())

@@ -52,6 +52,8 @@ class Settings:
     language: str = "en"
     limit: int = 50
     topics: dict[str, str] = field(default_factory=dict)  # topic name → display name
+    # Spellings merged into another topic (`A.I.: AI`); case and spacing differences merge by themselves.
+    topic_aliases: dict[str, str] = field(default_factory=dict)
     websub: WebSubSettings = field(default_factory=WebSubSettings)  # a mapping in the file
     max_file_bytes: int = 1024 * 1024
     max_age: int = 300  # Cache-Control max-age, seconds
@@ -67,6 +69,7 @@ class Settings:
     # /healthz names bad files and WebSub's state only to loopback clients that no proxy forwarded,
     # unless this is on. It shapes no output (repr=False: no store key moves with it).
     health_details: bool = field(default=False, repr=False)
+    max_limit: int = 200  # the most items a filtered feed may ask for (`?limit=`), live server only
 
     def url(self, path: str) -> str:
         """Absolute URL of a site path; always from the configured base, never a request."""
@@ -79,7 +82,8 @@ class Settings:
 
 
 _FILE_KEYS = {"title", "description", "base_url", "language", "limit", "topics", "max_file_bytes", "max_age",
-              "archives", "archive_size", "archive_max_age", "everyday_api", "page_size", "websub", "health_details"}
+              "archives", "archive_size", "archive_max_age", "everyday_api", "page_size", "websub", "health_details",
+              "topic_aliases", "max_limit"}
 
 
 def load_settings(path: Path | None, *, search: Path | None = None) -> Settings:
@@ -116,7 +120,7 @@ def validate(settings: Settings) -> Settings:
         if not isinstance(value, str) or not value.strip():
             raise SettingsError(f"{name} must be non-empty text, not {value!r}")
     for name, low in (("limit", 1), ("max_file_bytes", 1), ("max_age", 0), ("archive_size", 1),
-                      ("archive_max_age", 0), ("page_size", 1)):
+                      ("archive_max_age", 0), ("page_size", 1), ("max_limit", 1)):
         value = getattr(settings, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise SettingsError(f"{name} must be a whole number of at least {low}, not {value!r}")
@@ -130,11 +134,27 @@ def validate(settings: Settings) -> Settings:
     if not isinstance(topics, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
                                                for k, v in topics.items()):
         raise SettingsError("topics must map topic names to display names, like `AI: Artificial intelligence`")
+    validate_aliases(settings.topic_aliases)
     base = settings.base_url
     url = clean_url(base) if isinstance(base, str) else None
     if not url or url.split("?")[0].split("#")[0] != url:
         raise SettingsError(f"base_url must be an absolute http(s) URL such as https://news.example.com, not {base!r}")
     return dataclasses.replace(settings, base_url=url.rstrip("/"), websub=validate_websub(settings.websub))
+
+
+def validate_aliases(aliases: object) -> None:
+    """`topic_aliases`: spellings mapped to the topic they stand for, never to another alias."""
+    from .catalog.topics import topic_key
+
+    example = "like `A.I.: AI`"
+    if not isinstance(aliases, dict) or not all(isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
+                                                for k, v in aliases.items()):
+        raise SettingsError(f"topic_aliases must map topic names to the topic they stand for, {example}")
+    sources = {topic_key(alias): alias for alias in aliases}
+    for alias, target in aliases.items():
+        if topic_key(target) in sources and topic_key(target) != topic_key(alias):
+            raise SettingsError(f"topic_aliases: {alias!r} stands for {target!r}, which is an alias itself "
+                                f"(of {aliases[sources[topic_key(target)]]!r}); name the final topic instead")
 
 
 # -- websub: a mapping in feedpub.yaml, a `WebSubSettings` in `Settings` ------------------------

@@ -2,7 +2,9 @@
 
 No feed logic lives here: bodies, ETags and dates come prepared from `published.py`, and the
 request only picks a representation and decides between 200 and 304. Nothing a request sends
-(Host, forwarded headers, query string) can change a body: URLs come from the settings.
+(Host, forwarded headers) can change a body: URLs come from the settings. A subscription
+document's query string is its filters (`filtered.py`): a filtered feed, or a 400 saying what is
+wrong; a query with no known parameter changes nothing.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from feedpub.catalog.query import QueryError
 from feedpub.render import formats
 from feedpub.render.fragments import FragmentMissing
 from feedpub.render.headers import UnknownPathError, media_type_for
 from feedpub.render.pages import render_not_found
 from feedpub.render.websub import HUB_PATH
 
+from .filtered import PLAIN, Plain
 from .http import accepts_gzip, is_not_modified
 from .live.live_site import LiveSite
 from .published import LazyResource, Resource
@@ -92,6 +96,13 @@ def create_app(live: LiveSite, *, watch: bool = True, websub: WebSub | None = No
         if failure is not None:  # until a rebuild succeeds: the last good site is what is served
             document["error"] = {"kind": failure.kind, "message": failure.message,
                                  "at": failure.at.isoformat(timespec="milliseconds")}
+        filters = live.published.filters
+        answers, held = live.filtered.size
+        document["filters"] = {  # what query filters hold: every article's record, the cached answers
+            "records": {"articles": sum(len(block.entries) for block in filters.blocks) if filters else 0,
+                        "bytes": sum(block.size for block in filters.blocks) if filters else 0},
+            "cache": {"answers": answers, "bytes": held},
+        }
         # Names of files (a draft's among them) and of WebSub subscribers are for the operator only.
         if live.settings.health_details or operator(request):
             document["bad_files"] = [{"file": path, "reason": reason} for path, reason in summary.bad] if summary else []
@@ -146,10 +157,29 @@ class FeedFiles:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            resource = self.live.published.get(scope["path"])  # one read: the old state or the new one
+            published = self.live.published  # one read: the old state or the new one
+            resource = published.get(scope["path"])
             raw_path = scope.get("raw_path") or b""
             if resource is not None and not (b"%" in raw_path and _ENCODED.search(raw_path)):
                 head = scope["method"] == "HEAD"
+                query = scope.get("query_string") or b""
+                if query and isinstance(resource, Resource):
+                    filtered = self.live.filtered
+                    answer: Resource | Plain | QueryError | None = filtered.cached(published, scope["path"], query)
+                    if answer is None:  # made in a worker thread: a query over every article takes a while
+                        try:
+                            answer = await filtered.answer_async(published, scope["path"], query)
+                        except FragmentMissing:  # the state was replaced while this request read the old one
+                            await send({"type": "http.response.start", "status": 503, "headers": [
+                                (b"retry-after", b"1"), (b"cache-control", b"no-store"), (b"content-length", b"0")]})
+                            await send({"type": "http.response.body", "body": b""})
+                            return
+                    if isinstance(answer, QueryError):
+                        await _bad_request(send, str(answer), head)
+                        return
+                    if answer is not PLAIN:
+                        assert isinstance(answer, Resource)
+                        resource = answer
                 if isinstance(resource, LazyResource):
                     status, headers, body = await self.respond_lazily(resource, head, scope["headers"])
                 else:
@@ -245,6 +275,16 @@ def operator(request: Request) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address.is_loopback and not any(name in request.headers for name in _FORWARDED)
+
+
+async def _bad_request(send: Send, reason: str, head: bool) -> None:
+    """A 400 with its one-line reason, readable by web apps on other origins like the feeds."""
+    body = (reason + "\n").encode("utf-8")
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store"),
+               (b"x-content-type-options", b"nosniff"), (b"access-control-allow-origin", b"*"),
+               (b"content-length", str(len(body)).encode("latin-1"))]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
 
 
 def _conditions(if_none_match: bytes | None, if_modified_since: bytes | None) -> dict[str, str]:

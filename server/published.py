@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from feedpub.render.headers import headers_for
 from feedpub.render.paths import HEADERS, INDEX
@@ -23,6 +24,9 @@ from feedpub.render.site import LazyOutput, Output, Site
 from feedpub.settings import Settings
 
 from .http import http_date
+
+if TYPE_CHECKING:
+    from feedpub.render.filtered import FilterState
 
 MIN_GZIP = 256  # smaller bodies gain nothing from compression
 _BODY_ONLY = {b"content-type", b"x-content-type-options", b"access-control-expose-headers"}
@@ -191,13 +195,14 @@ class LazyResource:
 @dataclass(frozen=True, slots=True)
 class Published:
     resources: Mapping[str, Resource | LazyResource]  # URL path ("/", "/feeds/all.rss") → resource
+    filters: FilterState | None = None  # what query filters read of this state (server/filtered.py)
 
     def get(self, path: str) -> Resource | LazyResource | None:
         return self.resources.get(path)
 
 
 def publish(site: Site, *, settings: Settings, previous: Published | None = None,
-            cache: BodyCache | None = None) -> Published:
+            cache: BodyCache | None = None, filters: FilterState | None = None) -> Published:
     """Every path of `site`, ready to answer, with the headers `render/headers.py` gives its path."""
     reuse: dict[str, Resource] = {}
     if previous is not None:  # documents held as bytes, by ETag (documents made when asked for go by path)
@@ -226,7 +231,7 @@ def publish(site: Site, *, settings: Settings, previous: Published | None = None
         resources["/" + path] = resource
         if path == INDEX:
             resources["/"] = resource
-    return Published(MappingProxyType(resources))
+    return Published(MappingProxyType(resources), filters)
 
 
 def _headers_of(path: str, last_modified: datetime, settings: Settings) -> tuple[Header, ...]:
@@ -242,6 +247,20 @@ def _headers_of(path: str, last_modified: datetime, settings: Settings) -> tuple
         *((name.lower(), value) for name, value in rules.items()),  # nosniff, then CORS on all but the page
     ]
     return tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+
+
+def make_resource(path: str, output: Output, settings: Settings, *, feed: bool = True) -> Resource:
+    """`path`'s document ready to serve. `feed=False`: a filtered feed, which is no WebSub topic,
+    so it names no hub (a reader would subscribe to the plain feed through it)."""
+    resource = _resource(path, output, settings)
+    if feed or not settings.websub.enabled:
+        return resource
+    drop = {b"link"}
+    headers = tuple((name, b"ETag, Last-Modified" if name == b"access-control-expose-headers" else value)
+                    for name, value in resource.headers if name not in drop)
+    updates = tuple((name, value) for name, value in resource.not_modified_headers if name not in drop)
+    return Resource(output, resource.gzip_etag, headers, resource.etag_header, resource.length_header,
+                    resource.gzip_etag_header, updates, resource.tags)
 
 
 def _resource(path: str, output: Output, settings: Settings) -> Resource:

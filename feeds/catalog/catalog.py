@@ -1,8 +1,13 @@
 """The catalog: which articles belong to which feed, kept sorted and updated in place.
 
-Groups are the feed of everything, one per topic name and one per provider domain. Each keeps
-its members as a sorted list of `Entry.sort_key`s, so a change costs a binary search per
+Groups are the feed of everything, one per topic and one per provider domain. A topic is
+every spelling that differs only in case or spacing (see `topics.py`), named by its most common
+spelling: the group's name, which moves when another spelling becomes the most common. Each group
+keeps its members as a sorted list of `Entry.sort_key`s, so a change costs a binary search per
 group it touches, and selecting a feed's newest `limit` items is a slice.
+
+With `records`, the catalog also keeps every member's filter fields (`records.py`); it notes
+which members came and went, and the build hands it their fields (`take_member_changes`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any
 
 from ..reading.article import Entry
 from .archives import Page, describe, partition
+from .records import Records
 from .slugs import Slugs
+from .topics import Topics, topic_key
 
 ALL = "all"
 TOPIC = "topic"
@@ -64,12 +71,15 @@ class Catalog:
     _marking = False  # whether apply() notes the dates that change (see `_archives`)
 
     def __init__(self, *, limit: int, include_drafts: bool = False, include_future: bool = False,
-                 topic_titles: Mapping[str, str] | None = None, archive_size: int | None = None) -> None:
+                 topic_titles: Mapping[str, str] | None = None, archive_size: int | None = None,
+                 topic_aliases: Mapping[str, str] | None = None, records: bool = False) -> None:
         self.limit = limit
         self.archive_size = archive_size  # None: no archive documents, the feeds hold the newest only
         self.include_drafts = include_drafts
         self.include_future = include_future
         self.topic_titles = dict(topic_titles or {})
+        self._titles = {topic_key(name): title for name, title in self.topic_titles.items()}  # by topic key
+        self._topics = Topics(topic_aliases)
         self._members: dict[str, Entry] = {}  # url → article, eligible now
         self._waiting: dict[str, Entry] = {}  # url → scheduled article, not due yet
         self._drafts: set[str] = set()  # urls whose current version is a draft left out
@@ -82,6 +92,11 @@ class Catalog:
         self._earlier: dict[Group, FeedSpec] = {}
         self._dirty: dict[Group, set[float]] = {}
         self._everything: dict[Group, tuple[FeedSpec, tuple[Entry, ...]]] = {}  # see `entries`
+        # Every member's filter fields (None: not kept), and the members that came and went since
+        # the build last took them (by digest: an entry that comes back unchanged is no change).
+        self.records: Records | None = Records() if records else None
+        self._came: dict[str, Entry] = {}
+        self._went: dict[str, Entry] = {}
 
     @classmethod
     def build(cls, articles: Iterable[Entry], *, now: datetime, **options: Any) -> Catalog:
@@ -119,14 +134,17 @@ class Catalog:
             added |= self._add(article, sort=not bulk)
         if bulk:
             for group in added:
-                self._groups[group].sort()
+                if group in self._groups:  # not a topic renamed later in the batch
+                    self._groups[group].sort()
         touched |= added
         for group in touched:
             self._retire(group)
         if any(kind == TOPIC for kind, _ in touched):
             # A topic that came or went can rename the topics that share its slug, and only those.
-            for name in self._slugs.update({name for kind, name in self._groups if kind == TOPIC}):
-                self._retire((TOPIC, name))
+            for key in self._slugs.update(set(self._topics.names())):
+                name = self._topics.name(key)
+                if name is not None:
+                    self._retire((TOPIC, name))
         return touched
 
     def _retire(self, group: Group) -> None:
@@ -143,9 +161,39 @@ class Catalog:
         return min((a.published for a in self._waiting.values()), default=None)
 
     def _groups_of(self, article: Entry) -> list[Group]:
-        return [EVERYTHING, (PROVIDER, article.provider.domain), *((TOPIC, t) for t in article.topics)]
+        topics = self._topics
+        named = dict.fromkeys((TOPIC, topics.name(topics.key(t)) or t) for t in article.topics)
+        return [EVERYTHING, (PROVIDER, article.provider.domain), *named]
+
+    def topic_key(self, spelling: str) -> str:
+        """The key of the topic a spelling belongs to (aliases applied): a pure function of the settings."""
+        return self._topics.key(spelling)
+
+    def topic_names(self) -> dict[str, str]:
+        """Every topic's key → its name, as of now."""
+        return dict(self._topics.names())
+
+    def topic_name(self, spelling: str) -> str | None:
+        """The name of the topic a spelling belongs to (its group's name), if that topic has articles."""
+        return self._topics.name(self._topics.key(spelling))
+
+    def _rename(self, changed: dict[str, tuple[str | None, str | None]]) -> set[Group]:
+        """Move the groups of topics whose most common spelling changed to their new names."""
+        moved: set[Group] = set()
+        for before, after in changed.values():
+            if before is None or after is None:
+                continue  # a topic that came (its group is made below) or went (emptied, so deleted)
+            old, new = (TOPIC, before), (TOPIC, after)
+            members = self._groups.pop(old, None)
+            if members is not None:
+                self._groups[new] = members
+            for memo in (self._specs, self._earlier, self._dirty, self._everything):
+                memo.pop(old, None)  # every document of the feed names the topic: all are made again
+            moved |= {old, new}
+        return moved
 
     def _add(self, article: Entry, *, sort: bool = True) -> set[Group]:
+        renamed = self._rename(self._topics.count(article.topics, +1))
         groups = self._groups_of(article)
         key = article.sort_key
         for group in groups:
@@ -156,7 +204,9 @@ class Catalog:
         if self._marking:
             self._mark(groups, -key[0])
         self._names[article.provider.domain][article.provider.name] += 1
-        return set(groups)
+        if self.records is not None:
+            self._note(self._came, self._went, article)
+        return set(groups) | renamed
 
     def _remove(self, article: Entry) -> set[Group]:
         groups = self._groups_of(article)
@@ -176,7 +226,20 @@ class Catalog:
             del names[article.provider.name]
         if not names:
             del self._names[article.provider.domain]
-        return set(groups)
+        if self.records is not None:
+            self._note(self._went, self._came, article)
+        return set(groups) | self._rename(self._topics.count(article.topics, -1))
+
+    @staticmethod
+    def _note(into: dict[str, Entry], other: dict[str, Entry], article: Entry) -> None:
+        if other.pop(article.digest, None) is None:  # came and went (or went and came back): no change
+            into[article.digest] = article
+
+    def take_member_changes(self) -> tuple[list[Entry], list[Entry]]:
+        """The members that came and went since last asked (for `records`), and forget them."""
+        came, went = list(self._came.values()), list(self._went.values())
+        self._came, self._went = {}, {}
+        return came, went
 
     def _mark(self, groups: list[Group], published: float) -> None:
         for group in groups:
@@ -210,7 +273,7 @@ class Catalog:
 
     def key_of(self, group: Group) -> str:
         kind, name = group
-        return ALL if kind == ALL else self._slugs[name] if kind == TOPIC else name
+        return ALL if kind == ALL else self._slugs[topic_key(name)] if kind == TOPIC else name
 
     def entries(self, group: Group) -> tuple[Entry, ...]:
         """Every article of a group, newest first (its spec holds only the newest and the archives)."""
@@ -237,7 +300,7 @@ class Catalog:
         if self.archive_size is not None:
             archives = self._archives(members, earlier, dirty)
         if kind == TOPIC:
-            title = self.topic_titles.get(name, name)
+            title = self._titles.get(topic_key(name), name)
         elif kind == PROVIDER:
             # The name most articles use; ties go to the alphabetically first, not the first read.
             title = min(self._names[name].items(), key=lambda pair: (-pair[1], pair[0]))[0]

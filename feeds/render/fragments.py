@@ -14,7 +14,10 @@ from collections.abc import Container, Iterable, Sequence
 from ..reading.article import Article, Entry
 from ..stores.fragment_store import FragmentStore
 from .feed import Feed
+from .feed_pages import PAGE
 from .formats import FORMATS, Format
+
+ITEM_FORMATS = (*FORMATS, PAGE)  # every kind of item fragment: the feeds' and the feed pages'
 
 # The settings an item's bytes depend on: items are the same in every feed of a site, and only these
 # reach them. The fragment store's key covers these and no other setting.
@@ -107,4 +110,4 @@ class FragmentRenderer:
 def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article]]) -> dict[str, list[bytes]]:
     """In a worker process: the fragments of a chunk of articles, in each of the named formats."""
     template, names, articles = job
-    return {fmt.name: fmt.items(template, articles) for fmt in FORMATS if fmt.name in names}
+    return {fmt.name: fmt.items(template, articles) for fmt in ITEM_FORMATS if fmt.name in names}

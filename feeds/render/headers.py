@@ -16,7 +16,7 @@ from ..catalog.catalog import ALL, PROVIDER, TOPIC
 from ..settings import Settings
 from . import formats
 from .formats import FORMATS
-from .paths import API, ARCHIVE, CATALOG, FOLDERS, HEADERS, INDEX, NOT_FOUND, OPML, archive_path, feed_path, is_archive
+from .paths import API, ARCHIVE, CATALOG, FOLDERS, HEADERS, INDEX, NOT_FOUND, OPML, archive_path, feed_path, is_archive, page_path
 from .websub import discovery_link, is_topic, topic_url
 
 # The documents whose path, not their suffix, says what they are (the catalog is plain JSON,
@@ -96,6 +96,10 @@ def header_rules(settings: Settings) -> list[tuple[str, dict[str, str]]]:
         samples.append(("/" + every, every))
         samples += [(f"/{FOLDERS[kind]}*{fmt.suffix}", feed_path(kind, "sample", fmt)) for kind in (TOPIC, PROVIDER)]
         samples.append((f"/{ARCHIVE}*{fmt.suffix}", archive_path(TOPIC, "sample", "sample", fmt)))
+    # Each feed's page for people, beside its files: the feed of everything's by name, the others by
+    # their folder's suffix (archive/ holds no page).
+    samples.append(("/" + page_path(ALL, ALL), page_path(ALL, ALL)))
+    samples += [(f"/{FOLDERS[kind]}*.html", page_path(kind, "sample")) for kind in (TOPIC, PROVIDER)]
     samples.append((f"/{API}*", f"{API}news/index.json"))  # the JSON API (everyday_api): one kind in its folder
     return [(pattern, _without_per_path(headers_for(sample, settings))) for pattern, sample in samples]
 

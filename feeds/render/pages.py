@@ -1,5 +1,6 @@
-"""The pages that list every feed (the HTML index, the OPML subscription list, the JSON catalog)
-and the HTML page for a path that is not published (`404.html`, the live server's 404).
+"""The documents that list every feed for programs (the OPML subscription list, the JSON catalog),
+the HTML page for a path that is not published (`404.html`, the live server's 404), and what the
+HTML pages share (the front page is `front_page.py`, each feed's page `feed_pages.py`).
 
 The HTML pages link the site's own documents relatively, so a copy of the site served from another
 host or folder still browses; the documents meant for other programs (OPML, catalog, and the feeds
@@ -20,10 +21,9 @@ from ..catalog.catalog import ALL, PROVIDER, TOPIC, FeedSpec
 from ..reading.article import Article
 from ..reading.dates import rfc3339
 from ..settings import Settings
-from . import formats
-from .formats import BY_NAME, FORMATS
+from .formats import FORMATS
 from .jsonfeed import compact_json, dump_json
-from .paths import CATALOG, OPML, archive_path, feed_path, feed_url, href, url_of
+from .paths import archive_path, feed_url, page_path, url_of
 
 _SECTIONS = ((ALL, "Everything"), (TOPIC, "Topics"), (PROVIDER, "Providers"))
 LATEST = 20
@@ -54,13 +54,6 @@ class Parts:
 def _part(parts: Parts | None, what: str, spec: FeedSpec, make: Callable[[], Any]) -> Any:
     return make() if parts is None else parts.get(what, spec, make)
 
-_STYLE = """
-body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1{margin-bottom:0}table{border-collapse:collapse;width:100%}td,th{padding:.25rem .5rem;text-align:left;
-border-bottom:1px solid #eee}th{font-weight:600}td.n{text-align:right;color:#666}a{color:#0645ad}
-.muted{color:#666}.latest li{margin:.3rem 0}code{background:#f4f4f4;padding:0 .2rem}
-""".strip()
-
 
 def _name(spec: FeedSpec, settings: Settings) -> str:
     return spec.name or settings.title
@@ -68,11 +61,6 @@ def _name(spec: FeedSpec, settings: Settings) -> str:
 
 def _urls(spec: FeedSpec, settings: Settings) -> dict[str, str]:
     return dict(_feed_urls(settings.base_url, spec.kind, spec.key))
-
-
-def _hrefs(spec: FeedSpec) -> dict[str, str]:
-    """Format name → the feed's URL relative to the index page (the site's root folder)."""
-    return {fmt.name: href(feed_path(spec.kind, spec.key, fmt)) for fmt in FORMATS}
 
 
 @functools.lru_cache(maxsize=65536)
@@ -89,63 +77,6 @@ def latest_line(article: Article) -> str:
             f'<time datetime="{rfc3339(article.published)}">{article.published:%Y-%m-%d %H:%M} UTC</time></span></li>')
 
 
-def render_index(feeds: Sequence[FeedSpec], latest: Sequence[str], settings: Settings,
-                 parts: Parts | None = None) -> bytes:
-    """The home page; `feeds[0]` is the feed of everything and `latest` the `latest_line`s of its
-    newest articles."""
-    everything = feeds[0]
-    e = escape
-    title = e(settings.title)
-    urls = _hrefs(everything)
-    discovery = "\n".join(
-        f'<link rel="alternate" type="{BY_NAME[fmt].media_type}" title="{title} ({BY_NAME[fmt].label})" '
-        f'href="{e(url)}">'
-        for fmt, url in urls.items()
-    )
-    lines = "\n".join(latest[:LATEST])
-    sections = []
-    for kind, heading in _SECTIONS:
-        rows = "\n".join(_part(parts, "row", spec, partial(_row, spec, settings))
-                         for spec in feeds if spec.kind == kind)
-        if rows:
-            sections.append(
-                f"<h2>{heading}</h2>\n<table>\n<tr><th>Feed</th><th>Articles</th><th>Newest</th><th>Subscribe</th></tr>"
-                f"\n{rows}\n</table>"
-            )
-    body = f"""<!doctype html>
-<html lang="{e(settings.language)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-{discovery}
-<link rel="alternate" type="{formats.OPML}" title="All feeds (OPML)" href="{e(href(OPML))}">
-<style>{_STYLE}</style>
-</head>
-<body>
-<h1>{title}</h1>
-<p class="muted">{e(settings.description)}. Subscribe to everything, a topic or a provider in RSS, Atom or
-JSON Feed; import <a href="{e(href(OPML))}">every feed as OPML</a> or read the
-<a href="{e(href(CATALOG))}">catalog</a>.</p>
-<h2>Latest</h2>
-<ul class="latest">
-{lines or '<li class="muted">No articles yet.</li>'}
-</ul>
-{chr(10).join(sections)}
-</body>
-</html>
-"""
-    return body.encode("utf-8")
-
-
-def _row(spec: FeedSpec, settings: Settings) -> str:
-    links = " · ".join(f'<a href="{escape(url)}">{BY_NAME[fmt].label}</a>' for fmt, url in _hrefs(spec).items())
-    newest = f"{spec.newest:%Y-%m-%d}" if spec.newest else "—"
-    key = f' <code>{escape(spec.key)}</code>' if spec.kind == PROVIDER else ""
-    return (f"<tr><td>{escape(_name(spec, settings))}{key}</td><td class=n>{spec.total}</td>"
-            f"<td>{newest}</td><td>{links}</td></tr>")
-
-
 def render_opml(feeds: Sequence[FeedSpec], settings: Settings, parts: Parts | None = None) -> bytes:
     a = _attr
     newest = max((spec.newest for spec in feeds if spec.newest), default=None)
@@ -153,7 +84,7 @@ def render_opml(feeds: Sequence[FeedSpec], settings: Settings, parts: Parts | No
 
     def outline(s: FeedSpec) -> str:
         return (f'\n      <outline type="rss" text={a(_name(s, settings))} title={a(_name(s, settings))}'
-                f" xmlUrl={a(_urls(s, settings)['rss'])} htmlUrl={a(settings.url('/'))}/>")
+                f" xmlUrl={a(_urls(s, settings)['rss'])} htmlUrl={a(url_of(settings, page_path(s.kind, s.key)))}/>")
 
     groups = []
     for kind, heading in _SECTIONS:
@@ -182,6 +113,7 @@ def render_catalog(feeds: Sequence[FeedSpec], settings: Settings, parts: Parts |
             "articles": spec.total,
             "newest": rfc3339(spec.newest) if spec.newest else None,
             "urls": _urls(spec, settings),
+            "page": url_of(settings, page_path(spec.kind, spec.key)),  # the feed's page for people
         }
         if settings.archives:
             # How many archive documents hold the feed's older items, and the newest of them: where

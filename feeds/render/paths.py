@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from urllib.parse import quote
 
 from ..catalog.catalog import ALL, PROVIDER, TOPIC
@@ -28,6 +29,17 @@ NOT_FOUND = "404.html"  # the page for a path that is not published: static host
 def feed_path(kind: str, key: str, fmt: Format) -> str:
     """Site path of one feed file, e.g. `feeds/topics/ai.rss`."""
     return f"{FOLDERS[kind]}{key}{fmt.suffix}"
+
+
+def page_path(kind: str, key: str) -> str:
+    """Site path of a feed's HTML page for people, beside its files: `feeds/topics/ai.html`."""
+    return f"{FOLDERS[kind]}{key}.html"
+
+
+def relative(source: str, target: str) -> str:
+    """The link from the page at site path `source` to site path `target`, relative and
+    percent-encoded, so a copy of the site served from another host or folder still browses."""
+    return quote(posixpath.relpath(target, posixpath.dirname(source) or "."), safe="/")
 
 
 def archive_path(kind: str, key: str, name: str, fmt: Format) -> str:

@@ -10,6 +10,7 @@ Subscription documents and the index pages are held as bytes. Archive documents 
 history, see `catalog/archives.py`) are many times more: each is a `LazyOutput`, put together from
 stored item fragments when it is asked for, with an ETag taken from what it is made of (the
 rendering code and settings, its frame, its items' digests), so it is known without the bytes.
+Each feed's page for people (`feed_pages.py`) is made the same way when there is a fragment store.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from ..workers import ordered_map, process_pool
 from . import formats
 from .api import ApiPages
 from .feed import EPOCH, Feed
+from .feed_pages import PAGE, page_frame
 from .formats import FORMATS, RSS, Format
 from .fragments import FragmentRenderer, render_chunk
+from .front_page import render_index
 from .headers import render_headers_file
 from .outputs import Document, LazyOutput, Output, made_of_etag, make_output
-from .pages import LATEST, Parts, latest_line, render_catalog, render_index, render_not_found, render_opml
-from .paths import CATALOG, FOLDERS, HEADERS, INDEX, NOT_FOUND, OPML, archive_path, feed_path, feed_url, url_of
+from .pages import LATEST, Parts, latest_line, render_catalog, render_not_found, render_opml
+from .paths import CATALOG, FOLDERS, HEADERS, INDEX, NOT_FOUND, OPML, archive_path, feed_path, feed_url, page_path, url_of
 from .websub import hub_urls
 
 # Below this many items to render, worker processes cost more than they save.
@@ -68,7 +71,7 @@ def make_feed(spec: FeedSpec, settings: Settings) -> Feed:
         description=description,
         language=settings.language,
         author=settings.title,
-        home_url=home,
+        home_url=url_of(settings, page_path(spec.kind, spec.key)),  # the feed's page for people
         urls={fmt.name: feed_url(settings, spec.kind, spec.key, fmt) for fmt in FORMATS},
         updated=spec.newest or EPOCH,
         sources=(home + FOLDERS[PROVIDER], RSS.suffix),
@@ -163,6 +166,8 @@ class SiteBuilder:
         # Rendering whole feeds (fragments=False) is the straightforward path the fast one is
         # proven byte-identical to: it keeps the articles of one build instead of fragments.
         self._fragments = [FragmentRenderer(fmt, store=store) for fmt in FORMATS] if fragments else None
+        self._page = FragmentRenderer(PAGE, store=store) if fragments else None  # the feeds' pages' items
+        self._feed_pages: dict[Group, tuple[tuple[object, ...], Document]] = {}  # what each page was made of
         self._articles: dict[str, Article] = {}  # digest → article, for this build (whole feeds only)
         self._latest: dict[str, str] = {}  # digest → its line in the index page's latest list
         self._parts = Parts()  # the index pages' per-feed lines (settings are fixed for a builder's life)
@@ -188,7 +193,9 @@ class SiteBuilder:
 
     # -- 1. plan ---------------------------------------------------------------------------
 
-    def plan(self, catalog: Catalog) -> Plan:
+    def plan(self, catalog: Catalog, *, keep: Sequence[Entry] = ()) -> Plan:
+        """`keep`: entries whose items must be stored though no document may show them (the items
+        of filtered feeds, see `Build`)."""
         feeds = [(group, catalog.spec(group)) for group in catalog.groups()]
         stale: set[Group] = set()
         pages: set[tuple[Group, str]] = set()
@@ -205,12 +212,20 @@ class SiteBuilder:
         archived = [entry for group, spec in feeds for page in spec.archives if (group, page.name) in pages
                     for entry in page.items]
         if self._fragments is None:
-            needed = shown + archived
+            needed = shown + archived + [entry for group, spec in feeds
+                                         if self._page_key(spec) != self._feed_pages.get(group, ((),))[0]
+                                         for entry in spec.items]
         else:
             # Subscription documents are put together now: their items are taken into memory.
             # Archive documents are put together when asked for: their items need only be stored.
             needed = [entry for renderer in self._fragments for entry in renderer.lookup(shown)]
             needed += [entry for renderer in self._fragments for entry in renderer.missing(archived)]
+            needed += [entry for renderer in self._fragments for entry in renderer.missing(keep)]
+            # Pages are put together when asked for when there is a store, so their items need only be stored.
+            on_pages = [entry for group, spec in feeds if self._page_key(spec) != self._feed_pages.get(group, ((),))[0]
+                        for entry in spec.items]
+            assert self._page is not None
+            needed += self._page.missing(on_pages) if self._page.store is not None else self._page.lookup(on_pages)
         latest = feeds[0][1].items[:LATEST]  # groups() always lists the feed of everything first
         needed += [entry for entry in latest if entry.digest not in self._latest]
         if self._api is not None:
@@ -252,7 +267,7 @@ class SiteBuilder:
             if self._fragments is None:
                 self._articles.update(articles)
                 continue
-            for renderer in self._fragments:
+            for renderer in self._item_renderers:
                 todo = [digest for digest in articles if not renderer.has(digest)]
                 if todo:
                     renderer.add(todo, renderer.fmt.items(self._template, [articles[d] for d in todo]), hold=plan.held)
@@ -260,7 +275,7 @@ class SiteBuilder:
     def _render_across_processes(self, chunks: Iterable[Mapping[str, Article]], latest: set[str],
                                  held: frozenset[str]) -> None:
         assert self._fragments is not None
-        names = tuple(renderer.fmt.name for renderer in self._fragments)
+        names = tuple(renderer.fmt.name for renderer in self._item_renderers)
 
         def jobs() -> Iterable[tuple[Feed, tuple[str, ...], list[Article]]]:
             for articles in chunks:
@@ -278,7 +293,7 @@ class SiteBuilder:
         digests: list[list[str]] = []
         with process_pool(self.jobs) as pool:
             for index, pieces in enumerate(ordered_map(pool, render_chunk, jobs(), ahead=4 * self.jobs)):
-                for renderer in self._fragments:
+                for renderer in self._item_renderers:
                     keep = [(d, piece) for d, piece in zip(digests[index], pieces[renderer.fmt.name], strict=True)
                             if not renderer.has(d)]
                     if keep:
@@ -291,6 +306,7 @@ class SiteBuilder:
         paths: dict[str, Document] = {}
         rendered: dict[Group, _Rendered] = {}
         pages: dict[Group, dict[str, _RenderedPage]] = {}
+        feed_pages: dict[Group, tuple[tuple[object, ...], Document]] = {}
         self.rendered_last = 0
         for group, spec in plan.feeds:
             previous = self._rendered.get(group)
@@ -309,7 +325,13 @@ class SiteBuilder:
                 paths.update(document.outputs)
             if kept:
                 pages[group] = kept
-        self._rendered, self._pages = rendered, pages
+            page_key = self._page_key(spec)
+            known_page = self._feed_pages.get(group)
+            if known_page is None or known_page[0] != page_key:
+                known_page = (page_key, self._render_feed_page(spec))
+            feed_pages[group] = known_page
+            paths[page_path(spec.kind, spec.key)] = known_page[1]
+        self._rendered, self._pages, self._feed_pages = rendered, pages, feed_pages
         self._seen = dict(plan.feeds)
         self._articles = {}
         self._retain(plan)
@@ -339,6 +361,42 @@ class SiteBuilder:
             outputs[feed_path(spec.kind, spec.key, fmt)] = make_output(body, fmt.media_type, feed.updated)
         return outputs
 
+    @staticmethod
+    def _page_key(spec: FeedSpec) -> tuple[object, ...]:
+        """What a feed's page shows: its page is made again only when this changes."""
+        return (spec.kind, spec.key, spec.name, spec.items, bool(spec.archives))
+
+    def _render_feed_page(self, spec: FeedSpec) -> Document:
+        """The feed's page for people: made when asked for when its items are stored, else now."""
+        feed = make_feed(spec, self.settings)
+        updated = spec.newest or EPOCH
+        renderer = self._page
+        if renderer is not None and renderer.store is not None:
+            code = self._code
+            items = spec.items
+            settings = self.settings
+
+            def make() -> bytes:
+                head, tail = page_frame(spec, feed, settings)
+                return head + b"".join(renderer.pieces(items)) + tail
+
+            def made_of() -> str:
+                head, tail = page_frame(spec, feed, settings)
+                return f"{code}\0page\0{head!r}{tail!r}\0" + ",".join(entry.digest for entry in items)
+
+            return LazyOutput(f"{formats.HTML}; charset=utf-8", updated, make, made_of)
+        head, tail = page_frame(spec, feed, self.settings)
+        if renderer is not None:
+            body = b"".join(renderer.pieces(spec.items))
+        else:
+            body = PAGE.render(feed, [self._articles[entry.digest] for entry in spec.items])
+        return make_output(head + body + tail, formats.HTML, updated)
+
+    @property
+    def _item_renderers(self) -> list[FragmentRenderer]:
+        """Every item renderer: the feeds' formats and the pages'."""
+        return [*(self._fragments or ()), *((self._page,) if self._page is not None else ())]
+
     def _render_page(self, spec: FeedSpec, index: int) -> dict[str, Document]:
         page = spec.archives[index]
         feed = make_archive_feed(spec, index, self.settings)
@@ -359,7 +417,7 @@ class SiteBuilder:
         if self._fragments is None or not (self.rendered_last or plan.pages):
             return
         slots = sum(len(spec.items) + sum(len(page.items) for page in spec.archives) for _, spec in plan.feeds)
-        for fragments in self._fragments:
+        for fragments in self._item_renderers:
             if fragments.store is not None:
                 # The feeds' bytes already hold every fragment once more (~110 MB at 100,000
                 # articles), and archive documents take theirs from the store when asked for: the
@@ -387,6 +445,7 @@ class SiteBuilder:
         self._rendered, self._latest = state
         paths: dict[str, Document] = dict(site)
         self._pages = {}
+        self._feed_pages = {}
         for group in catalog.groups():
             spec = catalog.spec(group)
             if spec.archives:
@@ -395,12 +454,17 @@ class SiteBuilder:
                 self._pages[group] = made
                 for document in made.values():
                     paths.update(document.outputs)
+            path = page_path(spec.kind, spec.key)
+            page = site.get(path)  # held as bytes when there is no store
+            self._feed_pages[group] = (self._page_key(spec), page if page is not None else self._render_feed_page(spec))
+            paths[path] = self._feed_pages[group][1]
             self._seen[group] = spec
         self._api_all = True  # API pages are not saved either: the next build makes them again
         return MappingProxyType(dict(sorted(paths.items())))
 
-    def prune_store(self) -> None:
-        """Drop stored fragments no document shows now (after a full build, so the store stays bounded)."""
+    def prune_store(self, keep: Iterable[Entry] = ()) -> None:
+        """Drop stored fragments no document shows now (after a full build, so the store stays bounded),
+        but for those of `keep` (filtered feeds may show any member)."""
         if self._fragments is None:
             return
         stores = {id(f.store): f.store for f in self._fragments if f.store is not None}
@@ -408,7 +472,11 @@ class SiteBuilder:
             return
         digests = {entry.digest for rendered in self._rendered.values() for entry in rendered.signature[3]}
         digests |= {entry.digest for made in self._pages.values() for page in made.values() for entry in page.page.items}
-        keys = [fragments.key(digest) for fragments in self._fragments for digest in digests]
+        shown = {entry.digest for rendered in self._rendered.values() for entry in rendered.signature[3]}
+        keys = [fragments.key(digest) for fragments in self._fragments
+                for digest in digests | {entry.digest for entry in keep}]
+        if self._page is not None:
+            keys += [self._page.key(digest) for digest in shown]
         if self._api is not None:
             keys += [self._api.key(digest) for digest in self._api.digests()]
         for store in stores.values():

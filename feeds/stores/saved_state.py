@@ -29,8 +29,10 @@ import hashlib
 import os
 import tempfile
 import zlib
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,9 +152,13 @@ def _trailer(check: int) -> bytes:
 # being named stops the state from being saved (`_fields`), so nothing is silently left behind.
 
 _CATALOG_FIELDS = ("limit", "archive_size", "include_drafts", "include_future", "topic_titles", "_members",
-                   "_waiting", "_drafts", "_groups", "_names", "_slugs", "_specs", "_earlier", "_dirty")
+                   "_waiting", "_drafts", "_groups", "_names", "_slugs", "_specs", "_earlier", "_dirty", "_topics",
+                   "records", "_came", "_went")
 _CATALOG_OPTIONAL = ("_marking",)  # set by the first `apply`; the class's default before
 _CATALOG_MEMOS = ("_everything",)  # made again when asked for: not saved, restored empty
+_CATALOG_DERIVED = ("_titles",)  # made by the constructor from what is saved
+_TOPICS_FIELDS = ("_aliases", "_spellings", "_names")
+_BLOCK_FIELDS = ("entries", "heat", "quality", "titles", "descriptions", "title_starts", "description_starts")
 _SLUG_FIELDS = ("_base", "_members", "_slug", "_suffixed", "_lengthened")
 _LIBRARY_FIELDS = ("good", "bad", "stamps", "_held", "_by_url", "_shared", "shared")
 
@@ -256,8 +262,15 @@ def _encode(state: SavedState) -> tuple[bytes, list[bytes]]:
         "shared_values": shared,
     }
 
-    catalog = _fields(state.catalog, _CATALOG_FIELDS, _CATALOG_OPTIONAL + _CATALOG_MEMOS)
+    catalog = _fields(state.catalog, _CATALOG_FIELDS, _CATALOG_OPTIONAL + _CATALOG_MEMOS + _CATALOG_DERIVED)
     slugs = _fields(catalog["_slugs"], _SLUG_FIELDS)
+    topics = _fields(catalog["_topics"], _TOPICS_FIELDS)
+    records = catalog["records"]
+    if records is not None:
+        _fields(records, ("blocks",))
+        for block in records.blocks:
+            if {field.name for field in dataclass_fields(block)} != set(_BLOCK_FIELDS):
+                raise TypeError("a records block has fields the saved state does not know")
     members = catalog["_members"]
     for url, member in members.items():
         if member.url != url:
@@ -282,6 +295,16 @@ def _encode(state: SavedState) -> tuple[bytes, list[bytes]]:
         "earlier": tuple((group, tables.spec(spec)) for group, spec in catalog["_earlier"].items()),
         "dirty": tuple((group, tuple(sorted(dates))) for group, dates in catalog["_dirty"].items()),
         "marking": catalog.get("_marking", False),
+        "topics": (tuple(topics["_aliases"].items()),
+                   tuple((key, tuple(counts.items())) for key, counts in topics["_spellings"].items()),
+                   tuple(topics["_names"].items())),
+        # The filter fields (a live server's): each block's arrays as bytes, its text as compressed.
+        "records": None if records is None else tuple(
+            (tuple(map(entry, block.entries)), block.heat.tobytes(), block.quality.tobytes(), block.titles,
+             block.descriptions, block.title_starts.tobytes(), block.description_starts.tobytes())
+            for block in records.blocks),
+        "came": tuple(map(entry, catalog["_came"].values())),
+        "went": tuple(map(entry, catalog["_went"].values())),
     }
 
     rows: list[tuple[object, ...]] = []
@@ -316,6 +339,7 @@ def _encode(state: SavedState) -> tuple[bytes, list[bytes]]:
 
 def _decode(key: str, values: dict[str, Any], bodies: list[bytes]) -> SavedState:
     from ..catalog.catalog import ArchiveSpec, Catalog, FeedSpec
+    from ..catalog.records import Block, Records
     from ..catalog.slugs import Slugs
     from ..reading.article import Entry, Provider
     from ..render.site import Output, _Rendered
@@ -393,6 +417,18 @@ def _decode(key: str, values: dict[str, Any], bodies: list[bytes]) -> SavedState
     catalog._marking = _typed(encoded["marking"], bool)
     for memo in _CATALOG_MEMOS:
         setattr(catalog, memo, {})
+    aliases, spellings, names = encoded["topics"]
+    catalog._topics._aliases = {_typed(alias, str): _typed(target, str) for alias, target in aliases}
+    catalog._topics._spellings = {_typed(key, str): Counter(dict(counts)) for key, counts in spellings}
+    catalog._topics._names = {_typed(key, str): _typed(name, str) for key, name in names}
+    if encoded["records"] is not None:
+        catalog.records = Records()
+        catalog.records.blocks = tuple(
+            Block(tuple(map(entry, items)), _array("d", heat), _array("d", quality), _typed(titles, bytes),
+                  _typed(descriptions, bytes), _array("I", title_starts), _array("I", description_starts))
+            for items, heat, quality, titles, descriptions, title_starts, description_starts in encoded["records"])
+    catalog._came = {entries[i].digest: entries[i] for i in encoded["came"]}
+    catalog._went = {entries[i].digest: entries[i] for i in encoded["went"]}
 
     site: dict[str, Output] = {}
     for (path, media_type, etag, modified, _), body in zip(values["outputs"], bodies, strict=True):
@@ -403,6 +439,12 @@ def _decode(key: str, values: dict[str, Any], bodies: list[bytes]) -> SavedState
         rendered[_group(group)] = _Rendered(signature, {path: site[path] for path in paths})
     latest = {_typed(digest, str): _typed(line, str) for digest, line in values["latest"]}
     return SavedState(key, library, catalog, (rendered, latest), site)
+
+
+def _array(typecode: str, data: object) -> array:
+    values = array(typecode)
+    values.frombytes(_typed(data, bytes))
+    return values
 
 
 def _group(value: object) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from feedpub.build import Summary
 from feedpub.progress import Progress
 from feedpub.settings import Settings
 
+from ..filtered import FilteredFeeds
 from ..published import Published
 from . import startup
 from .persistence import Persistence
@@ -34,6 +35,11 @@ class LiveSite:
     @property
     def published(self) -> Published:
         return self.rebuilder.published
+
+    @property
+    def filtered(self) -> FilteredFeeds:
+        """Filtered feeds' answers (`filtered.py`)."""
+        return self.rebuilder.filtered
 
     @property
     def summary(self) -> Summary | None:

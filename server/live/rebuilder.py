@@ -23,9 +23,11 @@ from typing import TypeVar
 from feedpub.build import Build, Rebuilt, Summary
 from feedpub.progress import Progress
 from feedpub.reading.folder import Folder, Survey
+from feedpub.render.filtered import FilterState
 from feedpub.settings import Settings
 from feedpub.stores.saved_state import SavedState
 
+from ..filtered import FilteredFeeds
 from ..published import BodyCache, Published, publish
 
 log = logging.getLogger("feedpub")
@@ -58,11 +60,12 @@ class Rebuilder:
     def __init__(self, root: Path, settings: Settings, *, cache_dir: Path | None = None, jobs: int = 1) -> None:
         self.root = root
         self.settings = settings
-        self.build = Build(root, settings, cache_dir=cache_dir, jobs=jobs)
+        self.build = Build(root, settings, cache_dir=cache_dir, jobs=jobs, filters=True)
         self.building = threading.Lock()  # held by the thread that changes the build
         # What requests read, replaced whole after each rebuild.
         self.published = Published({})
         self.bodies = BodyCache()  # archive documents as last put together, for every Published
+        self.filtered = FilteredFeeds(settings)  # filtered feeds' answers, for every Published
         self.summary: Summary | None = None
         self.last: Rebuild | None = None
         self.rebuilds = 0  # rebuilds that changed what is served (load included)
@@ -198,8 +201,10 @@ class Rebuilder:
     def _settle(self, started: float, done: Rebuilt, *, logged: bool = True, changed: bool | None = None) -> None:
         changed = done.changed if changed is None else changed
         if changed:  # the swap first: readers see the change before the bookkeeping below
+            filters = FilterState.of(self.build.catalog, self.build.builder, self.settings)
             self.published = publish(self.build.site, settings=self.settings, previous=self.published,
-                                     cache=self.bodies)
+                                     cache=self.bodies, filters=filters)
+            self.filtered.published(filters)
             if self.on_published is not None:
                 try:
                     self.on_published(self.published)

@@ -9,7 +9,8 @@ come framed from the resource), in uvicorn's own framing and with its access log
 
 Only the plain case is taken: HTTP/1.1 keep-alive, no request in flight on the connection (so
 pipelined answers stay in order), the transport not pushing back, no `Expect`, no upgrade, a path
-without escapes, no body declared, no forwarded client to log. Anything else goes through uvicorn and ASGI as before.
+without escapes, no body declared, no forwarded client to log, and a query string that filters nothing
+or whose filtered feed is cached (`FilteredFeeds.cached`). Anything else goes through uvicorn and ASGI as before.
 These answers need no task, so uvicorn's 503 for too many concurrent tasks does not apply to them.
 tests/server/test_fast_path.py compares the bytes of both ways for 440 kinds of GET and HEAD.
 
@@ -28,6 +29,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from ..app import FeedFiles
+from ..filtered import PLAIN
 from ..published import Resource
 from .bounded import BoundedHttpToolsProtocol
 
@@ -191,20 +193,29 @@ class FeedProtocol(BoundedHttpToolsProtocol):
         if parser.get_http_version() != "1.1" or not parser.should_keep_alive() or parser.should_upgrade():
             return None
         url = self.url
-        if not url.startswith(b"/") or b"%" in url:  # absolute-form or escaped: uvicorn parses those
+        path, _, query = url.partition(b"?")
+        if not url.startswith(b"/") or b"%" in path:  # absolute-form or an escaped path: uvicorn parses those
             return None
-        path = url.partition(b"?")[0]
-        resource = files.live.published.get(path.decode("ascii", "replace"))
+        published = files.live.published
+        name = path.decode("ascii", "replace")
+        resource = published.get(name)
         if not isinstance(resource, Resource):  # none, or an archive document made when asked for
             return None
+        if query:
+            answer = files.live.filtered.cached(published, name, query)
+            if answer is None:  # a filtered feed still to make, or a bad query: ASGI answers those
+                return None
+            if answer is not PLAIN:
+                assert isinstance(answer, Resource)
+                resource = answer
         headers = self.headers
-        for name, value in headers:
+        for header, value in headers:
             # A GET that declares a body is answered through ASGI at once, without waiting for
             # the body (which may never come: the request's clock then closes the connection).
-            if (name == b"content-length" and value != b"0") or name == b"transfer-encoding":
+            if (header == b"content-length" and value != b"0") or header == b"transfer-encoding":
                 return None
             # The forwarded client is what the log shows; leave rewriting it to the middleware.
-            if self.access_log and name.startswith(b"x-forwarded-"):
+            if self.access_log and header.startswith(b"x-forwarded-"):
                 return None
         status, compressed = files.decide(resource, headers)
         if self.access_log:

@@ -197,7 +197,7 @@ def test_objects_no_longer_in_the_site_are_deleted_within_the_bound(s3_server: S
     target = f"s3://{BUCKET}/{prefix}"
     code, output = deploy(s3_server, articles, target)
     assert code == 0, output
-    gone = [f"feeds/providers/news2.example.com.{fmt}" for fmt in ("rss", "atom", "json")]
+    gone = [f"feeds/providers/news2.example.com.{fmt}" for fmt in ("rss", "atom", "json", "html")]  # and its page
     assert {f"{prefix}/{path}" for path in gone} <= set(listing(s3_server, prefix + "/"))
     old = stored(s3_server, prefix)
     for n in (2, 5):  # the articles of provider news2
@@ -205,13 +205,13 @@ def test_objects_no_longer_in_the_site_are_deleted_within_the_bound(s3_server: S
 
     code, output = deploy(s3_server, articles, target, "--max-deletes", "0")
     assert code == 1
-    assert "3 objects under" in output and "more than --max-deletes 0" in output
+    assert "4 objects under" in output and "more than --max-deletes 0" in output
     assert "nothing was uploaded or deleted" in output
     assert stored(s3_server, prefix) == old  # not one upload either: the bound is checked first
 
-    code, output = deploy(s3_server, articles, target, "--max-deletes", "3")
+    code, output = deploy(s3_server, articles, target, "--max-deletes", "4")
     assert code == 0, output
-    assert counts(output)["deleted"] == 3
+    assert counts(output)["deleted"] == 4
     for path in gone:
         assert f"deleted {prefix}/{path}" in output
     files = export(articles, tmp_path / "site")
@@ -353,6 +353,8 @@ def test_a_deploy_needs_a_base_url_and_an_s3_target(s3_server: S3Server, article
     code, output = deploy(s3_server, articles, f"s3://{BUCKET}/{prefix}", base_url=None)
     assert code == 0, output
     assert f'"{BASE}/feeds/all.rss"'.encode() in stored(s3_server, prefix)["feeds/index.json"][0]
+    # The front page links relatively; the OPML, for other programs, absolutely: from the base URL.
+    assert f'xmlUrl="{BASE}/feeds/all.rss"'.encode() in stored(s3_server, prefix)["feeds/index.opml"][0]
 
     for wrong, message in ((f"{BUCKET}/{prefix}", "like `feedpub deploy articles s3://my-bucket/news`"),
                            ("s3://A_Bucket/x", "is not a bucket name"),

@@ -239,6 +239,7 @@ def test_a_new_article_changes_its_feeds_subscription_documents_and_the_newest_a
     after = export(folder, out)
     feeds = ["all", "providers/news2.example.com", "topics/world"]  # the new article's feeds
     subscription = {f"feeds/{feed}.{fmt}" for feed in feeds for fmt in ("rss", "atom", "json")}
+    subscription |= {f"feeds/{feed}.html" for feed in feeds}  # each feed's page lists its newest items too
     # What it pushed out of each of them went into that feed's newest archive document.
     newest = set()
     for feed in feeds:

@@ -139,7 +139,8 @@ def test_websub_limits_alone_change_no_byte(folder: Path) -> None:
 
 # Without a hub, the frames are byte for byte what they were before hubs existed: the document of
 # a feed whose every item fits (fh:complete), and of one with archives off (no history at all). The
-# RSS polling hints (`<ttl>`, `sy:`, polling.py) came after, for every feed, hub or not.
+# RSS polling hints (`<ttl>`, `sy:`, polling.py) came after, for every feed, hub or not, and so did
+# the feed's page for people as its alternate link (feed_pages.py).
 COMPLETE = {
     "rss": b"""<?xml version='1.0' encoding='UTF-8'?>
 <rss xmlns:media="http://search.yahoo.com/mrss/" xmlns:dc="http://purl.org/dc/elements/1.1/" \
@@ -147,7 +148,7 @@ xmlns:fh="http://purl.org/syndication/history/1.0" xmlns:sy="http://purl.org/rss
 xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">
   <channel>
     <title>feedpub</title>
-    <link>https://news.example.com/</link>
+    <link>https://news.example.com/feeds/all.html</link>
     <description>The latest news</description>
     <atom:link href="https://news.example.com/feeds/all.rss" rel="self" type="application/rss+xml"/>
     <docs>http://www.rssboard.org/rss-specification</docs>
@@ -168,11 +169,11 @@ xmlns="http://www.w3.org/2005/Atom" xml:lang="en">
     <name>feedpub</name>
   </author>
   <link href="https://news.example.com/feeds/all.atom" rel="self" type="application/atom+xml"/>
-  <link href="https://news.example.com/" rel="alternate" type="text/html"/>
+  <link href="https://news.example.com/feeds/all.html" rel="alternate" type="text/html"/>
   <generator>feedpub</generator>
   <subtitle>The latest news</subtitle>
   <fh:complete/>""",
-    "json": b'{"version":"https://jsonfeed.org/version/1.1","title":"feedpub","home_page_url":"https://news.example.com/",'
+    "json": b'{"version":"https://jsonfeed.org/version/1.1","title":"feedpub","home_page_url":"https://news.example.com/feeds/all.html",'
             b'"feed_url":"https://news.example.com/feeds/all.json","description":"The latest news","language":"en",'
             b'"authors":[{"name":"feedpub"}],\n"items":[\n',
 }

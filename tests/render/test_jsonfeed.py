@@ -91,7 +91,8 @@ def test_top_level(feeds):
     for path, doc in feeds.items():
         assert doc["version"] == VERSION
         assert isinstance(doc["title"], str) and doc["title"].strip()
-        assert _is_url(doc["home_page_url"]) and doc["home_page_url"] == BASE_URL + "/"
+        assert _is_url(doc["home_page_url"])  # the feed's page for people, beside it
+        assert unquote(urlsplit(doc["home_page_url"]).path) == "/" + path.rsplit(".", 1)[0] + ".html"
         assert _is_url(doc["feed_url"])
         assert unquote(urlsplit(doc["feed_url"]).path) == "/" + path  # its own URL
         assert isinstance(doc["items"], list)

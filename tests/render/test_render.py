@@ -339,7 +339,7 @@ class TestEveryFeed:
     def test_self_and_alternate_links(self, readers, kind, key, path, name):
         head, _ = readers(path)
         assert head["self"] == url_of(path)
-        assert head["home"] == BASE_URL + "/"
+        assert head["home"] == url_of(path.rsplit(".", 1)[0] + ".html")  # the feed's page for people
 
     def test_updated_is_the_newest_item(self, readers, kind, key, path, name):
         head, items = readers(path)
@@ -396,7 +396,11 @@ def test_rss_plain_text_uses_hexadecimal_references(site):
 
 def test_markup_is_text_in_every_body(site):
     for path, output in site.items():
-        assert b"<script" not in output.body.lower(), path
+        body = output.body.lower()
+        if path == "index.html":  # the front page's one script of its own (the search box, the form)
+            assert body.count(b"<script") == 1
+            body = body[: body.index(b"<script>")] + body[body.index(b"</script>") :]
+        assert b"<script" not in body, path
         assert b"<b>" not in output.body.lower(), path
         assert b"<i>" not in output.body.lower(), path
 

@@ -143,3 +143,33 @@ def test_feeds_with_hub_links_validate(tmp_path: Path) -> None:
     # neighbour), which RFC 5005 allows and the validator warns about (ArchiveIncomplete, "add links
     # ... as appropriate"): a property of the archives, not of the hub links checked here.
     validate(out, files, "ArchiveIncomplete")
+
+
+def test_filtered_feeds_validate(tmp_path: Path) -> None:
+    """Filtered feeds (the live server's) too: their self links carry the canonical query."""
+    from datetime import UTC, datetime
+
+    from feedpub.catalog.query import parse_query
+    from feedpub.render.filtered import FilterState
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, fields in tricky_articles().items():
+        (folder / name).write_text(article_text(**fields), encoding="utf-8")
+    build = Build(folder, Settings(base_url=BASE_URL), filters=True)
+    build.load(now=NOW)
+    state = FilterState.of(build.catalog, build.builder, build.settings)
+    out = tmp_path / "site"
+    files = []
+    for path in ("feeds/all.rss", "feeds/all.atom", "feeds/topics/world.rss", "feeds/topics/world.atom"):
+        query = parse_query("filter=(?i)headline|number&min_quality=10&limit=30&utm=x", max_limit=200, default_limit=50)
+        assert query is not None
+        output, chosen = state.answer(path, query, now=datetime.now(UTC))
+        assert chosen.entries
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(output.body)
+        files.append(target)
+    # Checked as files without the query their self links carry: that the two differ is no fault of
+    # the feed, which the server answers at exactly its self link.
+    validate(out, files, "DuplicateUpdated", "SelfDoesntMatchLocation")

@@ -281,3 +281,22 @@ def test_a_missing_method_or_attribute_is_named_and_the_server_serves_the_plain_
     (line,) = [record.getMessage() for record in caplog.records if record.name == "feedpub"]
     assert "_start_asgi_task" in line and "plain protocol" in line
 
+
+
+def test_a_filtered_feed_goes_through_asgi_until_it_is_cached_and_is_never_the_plain_feed(
+        live: LiveSite, loop: asyncio.AbstractEventLoop) -> None:
+    plain = exchange(live, loop, request("/feeds/all.rss"), fast=True)
+    data = request("/feeds/all.rss?filter_title=%5EHeadline%20number%20%5B13%5D%24&limit=2")
+    first = exchange(live, loop, data, fast=True)
+    assert first.through_asgi  # made in a worker thread, then cached
+    again = exchange(live, loop, data, fast=True)
+    slow = exchange(live, loop, data, fast=False)
+    assert not again.through_asgi  # cached: answered on its head, like a plain feed
+    assert again.written == first.written == slow.written != plain.written
+    assert b"<title>Headline number 1</title>" in again.written and b"Headline number 0<" not in again.written
+    # Parameters that filter nothing are harmless: the plain feed, on the fast path too.
+    harmless = exchange(live, loop, request("/feeds/all.rss?utm_source=reader"), fast=True)
+    assert not harmless.through_asgi and harmless.written == plain.written
+    # A bad value goes to ASGI, which says what is wrong.
+    bad = exchange(live, loop, request("/feeds/all.rss?limit=zero"), fast=True)
+    assert bad.through_asgi and bad.written.startswith(b"HTTP/1.1 400")
