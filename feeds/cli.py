@@ -309,9 +309,11 @@ def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
 @_site_options
 @click.option("--max-age", type=click.IntRange(min=0), help="Cache-Control max-age in seconds (default 300).")
 @click.option("--quiet", is_flag=True, help="No access log; only warnings and errors.")
+@click.option("--access-log", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Append the access log to FILE, reopened on SIGHUP (for logrotate), instead of standard output.")
 @_cache_options
 def serve(articles: Path | None, host: str, port: int, config: Path | None, quiet: bool,
-          base_url: str | None, **flags: Any) -> None:
+          access_log: Path | None, base_url: str | None, **flags: Any) -> None:
     """Serve every feed live and keep it current as article files change; GET /healthz says how it is.
 
     ARTICLES is the folder of article files (*.txt, *.md, read recursively); by default ./seeds if
@@ -319,12 +321,15 @@ def serve(articles: Path | None, host: str, port: int, config: Path | None, quie
     """
     from .server.run import ServeError, run  # uvicorn and Starlette load only when serving
 
+    if quiet and access_log is not None:
+        raise click.UsageError("--quiet turns the access log off and --access-log sends it to a file: give one of them")
     read = reading(flags)
     settings = make_settings(config, base_url=base_url, **flags)
     # Without a base URL, links use the address the server really listens on (known once bound).
     given = base_url is not None or settings.base_url != Settings().base_url
     try:
-        run(resolve_articles(articles), settings, host=host, port=port, quiet=quiet, base_url_given=given, **read)
+        run(resolve_articles(articles), settings, host=host, port=port, quiet=quiet, access_log=access_log,
+            base_url_given=given, **read)
     except ServeError as error:
         raise click.ClickException(str(error)) from None
 
