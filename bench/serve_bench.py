@@ -10,7 +10,8 @@ request with that ETag really gets 304, then run
 and report requests/s, latency (p50/p99 from --latency), bytes per response (a sanity check that the
 200 run got bodies and the 304 run did not) and errors (non-2xx/3xx responses + socket errors).
 
-nginx: generated nginx.conf in a temp dir, `worker_processes 1`, `daemon off`, access log off,
+nginx: generated nginx.conf in a temp dir, `worker_processes 1`, `daemon off`, access log off (or,
+with `access_log=True`, the combined format to a file through `buffer=64k flush=1s`),
 keepalive_requests raised (so neither server reconnects mid-run), `gzip on` at level 1 for the feed
 media types (compressing every response on the fly: that is plain `gzip on`, not `gzip_static`).
 Only ever 127.0.0.1, every process we start is stopped at the end.
@@ -50,7 +51,7 @@ http {{
         text/plain txt;
     }}
     default_type application/octet-stream;
-    access_log off;
+    access_log {access_log};
     sendfile on;
     tcp_nopush on;
     tcp_nodelay on;
@@ -164,11 +165,25 @@ def precompress(export: Path, target: Path) -> Path:
     return target
 
 
-def start_nginx(root: Path, tmp: Path, *, gzip_static: bool = False) -> tuple[subprocess.Popen, int]:
+def precompress_one(export: Path, path: str) -> Path:
+    """`path.gz` beside the one feed the run requests (level 9, as feedpub compresses once per build),
+    for nginx `gzip_static on`: a copy of a whole 100k export would be gigabytes."""
+    import gzip
+
+    target = export / path.lstrip("/")
+    gz = target.with_name(target.name + ".gz")
+    gz.write_bytes(gzip.compress(target.read_bytes(), 9, mtime=0))
+    return gz
+
+
+def start_nginx(root: Path, tmp: Path, *, gzip_static: bool = False,
+                access_log: bool = False) -> tuple[subprocess.Popen, int]:
+    """nginx on a free port over `root`; with `access_log`, every request logged to tmp/access.log."""
     port = free_port()
     conf = tmp / "nginx.conf"
     user = "user root;" if os.geteuid() == 0 else ""
-    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=root.resolve(), user=user,
+    logged = f"{tmp}/access.log combined buffer=64k flush=1s" if access_log else "off"
+    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=root.resolve(), user=user, access_log=logged,
                                       gzip_static="gzip_static on;" if gzip_static else ""))
     exe = tools()["nginx"] or "nginx"
     check = subprocess.run([exe, "-t", "-c", str(conf), "-p", str(tmp)], capture_output=True, text=True, timeout=30)
@@ -193,10 +208,12 @@ def nginx_bench(export: Path, *, path: str, duration: int, repeats: int) -> dict
 
 
 def start_feedpub(corpus: Path, *, extra: list[str] | None = None, timeout: float = 600,
-                  log_path: Path | None = None) -> tuple[subprocess.Popen, int, float]:
-    """`feedpub serve CORPUS --port P --quiet`; returns (process, port, seconds until /healthz answered)."""
+                  log_path: Path | None = None, access_log: Path | None = None) -> tuple[subprocess.Popen, int, float]:
+    """`feedpub serve CORPUS --port P --quiet`, or with `--access-log FILE` when `access_log` is given;
+    returns (process, port, seconds until /healthz answered)."""
     port = free_port()
-    cmd = [feedpub_exe(), "serve", str(corpus), "--port", str(port), "--quiet", *(extra or [])]
+    logging = ["--quiet"] if access_log is None else ["--access-log", str(access_log)]
+    cmd = [feedpub_exe(), "serve", str(corpus), "--port", str(port), *logging, *(extra or [])]
     stderr = open(log_path, "ab") if log_path else subprocess.DEVNULL
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=stderr)
