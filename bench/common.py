@@ -90,6 +90,14 @@ class Timed:
     cpu_s: float | None = None  # user + system, the process and the children it waited for (GNU time)
 
 
+def settle_disk(seconds: float = 2.0) -> None:
+    """Before a timed build that follows a removal: flush, then wait. On a filesystem mounted with
+    `discard` (this VM's root), the TRIMs of a big `rm -rf` slowed the next build's file creations
+    twenty-fold (1,525 files: 0.06 s settled, 1.3 s right after), for feedpub and Hugo alike."""
+    os.sync()
+    time.sleep(seconds)
+
+
 def have_gnu_time() -> bool:
     return os.access(GNU_TIME, os.X_OK)
 

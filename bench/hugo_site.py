@@ -31,7 +31,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Stat, check, corpus_files, log, run_timed
+from common import Stat, check, corpus_files, log, run_timed, settle_disk
 from naive import when as read_date
 
 try:
@@ -212,6 +212,7 @@ def build(site: Path, *, timeout: float):
     """One cold `hugo --quiet` build; returns the Timed run."""
     site = site.resolve()
     clean(site)
+    settle_disk()
     cmd = [shutil.which("hugo") or "hugo", "--quiet", "--source", str(site), "--cacheDir", str(site / ".hugo_cache")]
     return check(run_timed(cmd, timeout=timeout, cwd=site), "hugo build")
 

@@ -38,6 +38,7 @@ from common import (
     proc_memory_kib,
     python_exe,
     run_timed,
+    settle_disk,
     stop,
     write_json,
 )
@@ -119,6 +120,7 @@ def export_cold(fp: Feedpub, corpus: Path, out: Path, *, repeats: int, timeout: 
         remove_export(out)
         cache = fp.work / f"cache-cold-{n}"
         shutil.rmtree(cache, ignore_errors=True)
+        settle_disk()
         timed = check(run_timed(fp.export_cmd(corpus, out, cold=True, cache=cache, archives=archives),
                                 timeout=timeout), "cold export")
         shutil.rmtree(cache, ignore_errors=True)

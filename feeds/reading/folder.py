@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat as stat_module
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -105,17 +106,55 @@ class Folder:
         """Read one file: its article, the reason it is bad, or None when there is no such file (or
         what is there is no regular file: a FIFO, a device, a folder). Never blocks: the check is made
         on what was opened (`read_article`), so a file swapped for a FIFO after `is_file` is no article."""
-        path = self.root / rel
-        if not is_candidate(rel) or not path.is_file():
-            return None
-        try:
-            if not _inside(self.root, path):
-                raise ArticleError("a symlink to outside the article folder; not followed")
-            return read_article(path, max_bytes=self.max_bytes, name=rel)
-        except (FileNotFoundError, NotADirectoryError, NotRegularFile):
-            return None
-        except (ArticleError, OSError) as error:
-            return str(error) if isinstance(error, ArticleError) else f"{CANNOT_READ} {error.strerror or error}"
+        return self.reader()(rel)
+
+    def reader(self) -> Callable[[str], Outcome]:
+        """`read` for one batch of files: where their folders really are is found once per folder
+        (a worker's chunk of 250 files in one folder resolves the root and that folder once, not
+        twice per file). A batch is read at once: a folder swapped for a link afterwards is seen
+        by the next batch."""
+        base = str(self.root)
+        real_root = os.path.realpath(base)
+        folders: dict[str, bool] = {}
+
+        def inside(rel: str, path: str) -> bool | None:
+            """Whether the file is in the folder, links followed; None when there is no regular file."""
+            try:
+                info = os.lstat(path)
+            except (OSError, ValueError):
+                return None
+            if stat_module.S_ISLNK(info.st_mode):
+                # A link: the file it leads to must be inside (and be a file).
+                if not os.path.isfile(path):
+                    return None
+                return _under(os.path.realpath(path), real_root)
+            if not stat_module.S_ISREG(info.st_mode):
+                return None
+            parent = rel.rpartition("/")[0]
+            known = folders.get(parent)
+            if known is None:
+                # Any folder on the way may be a link: where the file's folder really is decides.
+                known = folders[parent] = _under(os.path.realpath(f"{base}/{parent}") if parent else real_root,
+                                                 real_root)
+            return known
+
+        def read(rel: str) -> Outcome:
+            if not is_candidate(rel):
+                return None
+            path = f"{base}/{rel}"
+            where = inside(rel, path)
+            if where is None:
+                return None
+            try:
+                if not where:
+                    raise ArticleError("a symlink to outside the article folder; not followed")
+                return read_article(Path(path), max_bytes=self.max_bytes, name=rel)
+            except (FileNotFoundError, NotADirectoryError, NotRegularFile):
+                return None
+            except (ArticleError, OSError) as error:
+                return str(error) if isinstance(error, ArticleError) else f"{CANNOT_READ} {error.strerror or error}"
+
+        return read
 
 
 def stamp(info: os.stat_result) -> int:
@@ -135,11 +174,8 @@ def is_candidate(rel: str) -> bool:
     return rel.endswith(SUFFIXES) and not Path(rel).is_absolute() and not any(p.startswith(".") for p in parts)
 
 
-def _inside(root: Path, path: Path) -> bool:
-    # Don't let a link carry a file from outside the article folder into the feeds: the file
-    # itself or any folder on its way (the live server hands over paths the walk never took).
-    try:
-        path.resolve(strict=True).relative_to(root.resolve())
-    except (OSError, ValueError):
-        return False
-    return True
+def _under(real: str, real_root: str) -> bool:
+    """Whether a resolved path is the resolved root or below it. Links are resolved, so a link from
+    outside can never carry a file into the feeds (the live server hands over paths the walk never
+    took)."""
+    return real == real_root or real.startswith(real_root if real_root.endswith("/") else real_root + "/")

@@ -82,8 +82,9 @@ def parse_many(folder: Folder, rels: list[str], *, jobs: int,
                 if progress:
                     progress(len(results))
         return
+    read = folder.reader()
     for rel in rels:
-        yield Parsed(rel, outcome=folder.read(rel))
+        yield Parsed(rel, outcome=read(rel))
         if progress:
             progress(1)
 
@@ -95,10 +96,10 @@ def _pack(rel: str, outcome: Outcome, entry: Entry | None) -> Packed:
 def _parse_chunk(job: tuple[Path, int, list[str]]) -> list[tuple[str, Packed]]:
     """In a worker process: one chunk of files, packed where they are parsed."""
     root, max_bytes, rels = job
-    folder = Folder(root, max_bytes=max_bytes)
+    read = Folder(root, max_bytes=max_bytes).reader()
     packed = []
     for rel in rels:
-        outcome = folder.read(rel)
+        outcome = read(rel)
         entry = Entry.of(outcome.article, outcome.warnings) if isinstance(outcome, ParsedFile) else None
         packed.append((rel, _pack(rel, outcome, entry)))
     return packed

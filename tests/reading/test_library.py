@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from feedpub.reading.article_file import ParsedFile
 from feedpub.reading.folder import Folder
 from feedpub.reading.library import Duplicate, Library
 from feedpub.settings import Settings
@@ -228,6 +229,29 @@ def test_a_file_in_a_symlinked_folder_outside_is_not_read_even_when_named(folder
     library.load(["linked/x.txt"])
     assert "Secret outside" not in titles(library)
     assert "symlink" in library.bad["linked/x.txt"]
+
+
+def test_one_batch_tells_each_file_apart_whatever_its_neighbours_are(folder: Path, tmp_path: Path) -> None:
+    # The reader learns where each folder really is once per batch: a link next to plain files, a
+    # folder linked from outside next to a folder linked from inside, and a root that is a link.
+    (tmp_path / "outside.txt").write_text(article_text(**sample_fields(5, title="Secret outside")), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.txt").write_text(article_text(**sample_fields(6, title="Secret folder")), encoding="utf-8")
+    (folder / "news").mkdir()
+    (folder / "news" / "n.txt").write_text(article_text(**sample_fields(8, title="Inside news")), encoding="utf-8")
+    (folder / "news" / "out.txt").symlink_to(tmp_path / "outside.txt")
+    (folder / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "same").symlink_to(folder / "news", target_is_directory=True)
+    (tmp_path / "root-link").symlink_to(folder, target_is_directory=True)
+    for root in (folder, tmp_path / "root-link"):
+        read = Folder(root).reader()
+        outcomes = {rel: read(rel) for rel in ("news/n.txt", "news/out.txt", "linked/x.txt", "same/n.txt",
+                                               "001.txt", "missing.txt", "news")}
+        assert isinstance(outcomes["news/n.txt"], ParsedFile) and isinstance(outcomes["same/n.txt"], ParsedFile)
+        assert isinstance(outcomes["001.txt"], ParsedFile)
+        assert "symlink" in str(outcomes["news/out.txt"]) and "symlink" in str(outcomes["linked/x.txt"])
+        assert outcomes["missing.txt"] is None and outcomes["news"] is None
 
 
 def test_a_symlink_within_the_folder_is_read(folder: Path) -> None:

@@ -7,6 +7,7 @@ the open used to block the live server's rebuild thread (and an export) forever.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -56,16 +57,17 @@ def test_reading_a_fifo_refuses_it_at_once(tmp_path: Path) -> None:
 def test_a_fifo_swapped_in_after_the_check_is_no_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "a.md").write_text(article_text(**sample_fields(1)))
     folder = Folder(tmp_path)
-    real_is_file = Path.is_file
+    real_lstat = os.lstat
 
-    def swapped(path: Path) -> bool:
-        answer = real_is_file(path)
-        if path.name == "a.md" and answer:  # the race: a regular file at the check, a FIFO at the open
-            path.unlink()
+    def swapped(path: str, *args: object, **kwargs: object) -> os.stat_result:
+        answer = real_lstat(path, *args, **kwargs)  # type: ignore[arg-type]
+        if str(path).endswith("/a.md") and stat.S_ISREG(answer.st_mode):
+            # the race: a regular file at the check, a FIFO at the open
+            os.unlink(path)
             os.mkfifo(path)
         return answer
 
-    monkeypatch.setattr(Path, "is_file", swapped)
+    monkeypatch.setattr(os, "lstat", swapped)
     assert bounded(lambda: folder.read("a.md"), release=tmp_path / "a.md") is None
 
 
