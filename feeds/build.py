@@ -31,7 +31,8 @@ from .reading.loader import Loader
 from .render.site import Output, Site, SiteBuilder
 from .settings import Settings
 from .stores.databases import private_folder
-from .stores.fragment_store import FragmentStore
+from .stores.fragment_spool import FragmentSpool
+from .stores.fragment_store import Fragments, FragmentStore
 from .stores.keys import StoreKeys
 from .stores.parse_cache import ParseCache
 from .stores.saved_state import SavedState
@@ -114,9 +115,11 @@ class Build:
             records=filters,
         )
         self.filters = filters
-        store = FragmentStore.for_folder(cache_dir, root, key=self.keys.fragments()) if cache_dir else None
+        store: Fragments | None = (FragmentStore.for_folder(cache_dir, root, key=self.keys.fragments())
+                                   if cache_dir else None)
         if store is None and fragments and (settings.archives or settings.everyday_api or filters):
-            store = FragmentStore.temporary(key=self.keys.fragments())
+            # Documents made when asked for take their items from here; for this process only.
+            store = FragmentSpool.temporary()
         self.builder = SiteBuilder(settings, fragments=fragments, store=store, jobs=jobs)
         self._site: Site = MappingProxyType({})
 

@@ -20,7 +20,7 @@ from ..catalog.catalog import ALL, EVERYTHING, TOPIC, FeedSpec, Group
 from ..reading.article import Article, Entry, Picture
 from ..reading.dates import rfc3339
 from ..settings import Settings
-from ..stores.fragment_store import FragmentStore
+from ..stores.fragment_store import Fragments
 from . import formats
 from .feed import EPOCH, Feed
 from .formats import Format
@@ -123,7 +123,7 @@ class ApiPages:
     say what they are made of (their ETags wait until asked for too).
     """
 
-    def __init__(self, settings: Settings, *, store: FragmentStore | None, code: str, fragments: bool) -> None:
+    def __init__(self, settings: Settings, *, store: Fragments | None, code: str, fragments: bool) -> None:
         self.settings = settings
         self._code = code
         self._items = FragmentRenderer(API_ITEMS, store=store) if fragments else None

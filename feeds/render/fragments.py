@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Sequence
 
 from ..reading.article import Article, Entry
-from ..stores.fragment_store import FragmentStore
+from ..stores.fragment_store import Fragments
 from .feed import Feed
 from .feed_pages import PAGE
 from .formats import FORMATS, Format
@@ -31,7 +31,7 @@ class FragmentMissing(LookupError):
 class FragmentRenderer:
     """One format's item fragments, by article digest (`Entry.digest`), in memory and in the store."""
 
-    def __init__(self, fmt: Format, *, store: FragmentStore | None = None) -> None:
+    def __init__(self, fmt: Format, *, store: Fragments | None = None) -> None:
         self.fmt = fmt
         self.store = store
         self._items: dict[str, bytes] = {}  # digest → fragment

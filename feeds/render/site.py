@@ -22,7 +22,7 @@ from types import MappingProxyType
 from ..catalog.catalog import ALL, PROVIDER, TOPIC, ArchiveSpec, Catalog, FeedSpec, Group
 from ..reading.article import Article, Entry
 from ..settings import Settings
-from ..stores.fragment_store import FragmentStore
+from ..stores.fragment_store import Fragments
 from ..workers import ordered_map, process_pool
 from . import formats
 from .api import ApiPages
@@ -153,7 +153,7 @@ class Plan:
 
 
 class SiteBuilder:
-    def __init__(self, settings: Settings, *, fragments: bool = True, store: FragmentStore | None = None,
+    def __init__(self, settings: Settings, *, fragments: bool = True, store: Fragments | None = None,
                  jobs: int = 1) -> None:
         from ..stores.keys import StoreKeys
 

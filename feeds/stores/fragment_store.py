@@ -14,9 +14,23 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from .databases import Reopening, cache_path, keep_only, open_cache, rows_in, warn_corrupt
 from .packing import DIGEST_BYTES, digest
+
+
+class Fragments(Protocol):
+    """What the renderers ask of a place that keeps fragments: this store, or for one process
+    only, `fragment_spool.FragmentSpool`."""
+
+    def get(self, keys: list[str]) -> dict[str, bytes]: ...
+
+    def present(self, keys: list[str]) -> set[str]: ...
+
+    def put(self, rows: Iterable[tuple[str, bytes]]) -> None: ...
+
+    def keep_only(self, keys: Iterable[str]) -> None: ...
 
 
 class FragmentStore(Reopening):
@@ -33,22 +47,6 @@ class FragmentStore(Reopening):
             return cls(cache_path(cache_dir, "fragments", root), key=key)
         except (OSError, sqlite3.Error):
             return None
-
-    @classmethod
-    def temporary(cls, *, key: str) -> FragmentStore | None:
-        """A store for this process only (no cache to keep between runs): archive documents are put
-        together from stored fragments when asked for, and holding them all in memory would not do.
-        It goes with the store object."""
-        import tempfile
-
-        folder = tempfile.TemporaryDirectory(prefix="feedpub-fragments-")
-        try:
-            store = cls(Path(folder.name) / "fragments.sqlite3", key=key)
-        except (OSError, sqlite3.Error):
-            folder.cleanup()
-            return None
-        store._folder = folder
-        return store
 
     def get(self, keys: list[str]) -> dict[str, bytes]:
         """The fragments of these keys that the store holds intact."""

@@ -1,0 +1,190 @@
+"""Rendered item fragments for this process only, when there is no cache to keep them in.
+
+A build without a cache (`--no-cache`, or a cache folder that cannot be opened) still needs its
+fragments after rendering them: archive documents, the JSON API's pages and filtered feeds are put
+together from them when asked for, and holding every fragment of 100,000 articles in memory would
+not do (three formats of ~3 KB each). `FragmentStore.temporary` used a throwaway SQLite database
+for that: at 10,000 articles with archives, 205,000 `pread` and 118,000 `pwrite` calls and a hundred
+`fdatasync`s for data nobody keeps. Here the bodies are appended to one unlinked temporary file and
+found again through an index in memory, (offset, length) by key: one write per batch put, one read per
+fragment taken.
+
+What has the interface of `FragmentStore` that the renderers use (`get`, `present`, `put`,
+`keep_only`), and its promise: any error means "not stored", never a failed build. Replaced and
+dropped fragments leave dead bytes behind; once they outweigh the live ones (and 64 MiB), the live
+ones are copied to a new file, so a long-running `feedpub serve --no-cache` stays bounded on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterable
+
+log = logging.getLogger("feedpub")
+
+COMPACT_MIN_BYTES = 64 << 20
+_LENGTH_BITS = 32  # a fragment is far below 4 GiB; offset and length share one int in the index
+
+
+class FragmentSpool:
+    path = None  # nothing on disk to name: the file is unlinked as it is made
+
+    def __init__(self, *, compact_min: int = COMPACT_MIN_BYTES) -> None:
+        self._fd = self._new_file()
+        self._index: dict[str, int] = {}  # key → offset << 32 | length
+        self._end = 0
+        self._dead = 0
+        self._compact_min = compact_min
+        self._lock = threading.Lock()
+
+    @classmethod
+    def temporary(cls) -> FragmentSpool | None:
+        try:
+            return cls()
+        except OSError:
+            return None
+
+    @staticmethod
+    def _new_file() -> int:
+        """A descriptor of a new file no name leads to (gone with the process, however it ends)."""
+        with tempfile.TemporaryFile(prefix="feedpub-fragments-") as handle:
+            return os.dup(handle.fileno())
+
+    def get(self, keys: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        mask = (1 << _LENGTH_BITS) - 1
+        with self._lock:
+            index, fd = self._index, self._fd
+            try:
+                for key in keys:
+                    where = index.get(key)
+                    if where is None:
+                        continue
+                    length = where & mask
+                    body = os.pread(fd, length, where >> _LENGTH_BITS)
+                    if len(body) == length:
+                        found[key] = body
+            except OSError as error:  # the disk failed under us: what was read is returned
+                self._failed(error)
+        return found
+
+    def present(self, keys: list[str]) -> set[str]:
+        with self._lock:
+            index = self._index
+            return {key for key in keys if key in index}
+
+    def put(self, rows: Iterable[tuple[str, bytes]]) -> None:
+        with self._lock:
+            batch: list[bytes] = []
+            placed: dict[str, int] = {}
+            offset = self._end
+            for key, body in rows:
+                if key in placed:  # the same key twice in one batch: the later body wins
+                    self._dead += placed[key] & ((1 << _LENGTH_BITS) - 1)
+                placed[key] = offset << _LENGTH_BITS | len(body)
+                batch.append(body)
+                offset += len(body)
+            if not batch:
+                return
+            try:
+                _write_all(self._fd, b"".join(batch), self._end)
+            except OSError as error:
+                self._failed(error)
+                return  # not stored: those items are rendered again when next needed
+            for key, where in placed.items():
+                old = self._index.get(key)
+                if old is not None:
+                    self._dead += old & ((1 << _LENGTH_BITS) - 1)
+                self._index[key] = where
+            self._end = offset
+            self._compact_if_due()
+
+    def keep_only(self, keys: Iterable[str]) -> None:
+        keep = set(keys)
+        with self._lock:
+            mask = (1 << _LENGTH_BITS) - 1
+            gone = [key for key in self._index if key not in keep]
+            for key in gone:
+                self._dead += self._index.pop(key) & mask
+            self._compact_if_due()
+
+    @property
+    def size_on_disk(self) -> int:
+        return self._end
+
+    @property
+    def dead_bytes(self) -> int:
+        return self._dead
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+            self._index.clear()
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", -1) >= 0:
+            os.close(self._fd)
+
+    # -- inside the lock -----------------------------------------------------------------------
+
+    def _compact_if_due(self) -> None:
+        live = self._end - self._dead
+        if self._dead < self._compact_min or self._dead < live:
+            return
+        mask = (1 << _LENGTH_BITS) - 1
+        try:
+            fd = self._new_file()
+        except OSError:
+            return  # keep appending to the old one
+        index: dict[str, int] = {}
+        offset = 0
+        try:
+            # In file order, in runs of up to 4 MiB: reads and writes stay large.
+            chunk: list[bytes] = []
+            start = 0
+            for key, where in sorted(self._index.items(), key=lambda item: item[1]):
+                length = where & mask
+                chunk.append(_read_all(self._fd, length, where >> _LENGTH_BITS))
+                index[key] = offset << _LENGTH_BITS | length
+                offset += length
+                if offset - start >= 4 << 20:
+                    _write_all(fd, b"".join(chunk), start)
+                    chunk, start = [], offset
+            if chunk:
+                _write_all(fd, b"".join(chunk), start)
+        except OSError as error:
+            os.close(fd)
+            self._failed(error)
+            return
+        os.close(self._fd)
+        self._fd, self._index, self._end, self._dead = fd, index, offset, 0
+
+    def _failed(self, error: OSError) -> None:
+        log.warning("feedpub: the temporary fragment file failed (%s): its items are rendered again when needed",
+                    error.strerror or error)
+        try:
+            fd = self._new_file()
+        except OSError:
+            return
+        os.close(self._fd)
+        self._fd, self._index, self._end, self._dead = fd, {}, 0, 0
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view = view[written:]
+        offset += written
+
+
+def _read_all(fd: int, length: int, offset: int) -> bytes:
+    body = os.pread(fd, length, offset)
+    if len(body) != length:
+        raise OSError(f"short read: {len(body)} of {length} bytes at {offset}")
+    return body

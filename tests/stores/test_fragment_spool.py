@@ -1,0 +1,83 @@
+"""The fragments of a build without a cache: one unlinked file and an index, bounded on disk, and
+"not stored" (never a failed build) when the file fails."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from feedpub.build import Build
+from feedpub.settings import Settings
+from feedpub.stores.fragment_spool import FragmentSpool
+from tests.helpers import article_text, sample_fields
+
+
+def test_what_is_put_is_got_back_byte_for_byte_and_the_latest_body_wins() -> None:
+    spool = FragmentSpool()
+    rng = random.Random(5)
+    bodies = {f"rss:{n:032x}": rng.randbytes(rng.randrange(0, 5000)) for n in range(500)}
+    spool.put(list(bodies.items())[:250])
+    spool.put(list(bodies.items())[250:])
+    assert spool.get(list(bodies)) == bodies
+    assert spool.present(["rss:nope", *list(bodies)[:3]]) == set(list(bodies)[:3])
+    spool.put([("rss:" + "0" * 32, b"first"), ("rss:" + "0" * 32, b"second")])
+    assert spool.get(["rss:" + "0" * 32]) == {"rss:" + "0" * 32: b"second"}
+    assert spool.get(["atom:absent"]) == {}
+    spool.put([])
+    spool.close()
+
+
+def test_dropped_and_replaced_bodies_are_reclaimed_once_they_outweigh_the_live_ones() -> None:
+    spool = FragmentSpool(compact_min=100_000)
+    live = {f"json:{n}": bytes([n % 256]) * 1000 for n in range(50)}  # 50 kB that stay
+    spool.put(list(live.items()))
+    for round_ in range(20):  # a long-running server: the same keys rendered again and again
+        spool.put([(f"atom:{n}", bytes([round_]) * 1000) for n in range(30)])
+        spool.keep_only([*live, *(f"atom:{n}" for n in range(30))])
+    assert spool.size_on_disk < 250_000, spool.size_on_disk  # 20 rounds appended 600 kB
+    assert spool.get(list(live)) == live
+    assert spool.get(["atom:7"]) == {"atom:7": bytes([19]) * 1000}
+    spool.keep_only(["json:1"])
+    assert spool.present(list(live)) == {"json:1"}
+
+
+def test_a_file_that_fails_means_not_stored_never_an_error(monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    spool = FragmentSpool()
+    spool.put([("rss:a", b"A" * 100)])
+
+    def full(fd: int, data: object, offset: int) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    spool.put([("rss:b", b"B" * 100)])  # not stored, and the spool starts again
+    assert spool.get(["rss:b"]) == {}
+    assert "No space left on device" in caplog.text
+    monkeypatch.undo()
+    spool.put([("rss:c", b"C")])
+    assert spool.get(["rss:c"]) == {"rss:c": b"C"}
+
+
+def test_a_build_without_a_cache_keeps_no_file_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The spool's file is unlinked as it is made: nothing is left in the temporary folder, even if
+    # the process dies; archives are still put together from it.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in range(30):
+        (articles / f"{n:03d}.md").write_text(article_text(**sample_fields(n)), "utf-8")
+    build = Build(articles, Settings(base_url="https://feeds.example", limit=5, archive_size=5))
+    build.load()
+    assert isinstance(build.builder.fragments[0].store, FragmentSpool)
+    archives = [path for path in build.site if "/archive/" in path]
+    assert archives
+    assert all(build.site[path].body for path in archives)
+    assert list(scratch.iterdir()) == []
