@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from ..stores.parse_cache import ParseCache
 
 Result = Entry | str | None  # what the library keeps of a file: its entry, why it is bad, or no file
-Read = tuple[str, Result, "Article | None"]  # a file, its result, its full article when it must stay in memory
+# A file, its result, and its full article when it must stay in memory: the article, or its packed
+# outcome (`Parsed.held`).
+Read = tuple[str, Result, "Article | bytes | None"]
 
 _STORE_BATCH = 2000  # parsed files written to the cache at a time, so their blobs can be freed
 
@@ -81,7 +83,7 @@ class Loader:
             identity = identities.get(rel)
             result = parsed.entry(self.shared)
             stored = cache is not None and identity is not None and cache.will_store(rel, identity)
-            article = parsed.article() if isinstance(result, Entry) and not stored else None
+            article = parsed.held() if isinstance(result, Entry) and not stored else None
             # A read error (permissions, I/O) may pass without the file changing: never cache it.
             if stored and result is not None and not (isinstance(result, str) and result.startswith(CANNOT_READ)):
                 assert identity is not None  # `stored` says so
