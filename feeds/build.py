@@ -102,7 +102,8 @@ class Build:
         self.keys = StoreKeys(settings)
         if cache_dir is not None:
             private_folder(cache_dir)  # raises UnsafeFolder, naming why, when others could write it
-        self.folder = Folder(root, max_bytes=settings.max_file_bytes)
+        # The JSON API's own fields are read only when it is published.
+        self.folder = Folder(root, max_bytes=settings.max_file_bytes, extras=settings.everyday_api)
         cache = ParseCache.for_folder(cache_dir, root, key=self.keys.parses()) if cache_dir else None
         self.library = Library(Loader(self.folder, cache, jobs=jobs))
         self.catalog = Catalog(

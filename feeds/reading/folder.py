@@ -27,9 +27,10 @@ Outcome = ParsedFile | str | None  # an article, the reason a file is bad, or no
 
 
 class Folder:
-    def __init__(self, root: Path, *, max_bytes: int = MAX_FILE_BYTES) -> None:
+    def __init__(self, root: Path, *, max_bytes: int = MAX_FILE_BYTES, extras: bool = True) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.extras = extras  # read the fields only the JSON API shows (`article_file.parse_article`)
 
     def scan(self) -> list[str]:
         """Every article file under the root, as sorted relative paths."""
@@ -148,7 +149,7 @@ class Folder:
             try:
                 if not where:
                     raise ArticleError("a symlink to outside the article folder; not followed")
-                return read_article(Path(path), max_bytes=self.max_bytes, name=rel)
+                return read_article(Path(path), max_bytes=self.max_bytes, name=rel, extras=self.extras)
             except (FileNotFoundError, NotADirectoryError, NotRegularFile):
                 return None
             except (ArticleError, OSError) as error:

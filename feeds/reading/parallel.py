@@ -82,7 +82,8 @@ def parse_many(folder: Folder, rels: list[str], *, jobs: int,
     if jobs > 1 and len(rels) >= PARALLEL_MIN:
         chunks = [rels[i : i + _CHUNK] for i in range(0, len(rels), _CHUNK)]
         with process_pool(jobs) as pool:
-            for results in pool.map(_parse_chunk, [(folder.root, folder.max_bytes, chunk) for chunk in chunks]):
+            work = [(folder.root, folder.max_bytes, folder.extras, chunk) for chunk in chunks]
+            for results in pool.map(_parse_chunk, work):
                 for rel, packed in results:
                     yield Parsed(rel, packed=packed)
                 if progress:
@@ -99,10 +100,10 @@ def _pack(rel: str, outcome: Outcome, entry: Entry | None) -> Packed:
     return (None if entry is None else parse_cache.pack_entry(rel, entry)), parse_cache.pack_outcome(rel, outcome)
 
 
-def _parse_chunk(job: tuple[Path, int, list[str]]) -> list[tuple[str, Packed]]:
+def _parse_chunk(job: tuple[Path, int, bool, list[str]]) -> list[tuple[str, Packed]]:
     """In a worker process: one chunk of files, packed where they are parsed."""
-    root, max_bytes, rels = job
-    read = Folder(root, max_bytes=max_bytes).reader()
+    root, max_bytes, extras, rels = job
+    read = Folder(root, max_bytes=max_bytes, extras=extras).reader()
     packed = []
     for rel in rels:
         outcome = read(rel)

@@ -40,8 +40,10 @@ class StoreKeys:
     root: Path = PACKAGE  # tests point it at a copy of the package, to edit modules and watch the keys
 
     def parses(self) -> str:
-        """The parse cache: a file's outcome depends on the parsing code, PyYAML and the size limit."""
-        return _digest("parses", self.code(*_PARSES), _parser_versions(), self.settings.max_file_bytes)
+        """The parse cache: a file's outcome depends on the parsing code, PyYAML, the size limit and
+        whether the JSON API's fields are read."""
+        return _digest("parses", self.code(*_PARSES), _parser_versions(), self.settings.max_file_bytes,
+                       self.settings.everyday_api)
 
     def fragments(self) -> str:
         """The fragment store: an item's bytes depend on the renderers and the settings they read."""
