@@ -398,6 +398,25 @@ def test_a_file_name_that_is_not_utf8_is_read_and_never_breaks_the_cache(article
         assert b"Latin-1 name" in site["feeds/all.rss"].body
 
 
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_file_name_that_is_not_utf8_is_read_by_the_parse_workers_too(tmp_path: Path, cached: bool) -> None:
+    # Past PARALLEL_MIN files, workers pack each outcome for the parent: the name must survive it.
+    from feedpub.reading.parallel import PARALLEL_MIN
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in range(PARALLEL_MIN + 10):
+        (articles / f"{n:05d}.txt").write_text(article_text(**sample_fields(n + 10)), encoding="utf-8")
+    (articles / os.fsdecode(b"caf\xe9.txt")).write_text(article_text(**sample_fields(9, title="Latin-1 name")),
+                                                          encoding="utf-8")
+    cache = tmp_path / "cache" if cached else None
+    for _ in range(2 if cached else 1):
+        build = Build(articles, SETTINGS, cache_dir=cache, jobs=2)
+        site = loaded(build)
+        assert b"Latin-1 name" in site["feeds/all.rss"].body
+        assert os.fsdecode(b"caf\xe9.txt") in build.library.good
+
+
 def test_a_cache_on_another_mount_of_the_filesystem_stages_beside_the_folder(articles: Path, tmp_path: Path,
                                                                             cache: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:

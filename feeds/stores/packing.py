@@ -42,14 +42,16 @@ def digest(data: bytes | memoryview, context: str = "") -> bytes:
 
 
 def pack(value: object) -> bytes:
-    return msgpack.packb(value, use_bin_type=True)
+    # surrogatepass: a file name that is not UTF-8 is kept as the surrogate-escaped str Python gives
+    # it (`os.fsdecode`), and comes back as that str.
+    return msgpack.packb(value, use_bin_type=True, unicode_errors="surrogatepass")
 
 
 def unpack(data: bytes | memoryview) -> Any:
     """msgpack's plain values only (arrays as tuples); no extension type, no timestamp."""
     try:
         return msgpack.unpackb(data, raw=False, use_list=False, strict_map_key=True, ext_hook=_no_extensions,
-                               timestamp=0)
+                               timestamp=0, unicode_errors="surrogatepass")
     except Corrupt:
         raise
     except Exception as error:  # msgpack's own errors, and ValueError for bad UTF-8 or trailing bytes
