@@ -80,7 +80,7 @@ class ParsedFile(Compact):
     warnings: tuple[str, ...]
 
 
-def read_article(path: Path, *, max_bytes: int = MAX_FILE_BYTES, name: str | None = None,
+def read_article(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES, name: str | None = None,
                  extras: bool = True) -> ParsedFile:
     """Read and parse one file; raises `ArticleError` (or `OSError`) with a reason, and
     `NotRegularFile` when what is at `path` now is not a regular file. Without `extras`, the fields
@@ -94,7 +94,11 @@ def read_article(path: Path, *, max_bytes: int = MAX_FILE_BYTES, name: str | Non
         size = info.st_size
         if size > max_bytes:
             raise ArticleError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
-        data = handle.read(max_bytes + 1)
+        # As many bytes as the file has (asking for the limit allocated 1 MiB per file), then
+        # whatever it grew by meanwhile, up to just past the limit.
+        data = handle.read(size + 1)
+        if len(data) > size:
+            data += handle.read(max_bytes + 1 - len(data))
     if len(data) > max_bytes:  # grew while we read it
         raise ArticleError(f"file is over the {max_bytes:,}-byte limit")
     return parse_article(data, source=name if name is not None else str(path), extras=extras)

@@ -149,7 +149,7 @@ class Folder:
             try:
                 if not where:
                     raise ArticleError("a symlink to outside the article folder; not followed")
-                return read_article(Path(path), max_bytes=self.max_bytes, name=rel, extras=self.extras)
+                return read_article(path, max_bytes=self.max_bytes, name=rel, extras=self.extras)
             except (FileNotFoundError, NotADirectoryError, NotRegularFile):
                 return None
             except (ArticleError, OSError) as error:
@@ -171,8 +171,12 @@ def identity_of(info: os.stat_result) -> Identity:
 def is_candidate(rel: str) -> bool:
     """Could this relative path be an article file? Hidden parts include `..`; an absolute path is
     never inside the folder."""
+    if not rel.endswith(SUFFIXES):
+        return False
+    if not rel.startswith((".", "/")) and "/." not in rel:
+        return True  # no part can start with a dot: nearly every path, without building a Path
     parts = Path(rel).parts
-    return rel.endswith(SUFFIXES) and not Path(rel).is_absolute() and not any(p.startswith(".") for p in parts)
+    return not Path(rel).is_absolute() and not any(p.startswith(".") for p in parts)
 
 
 def _under(real: str, real_root: str) -> bool:
