@@ -51,7 +51,20 @@ def _out_of_range(value: object) -> DateError:
     return DateError(f"publishedDateTime is out of range: the year must be {MIN_YEAR}–{MAX_YEAR}")
 
 
+# The form nearly every article has (`2020-11-12T20:49:00Z`), which `fromisoformat` reads as it is.
+_PLAIN_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
 def _parse_string(text: str) -> datetime:
+    if _PLAIN_UTC.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # a month 13, say: the general path below gives the reason
+    return _parse_general(text)
+
+
+def _parse_general(text: str) -> datetime:
     if not text:
         raise DateError("publishedDateTime is empty")
     # YAML allows `2020-11-12 20:49:00 +02:00` and one-digit months; ISO wants neither.

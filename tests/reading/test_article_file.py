@@ -358,3 +358,21 @@ def test_markup_in_topic_names_is_stripped_to_the_name() -> None:
     parsed = parse(topics=["<b>Tag</b> & Co", "<i>AI</i>", "&lt;em&gt;Robots&lt;/em&gt;", "a < b", "C<sup>2</sup>",
                            "<br/>", "Plain"])
     assert parsed.article.topics == ("Tag & Co", "AI", "Robots", "a < b", "C 2", "Plain")
+
+
+@given(st.tuples(st.integers(0, 9999), st.integers(0, 14), st.integers(0, 33), st.integers(0, 25),
+                            st.integers(0, 61), st.integers(0, 61)))
+def test_the_plain_utc_form_reads_as_the_general_path_reads_it(parts: tuple[int, ...]) -> None:
+    from feedpub.reading import dates
+
+    year, month, day, hour, minute, second = parts
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
+    try:
+        expected: object = dates.parse_date(dates._parse_general(text))
+    except dates.DateError as error:
+        expected = str(error)
+    try:
+        got: object = dates.parse_date(text)
+    except dates.DateError as error:
+        got = str(error)
+    assert got == expected
