@@ -133,7 +133,7 @@ def load_front_matter(text: str) -> dict[str, Any]:
     opening = _FENCE.match(text)
     if not opening:
         raise ArticleError("no front matter: the file must start with a '---' line")
-    closing = _CLOSE.search(text, opening.end())
+    closing = _closing(text, opening.end())
     if not closing:
         raise ArticleError("unterminated front matter: no closing '---' line")
     # Control characters are invalid YAML but are only noise in a field: drop them, not the file.
@@ -167,6 +167,24 @@ def load_front_matter(text: str) -> dict[str, Any]:
     if not isinstance(front, dict):
         raise ArticleError(f"front matter is a {_kind(front)}, not a mapping of fields")
     return front
+
+
+def _closing(text: str, start: int) -> re.Match[str] | None:
+    """`_CLOSE.search(text, start)`: the first line from `start` on that closes the front matter. Only
+    a line that starts with `---` or `...` can, so those are found with `str.find` and only they are
+    tried (the regex tried every position of the front matter: ~9 µs a file)."""
+    dashes = start - 1 if text.startswith("---", start) else text.find("\n---", start)
+    dots = start - 1 if text.startswith("...", start) else text.find("\n...", start)
+    while dashes != -1 or dots != -1:
+        at = dashes if dots == -1 or (dashes != -1 and dashes < dots) else dots
+        found = _CLOSE.match(text, at + 1)
+        if found:
+            return found
+        if at == dashes:
+            dashes = text.find("\n---", at + 1)
+        else:
+            dots = text.find("\n...", at + 1)
+    return None
 
 
 def _article_from(front: dict[str, Any], source: str, *, extras: bool = True) -> ParsedFile:

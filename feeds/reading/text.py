@@ -28,6 +28,8 @@ NAME_LIMIT = 200
 
 def strip_forbidden(text: str) -> str:
     """`text` without the characters XML forbids; an escaped surrogate pair becomes its one character."""
+    if _FORBIDDEN.search(text) is None:  # nearly always: one scan, not two substitutions
+        return text
     text = _SURROGATE_PAIR.sub(_join_pair, text)
     return _FORBIDDEN.sub("", text)
 

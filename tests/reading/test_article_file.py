@@ -376,3 +376,27 @@ def test_the_plain_utc_form_reads_as_the_general_path_reads_it(parts: tuple[int,
     except dates.DateError as error:
         got = str(error)
     assert got == expected
+
+
+_LINES = st.lists(st.sampled_from(["---", "...", "--- ", "---\t", "----", "..", "....", "--", " ---", "title: x",
+                                   "", "\r", "---\r", "...\r", "x---", "- - -", "…"]), max_size=12)
+
+
+@given(_LINES, st.sampled_from(["\n", "\r\n"]), st.integers(0, 8))
+def test_the_closing_line_is_found_as_the_regex_finds_it(lines: list[str], newline: str, cut: int) -> None:
+    from feedpub.reading import article_file
+
+    text = "---\n" + newline.join(lines) + (newline if cut % 2 else "")
+    for start in range(4, min(len(text), 4 + cut) + 1):
+        expected = article_file._CLOSE.search(text, start)
+        got = article_file._closing(text, start)
+        assert (got and got.span()) == (expected and expected.span()), (text, start)
+
+
+@given(st.text(alphabet=st.sampled_from("ab \n\t\x00\x08\x0b\x1f\x7f\x80\x9f\xa0é\ud800\udbff\udc00\udfff"
+                                        "\ufffe\uffff\U0001f600"), max_size=40))
+def test_forbidden_characters_go_as_the_two_substitutions_took_them(value: str) -> None:
+    from feedpub.reading import text as text_module
+
+    reference = text_module._FORBIDDEN.sub("", text_module._SURROGATE_PAIR.sub(text_module._join_pair, value))
+    assert text_module.strip_forbidden(value) == reference
