@@ -42,7 +42,9 @@ import os
 import secrets
 import shutil
 import stat
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,6 +126,10 @@ def _legacy_generation(out: Path) -> Path | None:
 
 class _CrossDevice(Exception):
     """The staging folder turned out not to be on DIR's filesystem (two mounts of one device)."""
+
+
+WRITERS = 2  # threads that make and write documents (see `_Export._fill`)
+_IN_FLIGHT = 8  # documents made or being written at once: bounds the bodies held in memory
 
 
 @dataclass(slots=True)
@@ -231,8 +237,36 @@ class _Export:
     # -- the new tree -------------------------------------------------------------------------------
 
     def _fill(self, stage: Path, source: Path | None, manifest: dict[str, Entry] | None) -> _Filled:
-        """Write the site into `stage`, hard-linking what `source` (the tree in place) already holds."""
+        """Write the site into `stage`, hard-linking what `source` (the tree in place) already holds.
+
+        Documents are made and written by `WRITERS` threads, at most `_IN_FLIGHT` at a time: making an
+        archive document (reading its items back from the fragment store) and writing it (time in
+        the kernel) both let go of the GIL, so one document is written while the next is made. The
+        record keeps the site's order whatever order the threads finish in."""
         filled = _Filled()
+        with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="feedpub-write") as pool:
+            pending: deque[tuple[str, str, Future[tuple[int, int]]]] = deque()
+            try:
+                self._fill_with(pool, pending, filled, stage, source, manifest)
+                while pending:
+                    self._finish(pending, filled)
+            finally:
+                for _, _, future in pending:
+                    future.cancel()
+        if source is not None:
+            filled.stale = _files(source) - set(self.site)
+            for name in sorted(KEPT):
+                if os.path.lexists(source / name):
+                    _carry(source / name, stage / name)
+        return filled
+
+    @staticmethod
+    def _finish(pending: deque[tuple[str, str, Future[tuple[int, int]]]], filled: _Filled) -> None:
+        path, etag, future = pending.popleft()
+        filled.entries[path] = (etag, *future.result())  # a failed write raises here, as it did inline
+
+    def _fill_with(self, pool: ThreadPoolExecutor, pending: deque[tuple[str, str, Future[tuple[int, int]]]],
+                   filled: _Filled, stage: Path, source: Path | None, manifest: dict[str, Entry] | None) -> None:
         made: set[Path] = set()
         for path, output in self.site.items():
             target = stage / path
@@ -252,14 +286,11 @@ class _Export:
                 if same and (linked := _link(old, target)) is not None:
                     filled.entries[path] = (output.etag, *linked)
                     continue
-            filled.entries[path] = (output.etag, *_write(target, output if body is None else body))
+            filled.entries[path] = (output.etag, 0, 0)  # its place in the record's order; filled in by _finish
+            pending.append((path, output.etag, pool.submit(_write, target, output if body is None else body)))
             filled.written.add(path)
-        if source is not None:
-            filled.stale = _files(source) - set(self.site)
-            for name in sorted(KEPT):
-                if os.path.lexists(source / name):
-                    _carry(source / name, stage / name)
-        return filled
+            if len(pending) >= _IN_FLIGHT:
+                self._finish(pending, filled)
 
     # -- in place ------------------------------------------------------------------------------------
 

@@ -448,3 +448,46 @@ def test_a_cache_on_another_mount_of_the_filesystem_stages_beside_the_folder(art
     export_site(site_of(articles), out, cache_dir=cache)
     assert b"Newer" in (out / "feeds/all.rss").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "site"]
+
+
+def test_a_write_that_fails_midway_leaves_the_export_in_place_and_no_stage(articles: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Documents are written by threads: a disk that fills up on the 3rd still stops the export
+    # with that error, the tree already in place stays as it was, and nothing staged is left.
+    out = tmp_path / "site"
+    export_site(site_of(articles), out)
+    before = tree(out)
+    (articles / "new.txt").write_text(article_text(**sample_fields(70, title="Never exported")), encoding="utf-8")
+    real_write = export_module._write
+    calls = []
+
+    def filling(target: Path, what: object) -> tuple[int, int]:
+        calls.append(target)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(target, what)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export_module, "_write", filling)
+    with pytest.raises(ExportError, match=r"cannot write the export .*No space left on device"):
+        export_site(site_of(articles), out)
+    assert tree(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.feedpub")] == []
+    assert 3 <= len(calls) <= 3 + export_module._IN_FLIGHT + export_module.WRITERS  # the rest never started
+    fresh = tmp_path / "fresh"
+    calls.clear()
+    # A first export, every file written:
+    with pytest.raises(ExportError, match=r"cannot write the export .*No space left on device"):
+        export_site(site_of(articles), fresh)
+    assert not fresh.exists() and len(calls) <= 3 + export_module._IN_FLIGHT + export_module.WRITERS
+
+
+def test_every_document_written_by_the_threads_is_in_the_record(articles: Path, tmp_path: Path) -> None:
+    # The record holds each written file's size and mtime, filled in as its thread finishes: a
+    # second export of the same site then finds every file as recorded and writes none.
+    out, cache_dir = tmp_path / "site", tmp_path / "cache"
+    site = site_of(articles)
+    assert len(site) > 3 * export_module._IN_FLIGHT
+    first = export_site(site, out, cache_dir=cache_dir)
+    assert first.written == len(site)
+    second = export_site(site, out, cache_dir=cache_dir)
+    assert (second.written, second.changed) == (0, False)
