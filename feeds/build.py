@@ -255,8 +255,9 @@ class Build:
         anyway need not be fetched again."""
         for articles in chunks:
             if came:
-                fields.update((digest, (came[digest], Fields.of(article)))
-                              for digest, article in articles.items() if digest in came)
+                # By key: reading an article unpacks it, and most go to the workers packed.
+                fields.update((digest, (came[digest], Fields.of(articles[digest])))
+                              for digest in articles if digest in came)
             yield articles
 
     def _update_records(self, came: dict[str, Entry], went: dict[str, Entry],

@@ -7,7 +7,7 @@ wins). How files are read (the parse cache, worker processes) is the `Loader`'s 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..stores import parse_cache
@@ -157,19 +157,19 @@ class Library:
         """Every file this library has read and still has a result for (good or bad)."""
         return self.good.keys() | self.bad.keys()
 
-    def articles_for(self, entries: Sequence[Entry]) -> tuple[dict[str, Article], list[str]]:
+    def articles_for(self, entries: Sequence[Entry]) -> tuple[Fetched, list[str]]:
         """The full articles of these entries, by digest, and the files whose version is gone.
 
         From memory when held, else from the parse cache, else by reading the file again. A file
         is gone from under its entry only when it changed since it was read and another process
         replaced its cache row meanwhile: the caller reads it again.
         """
-        found: dict[str, Article] = {}
+        found: dict[str, Article | Packed] = {}
         wanted: dict[str, str] = {}
         for entry in entries:
             held = self._held.get(entry.source)
             if held is not None:
-                found[entry.digest] = _article(entry.source, held)
+                found[entry.digest] = held if isinstance(held, Article) else (entry.source, held)
             else:
                 wanted[entry.source] = entry.digest
         fetched = self.loader.fetch(wanted) if wanted else {}
@@ -177,7 +177,7 @@ class Library:
             article = fetched.get(rel)
             if article is not None:
                 found[digest] = article
-        return found, sorted(rel for rel in wanted if rel not in fetched)
+        return Fetched(found), sorted(rel for rel in wanted if rel not in fetched)
 
     def entry(self, url: str) -> Entry | None:
         """The published version of a URL: the newest date wins, then the first path."""
@@ -212,3 +212,39 @@ def _article(rel: str, held: Article | bytes) -> Article:
     outcome = parse_cache.load_outcome(rel, held)
     assert isinstance(outcome, ParsedFile), rel  # only good files' outcomes are held
     return outcome.article
+
+
+Packed = tuple[str, bytes]  # a held article as its file's path and packed outcome (`Parsed.held`)
+
+
+class Fetched(Mapping[str, Article]):
+    """Full articles by digest, as `Library.articles_for` fetched them. One held packed is unpacked
+    when it is read here, and only then: a render worker is sent it packed (`raw`, `unpacked`), so
+    the parent neither unpacks nor pickles the articles it hands out to be rendered."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Article | Packed]) -> None:
+        self._values = values
+
+    def __getitem__(self, digest: str) -> Article:
+        value = self._values[digest]
+        if isinstance(value, Article):
+            return value
+        article = self._values[digest] = unpacked(value)
+        return article
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def raw(self, digest: str) -> Article | Packed:
+        """The article, or its packed form if it has not been read here: for `unpacked` elsewhere."""
+        return self._values[digest]
+
+
+def unpacked(value: Article | Packed) -> Article:
+    """An article from what `Fetched.raw` gave (in a render worker, say)."""
+    return value if isinstance(value, Article) else _article(*value)

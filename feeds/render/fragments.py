@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Sequence
 
 from ..reading.article import Article, Entry
+from ..reading.library import Packed, unpacked
 from ..stores.fragment_store import Fragments
 from .feed import Feed
 from .feed_pages import PAGE
@@ -107,7 +108,9 @@ class FragmentRenderer:
         return len(self._items)
 
 
-def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article]]) -> dict[str, list[bytes]]:
-    """In a worker process: the fragments of a chunk of articles, in each of the named formats."""
-    template, names, articles = job
+def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article | Packed]]) -> dict[str, list[bytes]]:
+    """In a worker process: the fragments of a chunk of articles (some still packed), in each of the
+    named formats."""
+    template, names, values = job
+    articles = [unpacked(value) for value in values]
     return {fmt.name: fmt.items(template, articles) for fmt in ITEM_FORMATS if fmt.name in names}

@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 from ..catalog.catalog import ALL, PROVIDER, TOPIC, ArchiveSpec, Catalog, FeedSpec, Group
 from ..reading.article import Article, Entry
+from ..reading.library import Fetched, Packed
 from ..settings import Settings
 from ..stores.fragment_store import Fragments
 from ..workers import ordered_map, process_pool
@@ -277,18 +278,20 @@ class SiteBuilder:
         assert self._fragments is not None
         names = tuple(renderer.fmt.name for renderer in self._item_renderers)
 
-        def jobs() -> Iterable[tuple[Feed, tuple[str, ...], list[Article]]]:
+        def jobs() -> Iterable[tuple[Feed, tuple[str, ...], list[Article | Packed]]]:
             for articles in chunks:
-                for digest, article in articles.items():
+                for digest in articles:
                     if digest in latest and digest not in self._latest:
-                        self._latest[digest] = latest_line(article)
+                        self._latest[digest] = latest_line(articles[digest])
                 if self._api is not None:  # a JSON object each: quick enough here
                     self._api.render(self._template, articles)
-                items = list(articles.items())
-                for start in range(0, len(items), _RENDER_CHUNK):
-                    part = items[start : start + _RENDER_CHUNK]
-                    digests.append([digest for digest, _ in part])
-                    yield self._template, names, [article for _, article in part]
+                # Articles held packed go packed: the workers unpack them (see `Fetched`).
+                raw = articles.raw if isinstance(articles, Fetched) else articles.__getitem__
+                keys = list(articles)
+                for start in range(0, len(keys), _RENDER_CHUNK):
+                    part = keys[start : start + _RENDER_CHUNK]
+                    digests.append(part)
+                    yield self._template, names, [raw(digest) for digest in part]
 
         digests: list[list[str]] = []
         with process_pool(self.jobs) as pool:
