@@ -164,7 +164,7 @@ class Library:
         is gone from under its entry only when it changed since it was read and another process
         replaced its cache row meanwhile: the caller reads it again.
         """
-        found: dict[str, Article | Packed] = {}
+        found: dict[str, Article | PackedArticle] = {}
         wanted: dict[str, str] = {}
         for entry in entries:
             held = self._held.get(entry.source)
@@ -214,7 +214,7 @@ def _article(rel: str, held: Article | bytes) -> Article:
     return outcome.article
 
 
-Packed = tuple[str, bytes]  # a held article as its file's path and packed outcome (`Parsed.held`)
+PackedArticle = tuple[str, bytes]  # a held article as its file's path and packed outcome (`Parsed.held`)
 
 
 class Fetched(Mapping[str, Article]):
@@ -224,7 +224,7 @@ class Fetched(Mapping[str, Article]):
 
     __slots__ = ("_values",)
 
-    def __init__(self, values: dict[str, Article | Packed]) -> None:
+    def __init__(self, values: dict[str, Article | PackedArticle]) -> None:
         self._values = values
 
     def __getitem__(self, digest: str) -> Article:
@@ -240,11 +240,11 @@ class Fetched(Mapping[str, Article]):
     def __len__(self) -> int:
         return len(self._values)
 
-    def raw(self, digest: str) -> Article | Packed:
+    def raw(self, digest: str) -> Article | PackedArticle:
         """The article, or its packed form if it has not been read here: for `unpacked` elsewhere."""
         return self._values[digest]
 
 
-def unpacked(value: Article | Packed) -> Article:
+def unpacked(value: Article | PackedArticle) -> Article:
     """An article from what `Fetched.raw` gave (in a render worker, say)."""
     return value if isinstance(value, Article) else _article(*value)

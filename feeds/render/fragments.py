@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Sequence
 
 from ..reading.article import Article, Entry
-from ..reading.library import Packed, unpacked
+from ..reading.library import PackedArticle, unpacked
 from ..stores.fragment_store import Fragments
 from .feed import Feed
 from .feed_pages import PAGE
@@ -108,7 +108,7 @@ class FragmentRenderer:
         return len(self._items)
 
 
-def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article | Packed]]) -> dict[str, list[bytes]]:
+def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article | PackedArticle]]) -> dict[str, list[bytes]]:
     """In a worker process: the fragments of a chunk of articles (some still packed), in each of the
     named formats."""
     template, names, values = job

@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from ..catalog.catalog import ALL, PROVIDER, TOPIC, ArchiveSpec, Catalog, FeedSpec, Group
 from ..reading.article import Article, Entry
-from ..reading.library import Fetched, Packed
+from ..reading.library import Fetched, PackedArticle
 from ..settings import Settings
 from ..stores.fragment_store import Fragments
 from ..workers import ordered_map, process_pool
@@ -278,7 +278,7 @@ class SiteBuilder:
         assert self._fragments is not None
         names = tuple(renderer.fmt.name for renderer in self._item_renderers)
 
-        def jobs() -> Iterable[tuple[Feed, tuple[str, ...], list[Article | Packed]]]:
+        def jobs() -> Iterable[tuple[Feed, tuple[str, ...], list[Article | PackedArticle]]]:
             for articles in chunks:
                 for digest in articles:
                     if digest in latest and digest not in self._latest:
