@@ -69,6 +69,7 @@ def test_editing_code_changes_exactly_the_keys_of_the_stores_it_shapes(tmp_path:
 
 @pytest.mark.parametrize(("change", "changed"), [
     ({"max_file_bytes": 4096}, {"parses", "state", "export"}),
+    ({"everyday_api": True}, {"parses", "state", "export"}),  # the API's own fields are read only for it
     ({"base_url": "https://elsewhere.example"}, {"fragments", "state", "export"}),
     ({"limit": 5}, {"state", "export"}),
     ({"max_age": 60}, {"state", "export"}),
