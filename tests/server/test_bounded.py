@@ -17,28 +17,14 @@ import pytest
 from feedpub.server.live.live_site import LiveSite
 from feedpub.server.protocol.bounded import MAX_HEAD, REQUEST_TIMEOUT, BoundedHttpToolsProtocol
 from feedpub.server.protocol.fast_path import FeedProtocol
-from feedpub.settings import Settings
 from tests.live_server import Server, servers
+from tests.server.conftest import loaded_site
 from tests.server.test_fast_path import connect
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> LiveSite:
-    from tests.helpers import article_text, sample_fields
-
-    folder = tmp_path_factory.mktemp("articles")
-    for n in range(4):
-        (folder / f"{n:03d}.txt").write_text(article_text(**sample_fields(n)), encoding="utf-8")
-    site = LiveSite(folder, Settings(base_url="https://feeds.example.org"))
-    site.load()
-    return site
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
+    return loaded_site(tmp_path_factory, 4)
 
 
 def settle(loop: asyncio.AbstractEventLoop) -> None:

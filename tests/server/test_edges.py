@@ -7,32 +7,17 @@ test_fast_path.py, and must agree byte for byte.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
 from feedpub.server.live.live_site import LiveSite
-from feedpub.settings import Settings
+from tests.server.conftest import loaded_site
 from tests.server.test_fast_path import exchange
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> LiveSite:
-    from tests.helpers import article_text, sample_fields
-
-    folder = tmp_path_factory.mktemp("articles")
-    for n in range(3):
-        (folder / f"{n:03d}.txt").write_text(article_text(**sample_fields(n)), encoding="utf-8")
-    site = LiveSite(folder, Settings(base_url="https://feeds.example.org"))
-    site.load()
-    return site
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
+    return loaded_site(tmp_path_factory, 3)
 
 
 @pytest.mark.parametrize("date", [

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +18,15 @@ from feedpub.server.app import create_app
 from feedpub.server.live.live_site import LiveSite
 from feedpub.server.protocol.bounded import BoundedHttpToolsProtocol
 from feedpub.server.protocol.fast_path import FeedProtocol, feed_files, missing_hook
-from feedpub.settings import Settings
 from tests.recording_transport import RecordingTransport
+from tests.server.conftest import loaded_site
 
 DATE = (b"date", b"Sat, 28 Nov 2026 10:00:00 GMT")
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> LiveSite:
-    from tests.helpers import article_text, sample_fields
-
-    folder = tmp_path_factory.mktemp("articles")
-    for n in range(6):
-        (folder / f"{n:03d}.txt").write_text(article_text(**sample_fields(n)), encoding="utf-8")
-    site = LiveSite(folder, Settings(base_url="https://feeds.example.org"))
-    site.load()
-    return site
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
+    return loaded_site(tmp_path_factory, 6)
 
 
 def connect(live: LiveSite, loop: asyncio.AbstractEventLoop, *, fast: bool = True,

@@ -19,6 +19,7 @@ from feedpub.server.live.live_site import LiveSite
 from feedpub.server.published import LazyResource, Resource
 from feedpub.settings import Settings, WebSubSettings
 from tests.live_server import Server, servers
+from tests.server.conftest import loaded_site
 from tests.server.test_fast_path import exchange, request
 
 BASE = "https://feeds.example.org"
@@ -31,21 +32,7 @@ FEEDS = ["/feeds/all.rss", "/feeds/all.atom", "/feeds/all.json", "/feeds/topics/
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> LiveSite:
-    from tests.helpers import article_text, sample_fields
-
-    folder = tmp_path_factory.mktemp("articles")
-    for n in range(6):
-        (folder / f"{n:03d}.txt").write_text(article_text(**sample_fields(n)), encoding="utf-8")
-    site = LiveSite(folder, SETTINGS)
-    site.load()
-    return site
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
+    return loaded_site(tmp_path_factory, 6, SETTINGS)
 
 
 def archives(live: LiveSite) -> list[str]:
