@@ -24,18 +24,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from feedpub.reading import article_file, fast_yaml
-from tests.reading.yaml_checks import front_matter, pyyaml, same
+from tests.reading.yaml_checks import front_matter, node_tree, pyyaml, same
 
 LOADER = article_file._Loader
-
-
-def node_tree(source: str) -> Any:
-    """The node-tree builder alone: raises `Unsupported` where it leaves the document to PyYAML."""
-    loader = LOADER(source)
-    try:
-        return fast_yaml.construct(loader.get_single_node(), loader)
-    finally:
-        loader.dispose()
 
 
 def sources(corpus: Path) -> tuple[list[tuple[Path, str]], int]:

@@ -10,18 +10,9 @@ import yaml
 from feedpub.corpus import generate
 from feedpub.reading import article_file, fast_yaml
 from tests.helpers import SEEDS
-from tests.reading.yaml_checks import front_matter, outcome, same
+from tests.reading.yaml_checks import front_matter, node_tree, outcome, same
 
 LOADER = article_file._Loader
-
-
-def built_fast(source: str) -> object:
-    """The accelerator's own result, without the fallback: raises `Unsupported` if it gives up."""
-    loader = LOADER(source)
-    try:
-        return fast_yaml.construct(loader.get_single_node(), loader)
-    finally:
-        loader.dispose()
 
 
 def test_generated_and_bundled_articles_come_out_the_same_and_never_need_the_fallback(tmp_path: Path) -> None:
@@ -30,7 +21,7 @@ def test_generated_and_bundled_articles_come_out_the_same_and_never_need_the_fal
     assert len(paths) > 600
     for path in paths:
         source = front_matter(path)
-        assert same(built_fast(source), yaml.load(source, Loader=LOADER)), path.name
+        assert same(node_tree(source), yaml.load(source, Loader=LOADER)), path.name
 
 
 TRICKY = [
@@ -81,4 +72,4 @@ def test_aliased_collections_stay_shared_as_pyyaml_shares_them() -> None:
     loaded = fast_yaml.load("a: &a [1, 2]\nb: *a", LOADER)
     assert loaded["a"] is loaded["b"]  # PyYAML's path: the accelerator gave up on the alias
     with pytest.raises(fast_yaml.Unsupported):
-        built_fast("a: &a [1, 2]\nb: *a")
+        node_tree("a: &a [1, 2]\nb: *a")

@@ -44,6 +44,16 @@ def outcome(load: Callable[[str], Any], source: str) -> tuple[str, object]:
         return "error", (type(error), str(error))
 
 
+def node_tree(source: str) -> Any:
+    """The node-tree builder alone (`fast_yaml.construct`), without the fallback: raises `Unsupported`
+    where it leaves the document to PyYAML."""
+    loader = article_file._Loader(source)
+    try:
+        return fast_yaml.construct(loader.get_single_node(), loader)
+    finally:
+        loader.dispose()
+
+
 def front_matter(path: Path) -> str:
     text = article_file.decode(path.read_bytes())
     opening = article_file._FENCE.match(text)
