@@ -245,13 +245,13 @@ class _Export:
         record keeps the site's order whatever order the threads finish in."""
         filled = _Filled()
         with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="feedpub-write") as pool:
-            pending: deque[tuple[str, str, Future[tuple[int, int]]]] = deque()
+            pending: deque[tuple[str, Future[tuple[int, int]]]] = deque()
             try:
                 self._fill_with(pool, pending, filled, stage, source, manifest)
                 while pending:
                     self._finish(pending, filled)
             finally:
-                for _, _, future in pending:
+                for _, future in pending:
                     future.cancel()
         if source is not None:
             filled.stale = _files(source) - set(self.site)
@@ -261,11 +261,12 @@ class _Export:
         return filled
 
     @staticmethod
-    def _finish(pending: deque[tuple[str, str, Future[tuple[int, int]]]], filled: _Filled) -> None:
-        path, etag, future = pending.popleft()
-        filled.entries[path] = (etag, *future.result())  # a failed write raises here, as it did inline
+    def _finish(pending: deque[tuple[str, Future[tuple[int, int]]]], filled: _Filled) -> None:
+        path, future = pending.popleft()
+        # The etag was put in its place by `_fill_with`; a failed write raises here, as it did inline.
+        filled.entries[path] = (filled.entries[path][0], *future.result())
 
-    def _fill_with(self, pool: ThreadPoolExecutor, pending: deque[tuple[str, str, Future[tuple[int, int]]]],
+    def _fill_with(self, pool: ThreadPoolExecutor, pending: deque[tuple[str, Future[tuple[int, int]]]],
                    filled: _Filled, stage: Path, source: Path | None, manifest: dict[str, Entry] | None) -> None:
         made: set[Path] = set()
         for path, output in self.site.items():
@@ -287,7 +288,7 @@ class _Export:
                     filled.entries[path] = (output.etag, *linked)
                     continue
             filled.entries[path] = (output.etag, 0, 0)  # its place in the record's order; filled in by _finish
-            pending.append((path, output.etag, pool.submit(_write, target, output if body is None else body)))
+            pending.append((path, pool.submit(_write, target, output if body is None else body)))
             filled.written.add(path)
             if len(pending) >= _IN_FLIGHT:
                 self._finish(pending, filled)

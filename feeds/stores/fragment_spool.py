@@ -27,6 +27,7 @@ log = logging.getLogger("feedpub")
 
 COMPACT_MIN_BYTES = 64 << 20
 _LENGTH_BITS = 32  # a fragment is far below 4 GiB; offset and length share one int in the index
+_LENGTH = (1 << _LENGTH_BITS) - 1  # the low bits: the length
 
 
 class FragmentSpool:
@@ -55,7 +56,6 @@ class FragmentSpool:
 
     def get(self, keys: list[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
-        mask = (1 << _LENGTH_BITS) - 1
         with self._lock:
             index, fd = self._index, self._fd
             try:
@@ -63,7 +63,7 @@ class FragmentSpool:
                     where = index.get(key)
                     if where is None:
                         continue
-                    length = where & mask
+                    length = where & _LENGTH
                     body = os.pread(fd, length, where >> _LENGTH_BITS)
                     if len(body) == length:
                         found[key] = body
@@ -83,7 +83,7 @@ class FragmentSpool:
             offset = self._end
             for key, body in rows:
                 if key in placed:  # the same key twice in one batch: the later body wins
-                    self._dead += placed[key] & ((1 << _LENGTH_BITS) - 1)
+                    self._dead += placed[key] & _LENGTH
                 placed[key] = offset << _LENGTH_BITS | len(body)
                 batch.append(body)
                 offset += len(body)
@@ -97,7 +97,7 @@ class FragmentSpool:
             for key, where in placed.items():
                 old = self._index.get(key)
                 if old is not None:
-                    self._dead += old & ((1 << _LENGTH_BITS) - 1)
+                    self._dead += old & _LENGTH
                 self._index[key] = where
             self._end = offset
             self._compact_if_due()
@@ -105,10 +105,9 @@ class FragmentSpool:
     def keep_only(self, keys: Iterable[str]) -> None:
         keep = set(keys)
         with self._lock:
-            mask = (1 << _LENGTH_BITS) - 1
             gone = [key for key in self._index if key not in keep]
             for key in gone:
-                self._dead += self._index.pop(key) & mask
+                self._dead += self._index.pop(key) & _LENGTH
             self._compact_if_due()
 
     @property
@@ -136,7 +135,6 @@ class FragmentSpool:
         live = self._end - self._dead
         if self._dead < self._compact_min or self._dead < live:
             return
-        mask = (1 << _LENGTH_BITS) - 1
         try:
             fd = self._new_file()
         except OSError:
@@ -148,7 +146,7 @@ class FragmentSpool:
             chunk: list[bytes] = []
             start = 0
             for key, where in sorted(self._index.items(), key=lambda item: item[1]):
-                length = where & mask
+                length = where & _LENGTH
                 chunk.append(_read_all(self._fd, length, where >> _LENGTH_BITS))
                 index[key] = offset << _LENGTH_BITS | length
                 offset += length
