@@ -396,24 +396,28 @@ def table(results: dict, sizes: list[int]) -> list[str]:
         r = results["sizes"].get(str(size), {})
         hugo, naive, cold, warm = r.get("hugo"), r.get("naive"), r.get("cold"), r.get("warm")
         label = f"{size // 1000}k"
-        archived = r.get("cold_archives")
-        if archived:
-            ratio = (archived["wall"].median / hugo["wall"].median) if hugo else None
-            limit = COLD_ARCHIVES_RATIO.get(size)
-            row(f"cold export, archives on ({archived['files']} files)", label, fmt(archived["wall"]),
+
+        def against_hugo(archives: str, run: dict, limit: float | None, missing: str) -> None:
+            """A cold export's wall time as a ratio to Hugo's, against its target."""
+            ratio = (run["wall"].median / hugo["wall"].median) if hugo else None
+            row(f"cold export, archives {archives} ({run['files']} files)", label, fmt(run["wall"]),
                 "Hugo" if hugo else "–", fmt(hugo["wall"]) if hugo else "–", f"{ratio:.2f}×" if ratio else "–",
-                f"≤ {limit}× Hugo" if limit else "(info)", (ratio <= limit) if (ratio and limit) else None)
+                f"≤ {limit}× Hugo" if limit else missing, (ratio <= limit) if (ratio and limit) else None)
+
+        def peak_memory(archives: str, run: dict) -> None:
+            """A cold export's peak RSS against its limit, Hugo's beside it."""
             limit = COLD_RSS_MIB.get(size)
-            peak = archived["rss_mib"].median if archived["rss_mib"].values else None
-            row("cold export, archives on: peak RSS", label, fmt(archived["rss_mib"], "MiB", 0),
+            peak = run["rss_mib"].median if run["rss_mib"].values else None
+            row(f"cold export, archives {archives}: peak RSS", label, fmt(run["rss_mib"], "MiB", 0),
                 "Hugo" if hugo else "–", fmt(hugo["rss_mib"], "MiB", 0) if hugo else "–", "–",
                 f"≤ {limit} MiB" if limit else "(info)", (peak <= limit) if (peak and limit) else None)
+
+        archived = r.get("cold_archives")
+        if archived:
+            against_hugo("on", archived, COLD_ARCHIVES_RATIO.get(size), "(info)")
+            peak_memory("on", archived)
         if cold:
-            ratio = (cold["wall"].median / hugo["wall"].median) if hugo else None
-            limit = COLD_RATIO.get(size)
-            row(f"cold export, archives off ({cold['files']} files)", label, fmt(cold["wall"]),
-                "Hugo" if hugo else "–", fmt(hugo["wall"]) if hugo else "–", f"{ratio:.2f}×" if ratio else "–",
-                f"≤ {limit}× Hugo" if limit else "–", (ratio <= limit) if (ratio and limit) else None)
+            against_hugo("off", cold, COLD_RATIO.get(size), "–")
             if naive:
                 row("cold export vs naive", label, fmt(cold["wall"]), "naive Python", fmt(naive["wall"]),
                     f"{cold['wall'].median / naive['wall'].median:.2f}×", "(info)", None)
@@ -423,11 +427,7 @@ def table(results: dict, sizes: list[int]) -> list[str]:
                     fmt(peer_cpu) if peer_cpu else "–",
                     f"{cold['cpu'].median / peer_cpu.median:.2f}×" if peer_cpu and peer_cpu.median else "–",
                     "(info: less noisy than wall)", None)
-            limit = COLD_RSS_MIB.get(size)
-            peak = cold["rss_mib"].median if cold["rss_mib"].values else None
-            row("cold export, archives off: peak RSS", label, fmt(cold["rss_mib"], "MiB", 0), "Hugo" if hugo else "–",
-                fmt(hugo["rss_mib"], "MiB", 0) if hugo else "–", "–", f"≤ {limit} MiB" if limit else "(info)",
-                (peak <= limit) if (peak and limit) else None)
+            peak_memory("off", cold)
         elif hugo or naive:
             if hugo:
                 row("Hugo build (cold)", label, "–", "Hugo", fmt(hugo["wall"]), "–", "(info)", None)
