@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from tests.helpers import article_text, sample_fields
 from tests.reading.yaml_checks import Audit
 from tests.render.item_checks import ItemAudit
+
+AuditT = TypeVar("AuditT", Audit, ItemAudit)
 
 pytest_plugins = ["tests.deploy.s3_server"]  # the session's SeaweedFS S3 server, for the deploy tests
 
@@ -19,24 +21,23 @@ pytest_plugins = ["tests.deploy.s3_server"]  # the session's SeaweedFS S3 server
 def yaml_accelerator_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Audit]:
     """Every front matter the C YAML accelerator builds during the whole suite, in this process and
     in the worker processes it forks, is checked against PyYAML; one difference fails the session."""
-    audit = Audit(tmp_path_factory.mktemp("yaml-audit"))
-    audit.install()
-    yield audit
-    audit.uninstall()
-    differences = audit.mismatches()
-    assert not differences, "the YAML accelerator and PyYAML differ:\n" + "\n".join(differences)
+    yield from _audited(Audit(tmp_path_factory.mktemp("yaml-audit")), "the YAML accelerator and PyYAML differ")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def item_writer_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ItemAudit]:
     """Every item the direct RSS and Atom writers write during the whole suite, here and in forked
     workers, is compared with the item feedgen renders; one difference fails the session."""
-    audit = ItemAudit(tmp_path_factory.mktemp("item-audit"))
+    yield from _audited(ItemAudit(tmp_path_factory.mktemp("item-audit")), "the direct item writers and feedgen differ")
+
+
+def _audited(audit: AuditT, differ: str) -> Iterator[AuditT]:
+    """The body of a session audit: installed for the session, then every difference it saw fails it."""
     audit.install()
     yield audit
     audit.uninstall()
     differences = audit.mismatches()
-    assert not differences, "the direct item writers and feedgen differ:\n" + "\n".join(differences)
+    assert not differences, f"{differ}:\n" + "\n".join(differences)
 
 
 @pytest.fixture
