@@ -18,7 +18,7 @@ from ..settings import Settings
 from .feed import Feed
 from .formats import FORMATS, HTML, Format
 from .paths import INDEX, feed_path, page_path, relative
-from .style import STYLE
+from .style import page_head
 
 
 def page_item(article: Article) -> bytes:
@@ -68,18 +68,8 @@ def page_frame(spec: FeedSpec, feed: Feed, settings: Settings) -> tuple[bytes, b
     else:
         count = f"The {shown} newest article{plural}."
     where = f" <code>{e(spec.key)}</code>" if spec.kind == PROVIDER else ""
-    head = f"""<!doctype html>
-<html lang="{e(settings.language)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>{e(name)} · {e(settings.title)}</title>
-<meta name="description" content="{e(feed.description)}">
-{discovery}
-<style>{STYLE}</style>
-</head>
-<body>
+    head = page_head(settings.language, title=f"{name} · {settings.title}", description=feed.description,
+                     links=discovery) + f"""<body>
 <a class="skip" href="#articles">Skip to the articles</a>
 <header class="site"><div class="wrap">
 <p><a href="{e(relative(here, INDEX))}">{e(settings.title)}</a> · {_KINDS[spec.kind]}</p>

@@ -23,7 +23,7 @@ from . import formats
 from .formats import FORMATS
 from .pages import LATEST, Parts, _part
 from .paths import CATALOG, INDEX, OPML, feed_path, page_path, relative
-from .style import STYLE
+from .style import STYLE, page_head
 
 _EXTRA_STYLE = (
     ".vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
@@ -89,19 +89,9 @@ def render_index(feeds: Sequence[FeedSpec], latest: Sequence[str], settings: Set
         ("providers", f"Providers ({len(groups[PROVIDER])})"), ("shape", "Build a filtered feed")))
     lines = "\n".join(latest[:LATEST]) or '<li class="muted">No articles yet.</li>'
     shown = len(everything.items)
-    body = f"""<!doctype html>
-<html lang="{e(settings.language)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>{title}</title>
-<meta name="description" content="{e(settings.description)}">
-{discovery}
-<link rel="alternate" type="{formats.OPML}" title="{title}: every feed (OPML)" href="{e(relative(INDEX, OPML))}">
-<style>{STYLE}{_EXTRA_STYLE}</style>
-</head>
-<body>
+    opml = f'<link rel="alternate" type="{formats.OPML}" title="{title}: every feed (OPML)" href="{e(relative(INDEX, OPML))}">'
+    body = page_head(settings.language, title=settings.title, description=settings.description,
+                     links=f"{discovery}\n{opml}", style=STYLE + _EXTRA_STYLE) + f"""<body>
 <a class="skip" href="#main">Skip to the content</a>
 <header class="site"><div class="wrap">
 <h1>{title}</h1>

@@ -5,6 +5,8 @@ light and dark by `prefers-color-scheme`, with WCAG AA contrast in both (the lig
 7:1 on its background) and a visible focus ring on everything that takes focus.
 """
 
+from html import escape
+
 STYLE = (
     ":root{color-scheme:light dark;--bg:#fff;--fg:#1b1b1b;--muted:#575757;--link:#0b57d0;--line:#d4d4d4;"
     "--card:#f5f6f8;--focus:#b3261e}"
@@ -38,3 +40,20 @@ STYLE = (
     "output,code{font-family:ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere}"
     "footer{border-top:1px solid var(--line);margin-top:2rem;padding:1rem 0}"
 )
+
+
+def page_head(language: str, *, title: str, description: str, links: str, style: str = STYLE) -> str:
+    """An HTML page from its doctype to `</head>`: `title` and `description` are plain text (escaped
+    here), `links` is markup (the page's autodiscovery links), `style` its stylesheet."""
+    return f"""<!doctype html>
+<html lang="{escape(language)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>{escape(title)}</title>
+<meta name="description" content="{escape(description)}">
+{links}
+<style>{style}</style>
+</head>
+"""
