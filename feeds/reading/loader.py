@@ -113,8 +113,9 @@ class Loader:
                 if isinstance(outcome, ParsedFile):
                     found[rel] = outcome.article
                     del left[rel]
+        read = self.folder.reader()  # one batch: the root and each folder resolved once
         for rel, digest in left.items():  # not cached (an error, a cleared cache): read again
-            outcome = self.folder.read(rel)
+            outcome = read(rel)
             if isinstance(outcome, ParsedFile) and article_digest(outcome.article) == digest:
                 found[rel] = outcome.article
         return found
