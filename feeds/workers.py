@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, TypeVar
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -16,6 +18,46 @@ Job = TypeVar("Job")
 Result = TypeVar("Result")
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait at the door of this block, and are raised as soon as it ends.
+
+    For code that forks or changes a pool's shared state. A Ctrl-C whose handler runs inside
+    `os.fork` runs in an at-fork hook, which swallows the KeyboardInterrupt ("Exception ignored
+    in _releaseLock") and can leave logging's lock held; one raised inside a process pool's
+    submit or shutdown leaves the pool half-started, and the interpreter's exit then waits on it
+    for ever. Held here, the same signal is raised a moment later, in plain code, where the
+    caller's clean-up runs. The handlers are swapped rather than the signals masked: a mask is
+    per thread, and the kernel hands a masked signal to another thread (the pool's own), whose
+    C handler flags it for this one all the same. Python runs signal handlers only in the main
+    thread, so elsewhere there is nothing to hold. A child forked inside inherits the stand-in:
+    see `release_held_signals`.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    # Only a handler written in Python can raise in the wrong place; a default action (SIGTERM's,
+    # unless someone set one) ends the process in C, which is what it should do anywhere.
+    previous = {number: handler for number in _HELD if callable(handler := signal.getsignal(number))}
+    caught: list[int] = []
+    for held in previous:
+        signal.signal(held, lambda number, _: caught.append(number))
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        for came in dict.fromkeys(caught):  # each signal once, in the order they came
+            previous[signal.Signals(came)](came, None)
+
+
+def release_held_signals() -> None:
+    """In a child forked inside `signals_held`: the default actions again, not the parent's stand-in."""
+    for number in _HELD:
+        signal.signal(number, signal.SIG_DFL)
 
 
 def process_pool(jobs: int) -> ProcessPoolExecutor:
@@ -28,10 +70,16 @@ def process_pool(jobs: int) -> ProcessPoolExecutor:
     from concurrent.futures import ProcessPoolExecutor
 
     class Pool(ProcessPoolExecutor):
+        def submit(self, fn: Callable[..., Result], /, *args: Any, **kwargs: Any) -> Future[Result]:
+            with signals_held():  # the first submit forks the workers
+                return super().submit(fn, *args, **kwargs)
+
         def __exit__(self, kind: object, *_: object) -> None:
             # On an error or Ctrl-C, the tasks not started are dropped: waiting for every chunk
-            # `map` queued would keep an interrupted build running for as long as the whole.
-            self.shutdown(wait=True, cancel_futures=kind is not None)
+            # `map` queued would keep an interrupted build running for as long as the whole. The
+            # wait is for the chunks under way, one per worker, a few milliseconds each.
+            with signals_held():
+                self.shutdown(wait=True, cancel_futures=kind is not None)
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     return Pool(max_workers=jobs, mp_context=context, initializer=_worker_started, initargs=(os.getpid(),))
@@ -39,6 +87,7 @@ def process_pool(jobs: int) -> ProcessPoolExecutor:
 
 def _worker_started(parent: int) -> None:
     """In each worker, first: die with the parent, and leave Ctrl-C to it (it stops the pool)."""
+    release_held_signals()  # forked inside `Pool.submit`; SIGTERM ends a worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform == "linux":
         try:

@@ -51,3 +51,40 @@ def test_workers_exit_when_their_parent_is_killed() -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+INTERRUPTED = """
+import os, random, signal, sys, threading, time
+from feedpub.workers import process_pool
+
+def task(n):
+    return n
+
+random.seed(int(sys.argv[1]))
+raised = 0
+for attempt in range(int(sys.argv[2])):
+    # One Ctrl-C, at a random moment of a pool's life: while it forks, runs, or shuts down.
+    timer = threading.Timer(random.random() * 0.03, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with process_pool(2) as pool:
+            pool.submit(task, attempt).result()
+        time.sleep(1.0)  # the signal comes after the pool is gone: it must still be raised here
+    except KeyboardInterrupt:
+        raised += 1
+    timer.join()
+print(raised, flush=True)
+"""
+
+
+def test_ctrl_c_at_any_moment_of_a_pool_is_raised_once_and_never_hangs() -> None:
+    """A Ctrl-C that lands while a pool forks used to run its handler inside an at-fork hook, which
+    swallowed it ("Exception ignored in _releaseLock") and left logging's lock held; one inside
+    submit or shutdown left the pool half-started, and the process hung on exit. Both are held now
+    (`signals_held`) and raised a moment later, where the caller's clean-up runs."""
+    attempts = 60
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED, "7", str(attempts)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Exception ignored" not in done.stderr, done.stderr[-2000:]
+    assert done.stdout.split() == [str(attempts)], done.stderr[-2000:]

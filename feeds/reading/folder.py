@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from ..workers import release_held_signals, signals_held
 from .article_file import MAX_FILE_BYTES, ArticleError, NotRegularFile, ParsedFile, read_article
 
 SUFFIXES = (".txt", ".md")
@@ -72,12 +73,14 @@ class Folder:
             return self.survey
         try:
             read_end, write_end = os.pipe()
-            child = os.fork()
+            with signals_held():
+                child = os.fork()
         except (AttributeError, OSError):
             return self.survey
         if child == 0:  # the child: survey, send it back, and leave without any clean-up of the parent's
             code = 1
             try:
+                release_held_signals()
                 os.close(read_end)
                 rows = [(rel, marked, *identity) for rel, (marked, identity) in self.survey().items()]
                 with os.fdopen(write_end, "wb") as out:
