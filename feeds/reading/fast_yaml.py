@@ -81,17 +81,26 @@ _FALLBACK = object()
 _plain: dict[type, PlainScalars] = {}
 
 
-def load_accelerated(source: str, loader_class: type) -> Any:
-    """What the C accelerator makes of `source`, or `_FALLBACK` when it leaves the document to PyYAML."""
+def accelerated() -> bool:
+    """Whether `load_accelerated` may be used now: built, and accelerators not switched off."""
+    return _frontmatter is not None and accelerators.enabled()
+
+
+def load_accelerated(source: str | bytes, loader_class: type) -> Any:
+    """What the C accelerator makes of `source` (a str, or its UTF-8 bytes), or `_FALLBACK` when it
+    leaves the document to PyYAML."""
     if _frontmatter is None:
         return _FALLBACK
     plain = _plain.get(loader_class)
     if plain is None:
         plain = _plain[loader_class] = PlainScalars(loader_class)
-    try:
-        data = source.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: PyYAML has its own way (article_file.py)
-        return _FALLBACK
+    if isinstance(source, bytes):
+        data = source
+    else:
+        try:
+            data = source.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: PyYAML has its own way (article_file.py)
+            return _FALLBACK
     try:
         return _frontmatter.load(data, plain.first_characters, plain.any_character, plain.resolve, plain.cache,
                                  _FALLBACK)

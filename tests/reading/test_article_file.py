@@ -391,6 +391,10 @@ def test_the_closing_line_is_found_as_the_regex_finds_it(lines: list[str], newli
         expected = article_file._CLOSE.search(text, start)
         got = article_file._closing(text, start)
         assert (got and got.span()) == (expected and expected.span()), (text, start)
+        data, at = text.encode(), len(text[:start].encode())  # the same line, in the file's bytes
+        in_bytes, by_regex = article_file._closing(data, at), article_file._CLOSINGS[bytes][0].search(data, at)
+        assert (in_bytes and in_bytes.span()) == (by_regex and by_regex.span()), (text, start)
+        assert (in_bytes and data[: in_bytes.start()].decode()) == (got and text[: got.start()]), (text, start)
 
 
 @given(st.text(alphabet=st.sampled_from("ab \n\t\x00\x08\x0b\x1f\x7f\x80\x9f\xa0é\ud800\udbff\udc00\udfff"
@@ -400,3 +404,54 @@ def test_forbidden_characters_go_as_the_two_substitutions_took_them(value: str) 
 
     reference = text_module._FORBIDDEN.sub("", text_module._SURROGATE_PAIR.sub(text_module._join_pair, value))
     assert text_module.strip_forbidden(value) == reference
+
+
+_SOME_TEXT = st.text(alphabet=st.sampled_from("ab \n\r\t\x00\x08\x0b\x0c\x1f\x7f\x80\x9f\xa0\xc2é\u0100\u07ff\u0800"
+                                              "\uefbf\ufeff\ufffd\ufffe\uffff\U0001f600\U0010ffff"), max_size=40)
+
+
+@given(_SOME_TEXT)
+def test_a_files_bytes_are_clean_exactly_when_strip_forbidden_would_keep_its_text(value: str) -> None:
+    from feedpub.reading import article_file
+    from feedpub.reading.text import strip_forbidden
+
+    assert article_file._clean_utf8(value.encode()) == (strip_forbidden(value) == value), ascii(value)
+
+
+@given(_SOME_TEXT, st.sampled_from(["title", "excerpt", "provider"]))
+def test_an_article_read_from_its_bytes_is_the_one_read_from_its_text(value: str, field: str) -> None:
+    """The bytes path (`_accelerated_front_matter`) gives what the text path gives, or leaves the
+    file to it: for text with every kind of character `strip_forbidden` drops, in any field."""
+    from feedpub.reading import article_file
+
+    data = article_text(**sample_fields(3, **{field: value})).encode()
+    try:
+        expected: object = article_file._article_from(article_file.load_front_matter(article_file.decode(data)), "x")
+    except ArticleError as error:
+        expected = str(error)
+    try:
+        got: object = parse_article(data, source="x")
+    except ArticleError as error:
+        got = str(error)
+    assert got == expected
+
+
+def test_a_usual_file_is_read_from_its_bytes_and_one_with_a_control_character_from_its_text(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from feedpub.reading import article_file
+
+    if not article_file.fast_yaml.accelerated():
+        pytest.skip("the C accelerator is not built here")
+    texts: list[str] = []
+    real = article_file.load_front_matter
+
+    def load_front_matter(text: str) -> dict[str, Any]:
+        texts.append(text)
+        return real(text)
+
+    monkeypatch.setattr(article_file, "load_front_matter", load_front_matter)
+    usual = article_text(**sample_fields(1, title="Rates rise"))
+    clean = parse_article(usual.encode(), source="a.txt")
+    assert texts == []
+    noisy = parse_article(usual.replace("Rates rise", "Rates\x07 rise\x85").encode(), source="a.txt")  # raw, unescaped
+    assert len(texts) == 1 and noisy.article == clean.article

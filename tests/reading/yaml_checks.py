@@ -81,10 +81,12 @@ class Audit:
     def install(self) -> None:
         original = self._original
 
-        def load_accelerated(source: str, loader_class: type) -> Any:
+        def load_accelerated(source: str | bytes, loader_class: type) -> Any:
             value = original(source, loader_class)
             if value is not fast_yaml._FALLBACK and loader_class is article_file._Loader:
                 self.checked += 1
+                if isinstance(source, bytes):  # a file's front matter, read from its bytes
+                    source = source.decode("utf-8")
                 theirs = pyyaml(source)
                 if theirs[0] != "value" or not same(value, theirs[1]):
                     with open(self.folder / f"mismatch-{os.getpid()}.txt", "a", encoding="utf-8") as out:
