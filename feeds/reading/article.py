@@ -104,7 +104,13 @@ def article_digest(article: Article) -> str:
     its dataclass repr."""
     from ..stores.packing import article_values, pack  # packing builds articles: it imports this module
 
-    return hashlib.blake2b(pack(article_values(article)), digest_size=16).hexdigest()
+    return digest_of_packed(pack(article_values(article)))
+
+
+def digest_of_packed(packed: bytes) -> str:
+    """`article_digest` from the article's values already packed (a worker packs them once, for its
+    digest and for the outcome it sends: `stores.packing.packed_outcome`)."""
+    return hashlib.blake2b(packed, digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -127,9 +133,10 @@ class Entry(Compact):
     warnings: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, article: Article, warnings: tuple[str, ...] = ()) -> Entry:
+    def of(cls, article: Article, warnings: tuple[str, ...] = (), *, digest: str | None = None) -> Entry:
+        """The entry of `article`; `digest`, when given, is its `article_digest`, already taken."""
         return cls(article.url, article.published, article.provider, article.topics, article.draft,
-                   article_digest(article), article.source, warnings)
+                   article_digest(article) if digest is None else digest, article.source, warnings)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Entry) and self.digest == other.digest

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..stores import parse_cache
+from ..stores.packing import article_values, pack
 from ..workers import process_pool
-from .article import Article, Entry
+from .article import Article, Entry, digest_of_packed
 from .article_file import ParsedFile
 from .folder import Folder, Outcome
 
@@ -104,9 +105,15 @@ def _parse_chunk(job: tuple[Path, int, bool, list[str]]) -> list[tuple[str, Pack
     """In a worker process: one chunk of files, packed where they are parsed."""
     root, max_bytes, extras, rels = job
     read = Folder(root, max_bytes=max_bytes, extras=extras).reader()
-    packed = []
+    packed: list[tuple[str, Packed]] = []
     for rel in rels:
         outcome = read(rel)
-        entry = Entry.of(outcome.article, outcome.warnings) if isinstance(outcome, ParsedFile) else None
-        packed.append((rel, _pack(rel, outcome, entry)))
+        if isinstance(outcome, ParsedFile):
+            # The article's values are packed once: for its digest, and inside the outcome sent.
+            values = pack(article_values(outcome.article))
+            entry = Entry.of(outcome.article, outcome.warnings, digest=digest_of_packed(values))
+            packed.append((rel, (parse_cache.pack_entry(rel, entry), parse_cache.pack_parsed(rel, values,
+                                                                                             outcome.warnings))))
+        else:
+            packed.append((rel, _pack(rel, outcome, None)))
     return packed

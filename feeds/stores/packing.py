@@ -64,7 +64,11 @@ def _no_extensions(code: int, data: bytes) -> object:
 
 def sealed(value: object, context: str) -> bytes:
     """`value` packed, after a digest of the packed bytes and of `context`, what it is filed under."""
-    body = pack(value)
+    return seal(pack(value), context)
+
+
+def seal(body: bytes, context: str) -> bytes:
+    """`sealed` for a value already packed."""
     return digest(body, context) + body
 
 
@@ -183,6 +187,16 @@ def outcome_values(outcome: ParsedFile | str | None) -> tuple[object, ...]:
     if isinstance(outcome, str):
         return (_REASON, outcome)
     return (_NOTHING,)
+
+
+def packed_outcome(article: bytes, warnings: tuple[str, ...]) -> bytes:
+    """`pack(outcome_values(ParsedFile(a, warnings)))` from `article`, `pack(article_values(a))`: msgpack
+    writes a tuple as a header and then each value packed, so values packed for the article's
+    digest are used again, not built and packed a second time (~4 µs of a file's ~95)."""
+    return _THREE + pack(_ARTICLE) + article + pack(warnings)
+
+
+_THREE = pack((None, None, None))[:1]  # the header of a tuple of three
 
 
 def outcome_from(values: object) -> ParsedFile | str | None:

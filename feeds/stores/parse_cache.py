@@ -33,6 +33,8 @@ from .packing import (  # noqa: F401  # entry_from_row and SharedValues are used
     opened,
     outcome_from,
     outcome_values,
+    packed_outcome,
+    seal,
     sealed,
 )
 
@@ -164,6 +166,11 @@ def pack_entry(rel: str, entry: Entry) -> bytes:
 def pack_outcome(rel: str, outcome: Outcome) -> bytes:
     """A file's whole outcome as its row keeps it."""
     return sealed(outcome_values(outcome), rel + "\0outcome")
+
+
+def pack_parsed(rel: str, article: bytes, warnings: tuple[str, ...]) -> bytes:
+    """`pack_outcome` of a good file from its article's values already packed (`packed_outcome`)."""
+    return seal(packed_outcome(article, warnings), rel + "\0outcome")
 
 
 def load_entry(rel: str, blob: bytes) -> EntryRow:

@@ -239,3 +239,27 @@ def test_rows_in_looks_up_more_keys_than_sqlite_takes_in_one_query() -> None:
     wanted = [f"k{n}" for n in range(0, 3000, 2)] + ["missing"]  # 1,501 keys: four batches
     assert dict(rows_in(db, "SELECT key, value FROM t WHERE key IN ({marks})", wanted)) == {
         f"k{n}": n for n in range(0, 3000, 2)}
+
+
+def test_a_workers_outcome_packed_from_the_digested_values_is_the_one_pack_outcome_makes() -> None:
+    """`_parse_chunk` packs an article's values once, for its digest and inside its outcome
+    (`packed_outcome`): the rows it sends are byte for byte those `pack_outcome` and `Entry.of`
+    make, for every seed article (with and without the JSON API's fields) and its warnings."""
+    from feedpub.reading.article import Entry
+    from feedpub.reading.article_file import ParsedFile
+    from feedpub.reading.folder import Folder
+    from feedpub.reading.parallel import _pack, _parse_chunk
+    from feedpub.stores import parse_cache
+
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    for extras in (True, False):
+        folder = Folder(seeds, extras=extras)
+        rels = folder.scan()
+        read = folder.reader()
+        sent = dict(_parse_chunk((seeds, folder.max_bytes, extras, rels)))
+        assert len(sent) == len(rels) > 200
+        for rel in rels:
+            outcome = read(rel)
+            entry = Entry.of(outcome.article, outcome.warnings) if isinstance(outcome, ParsedFile) else None
+            assert sent[rel] == _pack(rel, outcome, entry), rel
+            assert parse_cache.load_outcome(rel, sent[rel][1]) == outcome
