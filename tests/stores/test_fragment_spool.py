@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,48 @@ def test_a_build_without_a_cache_keeps_no_file_anywhere(tmp_path: Path, monkeypa
     assert archives
     assert all(build.site[path].body for path in archives)
     assert list(scratch.iterdir()) == []
+
+
+def test_gets_in_several_threads_read_whole_runs_and_see_every_put_and_compaction_right() -> None:
+    """Reads happen outside the lock, through a descriptor of each get's own, one `pread` for a run
+    of fragments that lie end to end: while other threads read, puts replace bodies and compactions
+    swap the file, and every body a get gives is whole and one that key was given; at the end,
+    each key's latest."""
+    spool = FragmentSpool(compact_min=64 << 10)
+    rng = random.Random(11)
+    keys = [f"atom:{n:032x}" for n in range(400)]
+
+    def body(key: str, version: int) -> bytes:
+        return f"{key}:{version}:".encode() * (1 + int(key[-3:], 16) % 40)
+
+    latest = dict.fromkeys(keys, 0)
+    spool.put([(key, body(key, 0)) for key in keys])  # end to end: whole runs to read
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def reader(seed: int) -> None:
+        pick = random.Random(seed)
+        while not stop.is_set():
+            wanted = keys[pick.randrange(0, 300):][: pick.randrange(1, 120)]
+            for key, got in spool.get(wanted).items():
+                version = int(got.split(b":")[2])
+                if got != body(key, version) or version > latest[key]:  # torn, misplaced or from nowhere
+                    errors.append(f"{key}: {got[:60]!r}")
+
+    threads = [threading.Thread(target=reader, args=(seed,)) for seed in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for version in range(1, 60):
+            changed = rng.sample(keys, 40)
+            for key in changed:  # before the put: a reader may see the new version at once
+                latest[key] = version
+            spool.put([(key, body(key, version)) for key in changed])
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors, errors[:5]
+    assert spool.get(keys) == {key: body(key, version) for key, version in latest.items()}
+    assert spool.dead_bytes < spool.size_on_disk  # it did compact along the way
+    spool.close()
