@@ -25,6 +25,22 @@ ITEM_FORMATS = (*FORMATS, PAGE)  # every kind of item fragment: the feeds' and t
 ITEM_SETTINGS = ("base_url", "language")  # RSS <source url>; the JSON API's `locale`
 
 
+def framed(head: bytes, pieces: list[bytes], separator: bytes, tail: bytes) -> bytes:
+    """`head + separator.join(pieces) + tail`, copying each byte once: the two `+` copied the whole
+    document twice more, ~5.7 GB of copies in an export at 100k with archives."""
+    if not pieces:
+        return head + tail
+    parts = [head]
+    if separator:
+        for piece in pieces:
+            parts += (piece, separator)
+        parts[-1] = tail
+    else:
+        parts += pieces
+        parts.append(tail)
+    return b"".join(parts)
+
+
 class FragmentMissing(LookupError):
     """A document's fragment is gone from the store: the document belongs to a site since replaced."""
 
@@ -42,7 +58,7 @@ class FragmentRenderer:
         """`feed` with these items, from fragments already at hand (see `lookup` and `add`)."""
         head, tail = self.fmt.frame(feed, bool(entries))
         items = self._items
-        return head + self.fmt.separator.join(items[e.digest] for e in entries) + tail
+        return framed(head, [items[e.digest] for e in entries], self.fmt.separator, tail)
 
     def lookup(self, entries: Iterable[Entry]) -> list[Entry]:
         """Take what the store has for these entries; return the ones still to render."""
@@ -71,7 +87,7 @@ class FragmentRenderer:
         none of them: an archive document is put together each time it is asked for)."""
         pieces = self.pieces(entries)
         head, tail = self.fmt.frame(feed, bool(entries))
-        return head + self.fmt.separator.join(pieces) + tail
+        return framed(head, pieces, self.fmt.separator, tail)
 
     def pieces(self, entries: Sequence[Entry]) -> list[bytes]:
         """These entries' fragments, from memory or the store (which are not kept in memory)."""

@@ -30,7 +30,7 @@ from .api import ApiPages
 from .feed import EPOCH, Feed
 from .feed_pages import PAGE, page_frame
 from .formats import FORMATS, RSS, Format
-from .fragments import FragmentRenderer, render_chunk
+from .fragments import FragmentRenderer, framed, render_chunk
 from .front_page import render_index
 from .headers import render_headers_file
 from .outputs import Document, LazyOutput, Output, made_of_etag, make_output
@@ -381,7 +381,7 @@ class SiteBuilder:
 
             def make() -> bytes:
                 head, tail = page_frame(spec, feed, settings)
-                return head + b"".join(renderer.pieces(items)) + tail
+                return framed(head, renderer.pieces(items), b"", tail)
 
             def made_of() -> str:
                 head, tail = page_frame(spec, feed, settings)

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feedpub.build import Build
 from feedpub.render.site import SiteBuilder
@@ -122,3 +124,11 @@ def test_fragments_rendered_across_processes_are_identical(monkeypatch: pytest.M
     plain = Build(SEEDS, Settings())
     plain.builder = SiteBuilder(plain.settings, fragments=False)
     assert fast == {p: o.body for p, o in loaded(plain, now=NOW).items()}
+
+
+@given(st.binary(max_size=8), st.lists(st.binary(max_size=8), max_size=6), st.sampled_from([b"", b"\n", b",\n"]),
+       st.binary(max_size=8))
+def test_framed_is_head_pieces_and_tail_joined(head: bytes, pieces: list[bytes], separator: bytes, tail: bytes) -> None:
+    from feedpub.render.fragments import framed
+
+    assert framed(head, pieces, separator, tail) == head + separator.join(pieces) + tail
