@@ -24,6 +24,16 @@ class DateError(ValueError):
 
 
 def parse_date(value: object) -> datetime:
+    if isinstance(value, str) and _PLAIN_UTC.fullmatch(value):
+        # Nearly every date: `fromisoformat` gives it aware, in UTC, to the second, as the general
+        # path below would (after two more copies of it).
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass  # a month 13, say: the general path gives the reason
+        else:
+            if MIN_YEAR <= moment.year <= MAX_YEAR:
+                return moment
     if isinstance(value, datetime):
         result = value
     elif isinstance(value, date):

@@ -455,3 +455,22 @@ def test_a_usual_file_is_read_from_its_bytes_and_one_with_a_control_character_fr
     assert texts == []
     noisy = parse_article(usual.replace("Rates rise", "Rates\x07 rise\x85").encode(), source="a.txt")  # raw, unescaped
     assert len(texts) == 1 and noisy.article == clean.article
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789-:TZ٣"), min_size=19, max_size=21)
+       | st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
+           lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ").rjust(20, "0")))
+def test_a_plain_utc_date_reads_as_the_general_path_reads_it(text: str) -> None:
+    """`parse_date`'s quick return for the usual form (`2026-05-31T23:59:00Z`) gives what the whole
+    path gives (reached here through a leading space, which it strips): the same moment, zone
+    and error."""
+    from feedpub.reading.dates import DateError, parse_date
+
+    def outcome(value: str) -> object:
+        try:
+            moment = parse_date(value)
+        except DateError as error:
+            return str(error)
+        return moment, moment.tzinfo
+
+    assert outcome(text) == outcome(" " + text)
