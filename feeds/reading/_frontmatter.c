@@ -36,7 +36,26 @@ typedef struct {
     int resolve_all;         /* a resolver for any first character: resolve every plain scalar */
     PyObject *resolve;
     PyObject *cache;
+    int stamps_are_str;      /* `2026-05-31T23:59:00Z` resolves to a timestamp, which the loader reads as str */
 } Scalars;
+
+/* Whether `text` is a date in the form nearly every article has, `2026-05-31T23:59:00Z`: ASCII digits
+ * where the d's are. PyYAML's standard resolvers give every such text the timestamp tag (its int and
+ * float patterns match no text with a '-' after four digits and no '.'), and fast_yaml.py says
+ * whether the loader's resolvers are those and read timestamps as str (`stamps_are_str`). A date is
+ * then the text itself: no call to `resolve`, and no room taken in `cache` by values that never repeat. */
+static int
+utc_stamp(const char *text, size_t length)
+{
+    static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+    if (length != sizeof form - 1)
+        return 0;
+    for (size_t i = 0; i < length; i++) {
+        if (form[i] == 'd' ? (text[i] < '0' || text[i] > '9') : text[i] != form[i])
+            return 0;
+    }
+    return 1;
+}
 
 static PyObject *
 plain_scalar(const Scalars *scalars, const char *text, size_t length)
@@ -47,6 +66,8 @@ plain_scalar(const Scalars *scalars, const char *text, size_t length)
     if (!scalars->resolve_all && length > 0
         && memchr(scalars->resolvable, text[0], (size_t)scalars->resolvable_len) == NULL)
         return value;  /* no resolver starts with this character: a str, as PyYAML gives */
+    if (scalars->stamps_are_str && utc_stamp(text, length))
+        return value;
     PyObject *cached = PyDict_GetItemWithError(scalars->cache, value);
     if (cached != NULL) {
         Py_DECREF(value);
@@ -104,9 +125,9 @@ frontmatter_load(PyObject *module, PyObject *args)
     Py_ssize_t source_len;
     Scalars scalars;
     PyObject *fallback;
-    if (!PyArg_ParseTuple(args, "y#s#pOO!O:load", &source, &source_len, &scalars.resolvable,
+    if (!PyArg_ParseTuple(args, "y#s#pOO!Op:load", &source, &source_len, &scalars.resolvable,
                           &scalars.resolvable_len, &scalars.resolve_all, &scalars.resolve,
-                          &PyDict_Type, &scalars.cache, &fallback))
+                          &PyDict_Type, &scalars.cache, &fallback, &scalars.stamps_are_str))
         return NULL;
 
     yaml_parser_t parser;
@@ -213,7 +234,7 @@ frontmatter_load(PyObject *module, PyObject *args)
 
 static PyMethodDef frontmatter_methods[] = {
     {"load", frontmatter_load, METH_VARARGS,
-     "load(source: bytes, resolvable: str, resolve_all: bool, resolve, cache: dict, fallback)\n"
+     "load(source: bytes, resolvable: str, resolve_all: bool, resolve, cache: dict, fallback, stamps_are_str: bool)\n"
      "The value of one YAML document of plain mappings, lists and scalars, or `fallback`."},
     {NULL, NULL, 0, NULL},
 };

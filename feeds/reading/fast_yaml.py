@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml.resolver
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .. import accelerators
@@ -68,6 +69,21 @@ class PlainScalars:
         self._loader = loader_class("")
         self._constructors = {tag: loader_class.yaml_constructors[tag]  # type: ignore[attr-defined]
                               for tag in (_STR, _TIMESTAMP, _INT, _FLOAT, _BOOL, _NULL)}
+        self.stamps_are_str = self._stamps_are_str(resolvers)
+
+    def _stamps_are_str(self, resolvers: dict[str | None, list[tuple[str, Any]]]) -> bool:
+        """Whether every `2026-05-31T23:59:00Z`-form text reads as that str, so the C side may give
+        it without asking `resolve`: the digits' resolvers are PyYAML's standard ones (in whatever
+        order, none of the others matches such a text), there is no resolver for every character,
+        and timestamps are constructed as str."""
+        standard = yaml.resolver.Resolver.yaml_implicit_resolvers
+        for digit in "0123456789":
+            if sorted((tag, rx.pattern) for tag, rx in resolvers.get(digit, [])) != sorted(
+                    (tag, rx.pattern) for tag, rx in standard.get(digit, [])):
+                return False
+        sample = "2026-05-31T23:59:00Z"
+        return None not in resolvers and _TIMESTAMP in {tag for tag, _ in standard["2"]} and \
+            self.resolve(sample) == sample and type(self.resolve(sample)) is str
 
     def resolve(self, text: str) -> Any:
         tag = self._loader.resolve(ScalarNode, text, (True, False))
@@ -103,7 +119,7 @@ def load_accelerated(source: str | bytes, loader_class: type) -> Any:
             return _FALLBACK
     try:
         return _frontmatter.load(data, plain.first_characters, plain.any_character, plain.resolve, plain.cache,
-                                 _FALLBACK)
+                                 _FALLBACK, plain.stamps_are_str)
     except Exception:  # Unsupported, or a constructor's error: PyYAML's own path decides
         return _FALLBACK
 

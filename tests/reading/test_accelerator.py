@@ -9,6 +9,7 @@ and `bench/yaml_equal.py` checks whole corpora.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,35 @@ def test_awkward_generated_documents_give_pyyaml_s_result_or_error(source: str) 
     loaded = outcome(lambda text: fast_yaml.load(text, LOADER), source)
     assert loaded[0] == theirs[0]
     assert same(loaded[1], theirs[1]) if loaded[0] == "value" else loaded[1] == theirs[1]
+
+
+_DIGIT = st.sampled_from("0123456789")
+
+
+@given(st.lists(_DIGIT, min_size=14, max_size=14), st.sampled_from(["", "\n", "  # a comment\n"]))
+def test_dates_in_the_usual_form_are_given_as_their_text_without_asking_the_resolver(digits: list[str],
+                                                                                      after: str) -> None:
+    """`2026-05-31T23:59:00Z`-form dates skip `resolve` in C (`stamps_are_str`): any digits, month 99
+    included, give PyYAML's value, and none takes room in the cache of resolved texts."""
+    d = iter(digits)
+    stamp = "{}{}{}{}-{}{}-{}{}T{}{}:{}{}:{}{}Z".format(*d)
+    plain = fast_yaml._plain.setdefault(LOADER, fast_yaml.PlainScalars(LOADER))
+    assert plain.stamps_are_str
+    source = f"when: {stamp}{after}\nalso: [{stamp}, '{stamp}']\n"
+    ours = built(source)
+    theirs = pyyaml(source)
+    assert theirs[0] == "value" and same(ours, theirs[1]), (ours, theirs)
+    assert stamp not in plain.cache
+
+
+def test_a_loader_whose_dates_or_digits_read_otherwise_gets_no_shortcut() -> None:
+    class Dated(yaml.SafeLoader):  # timestamps as datetimes, PyYAML's default
+        pass
+
+    class Odd(LOADER):  # one more resolver for texts that start with 2
+        pass
+
+    Odd.add_implicit_resolver("tag:example.com,2026:odd", re.compile(r"^2.*Z$"), list("2"))
+    assert fast_yaml.PlainScalars(LOADER).stamps_are_str
+    assert not fast_yaml.PlainScalars(Dated).stamps_are_str
+    assert not fast_yaml.PlainScalars(Odd).stamps_are_str
