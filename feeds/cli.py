@@ -17,6 +17,7 @@ from .build import Build, Summary, plural
 from .export import ExportError, ExportResult, export_folder, export_site
 from .logs import printable
 from .progress import Progress
+from .reading import fast_yaml
 from .reading.dates import rfc3339
 from .reading.fast_yaml import accelerator
 from .reading.folder import Folder
@@ -143,8 +144,9 @@ def report(summary: Summary, *, each_duplicate: bool = True) -> list[str]:
 
 def _version_message() -> str:
     version = accelerator()
-    return "%(prog)s %(version)s; YAML accelerator: " + (f"on (libyaml {version})" if version else
-                                                           "off (PyYAML alone; see README, Performance)")
+    off = "off (PyYAML alone; see README, Performance)" if not fast_yaml.STALE_BUILD else \
+        "off (built for another feedpub version: reinstall, `pip install -e .`)"
+    return "%(prog)s %(version)s; YAML accelerator: " + (f"on (libyaml {version})" if version else off)
 
 
 class _Main(click.Group):

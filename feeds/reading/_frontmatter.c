@@ -21,6 +21,8 @@
 #include <Python.h>
 #include <yaml.h>
 
+/* What `load` takes, as fast_yaml.py expects it: a build left from an older checkout is not used. */
+#define FRONTMATTER_INTERFACE 2
 #define MAX_DEPTH 64
 #define CACHE_MAX_TEXT 40   /* only texts this short are cached: dates and URLs would only fill it */
 #define CACHE_MAX_ITEMS 8192
@@ -248,7 +250,8 @@ PyMODINIT_FUNC
 PyInit__frontmatter(void)
 {
     PyObject *module = PyModule_Create(&frontmatter_module);
-    if (module != NULL && PyModule_AddStringConstant(module, "LIBYAML_VERSION", yaml_get_version_string()) < 0)
+    if (module != NULL && (PyModule_AddStringConstant(module, "LIBYAML_VERSION", yaml_get_version_string()) < 0
+                           || PyModule_AddIntConstant(module, "INTERFACE", FRONTMATTER_INTERFACE) < 0))
         Py_CLEAR(module);
     return module;
 }

@@ -28,6 +28,12 @@ try:
     from . import _frontmatter  # type: ignore[attr-defined]  # built by setup.py where it can be
 except ImportError:  # no compiler or no libyaml headers at install time: PyYAML alone
     _frontmatter = None
+# The arguments `load` takes changed (`stamps_are_str`): a build left from an older checkout would
+# refuse every document, each then going to PyYAML, several times slower. It is not used at all.
+_INTERFACE = 2
+STALE_BUILD = _frontmatter is not None and getattr(_frontmatter, "INTERFACE", 1) != _INTERFACE
+if STALE_BUILD:
+    _frontmatter = None
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"  # feedpub's loaders read timestamps as strings

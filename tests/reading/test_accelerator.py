@@ -238,3 +238,21 @@ def test_a_loader_whose_dates_or_digits_read_otherwise_gets_no_shortcut() -> Non
     assert fast_yaml.PlainScalars(LOADER).stamps_are_str
     assert not fast_yaml.PlainScalars(Dated).stamps_are_str
     assert not fast_yaml.PlainScalars(Odd).stamps_are_str
+
+
+def test_a_build_left_from_an_older_checkout_is_not_used_and_the_version_says_so() -> None:
+    """Its `load` takes other arguments: used, it would refuse every document (each then going to
+    PyYAML, several times slower) without a word."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, types\n"
+        "old = types.ModuleType('feedpub.reading._frontmatter'); old.LIBYAML_VERSION = '0.2.5'\n"
+        "sys.modules['feedpub.reading._frontmatter'] = old\n"
+        "from feedpub.reading import fast_yaml\n"
+        "from feedpub.cli import _version_message\n"
+        "print(fast_yaml.STALE_BUILD, fast_yaml.accelerator(), _version_message())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.startswith("True None ") and "built for another feedpub version: reinstall" in done.stdout
