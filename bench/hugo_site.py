@@ -202,23 +202,27 @@ def hugo_version() -> str | None:
     return subprocess.run([exe, "version"], capture_output=True, text=True, timeout=60).stdout.strip()
 
 
-def clean(site: Path) -> None:
+def clean(site: Path, public: Path | None = None) -> None:
     for name in ("public", "resources", ".hugo_cache"):
         shutil.rmtree(site / name, ignore_errors=True)
+    if public is not None:
+        shutil.rmtree(public, ignore_errors=True)
     (site / ".hugo_build.lock").unlink(missing_ok=True)
 
 
-def build(site: Path, *, timeout: float):
-    """One cold `hugo --quiet` build; returns the Timed run."""
+def build(site: Path, *, timeout: float, public: Path | None = None):
+    """One cold `hugo --quiet` build (into `public`, else the site's public/); returns the Timed run."""
     site = site.resolve()
-    clean(site)
+    clean(site, public)
     settle_disk()
     cmd = [shutil.which("hugo") or "hugo", "--quiet", "--source", str(site), "--cacheDir", str(site / ".hugo_cache")]
+    if public is not None:
+        cmd += ["--destination", str(public)]
     return check(run_timed(cmd, timeout=timeout, cwd=site), "hugo build")
 
 
-def feeds_built(site: Path) -> dict[str, int]:
-    public = site / "public"
+def feeds_built(site: Path, public: Path | None = None) -> dict[str, int]:
+    public = public or site / "public"
     return {
         "home": int((public / "index.xml").exists()),
         "topics": sum(1 for _ in (public / "topics").glob("*/index.xml")) if (public / "topics").exists() else 0,
@@ -228,12 +232,12 @@ def feeds_built(site: Path) -> dict[str, int]:
     }
 
 
-def verify(site: Path, info: dict) -> dict[str, int]:
+def verify(site: Path, info: dict, public: Path | None = None) -> dict[str, int]:
     """Hugo wrote a home feed and one per topic and per provider, each with at most 50 items."""
-    counts = feeds_built(site)
+    counts = feeds_built(site, public)
     if not counts["home"] or not counts["topics"] or not counts["providers"]:
         raise RuntimeError(f"Hugo did not write the expected feeds: {counts}")
-    home = (site / "public" / "index.xml").read_text("utf-8")
+    home = ((public or site / "public") / "index.xml").read_text("utf-8")
     items = home.count("<item>")
     if items != min(50, info["written"]):
         raise RuntimeError(f"Hugo's home feed has {items} items, expected 50")
