@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.helpers import article_text, sample_fields
 from tests.reading.yaml_checks import Audit
@@ -15,6 +16,12 @@ from tests.render.item_checks import ItemAudit
 AuditT = TypeVar("AuditT", Audit, ItemAudit)
 
 pytest_plugins = ["tests.deploy.s3_server"]  # the session's SeaweedFS S3 server, for the deploy tests
+
+# Property tests judge what code gives, never how long one example takes: Hypothesis' default 200 ms
+# deadline fails an example a busy 2-core CI machine paused, and its own "ci" profile is only chosen
+# when a CI variable is set. Examples stay random (a fixed database is not kept between runs).
+settings.register_profile("feedpub", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("feedpub")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -101,8 +101,8 @@ class Server:
         self.client.close()
         if self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
+            try:  # a graceful stop saves the state and flushes the access log: time for a busy machine
+                self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)

@@ -33,7 +33,7 @@ SETTINGS = Settings(base_url=BASE, limit=4, archive_size=5, max_age=MAX_AGE, arc
 # nginx counts an entry's life in whole seconds from the second it was stored: it is fresh through
 # that second plus MAX_AGE, so waiting MAX_AGE + 1.2 s after the last store has every entry expired.
 EXPIRED_AFTER_S = MAX_AGE + 1.2
-CHANGE_WITHIN_S = 1.0
+CHANGE_WITHIN_S = 4.0  # ~0.2 s on a quiet machine; the bound for a busy CI one
 PLAIN = {"accept-encoding": "identity"}
 GZIP = {"accept-encoding": "gzip"}
 
@@ -104,7 +104,8 @@ def test_two_replicas_behind_nginx(tmp_path: Path) -> None:
             paths = sorted(site)
             first = {path: client.get(path, headers=PLAIN) for path in paths}
             assert all(first[p].content == site[p] and first[p].headers["x-cache-status"] == "MISS" for p in paths)
-            assert all(client.get(p, headers=PLAIN).headers["x-cache-status"] == "HIT" for p in paths[:20])
+            # The last stored: the first may expire (MAX_AGE) while a slow machine stores the others.
+            assert all(client.get(p, headers=PLAIN).headers["x-cache-status"] == "HIT" for p in paths[-20:])
             time.sleep(EXPIRED_AFTER_S)
             again = {path: client.get(path, headers=PLAIN) for path in paths}
             assert {r.headers["x-cache-status"] for r in again.values()} == {"REVALIDATED"}

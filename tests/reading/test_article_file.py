@@ -111,7 +111,7 @@ def test_alias_bomb_is_a_bad_file_found_quickly_without_expanding_it() -> None:
     for use in ("topics: *lol9", "published: *lol9", "quality: *lol9"):
         with pytest.raises(ArticleError, match="aliases expand to more than 100,000 values"):
             parse_yaml(*MINIMAL, *laughs, use)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 5  # ~0.05 s; expanding 9⁹ values would take hours
 
 
 @pytest.mark.parametrize(

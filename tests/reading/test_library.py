@@ -122,7 +122,7 @@ def test_an_alias_bomb_is_handled_quickly_and_without_a_memory_blow_up(folder: P
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert elapsed < 0.5
+    assert elapsed < 5  # ~0.1 s (under tracemalloc); expanding 9⁹ values would take hours
     assert peak < 20 * 1024 * 1024
     # Both are bad files, named with the reason; the other articles are read as ever.
     assert all("billion laughs" in library.bad[name] for name in ("bomb.txt", "bomb-published.txt"))

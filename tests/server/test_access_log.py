@@ -49,13 +49,13 @@ def test_lines_wait_for_64_kib_or_a_second_then_go_in_one_write(tmp_path: Path) 
         return real_write(fd, data)
 
     async def scenario() -> None:
+        started = time.monotonic()  # the timer starts with the first line
         for n in range(100):
             log.info("", "127.0.0.1:1", "GET", f"/feeds/{n}.rss", "1.1", 200)
         assert path.read_bytes() == b""  # buffered
-        started = time.monotonic()
         while not path.read_bytes():
             await asyncio.sleep(0.01)
-        assert 0.25 <= time.monotonic() - started < 1.0
+        assert 0.25 <= time.monotonic() - started < 3.0  # 0.3 s; the upper bound is a busy machine's
         assert len(path.read_text().splitlines()) == 100
         for _ in range(2000):  # ~100 KB: the 64 KiB mark writes without waiting for the timer
             log.info("", "127.0.0.1:1", "GET", "/feeds/all.rss", "1.1", 304)

@@ -155,17 +155,19 @@ def test_a_get_with_a_body_is_answered_and_the_connection_goes_on(live: LiveSite
 
 def test_an_idle_connection_is_closed_after_the_keep_alive_timeout_and_a_busy_one_is_not(
         live: LiveSite, loop: asyncio.AbstractEventLoop) -> None:
-    protocol, transport = connect(live, loop, timeout_keep_alive=0.2)
+    # Seconds, not tenths: a "not closed yet" holds only while less than the timeout has passed, and
+    # a busy CI machine can stall the test for a tenth or two between its steps.
+    protocol, transport = connect(live, loop, timeout_keep_alive=1.0)
     protocol.data_received(request())
-    loop.run_until_complete(asyncio.sleep(0.12))
+    loop.run_until_complete(asyncio.sleep(0.6))
     protocol.data_received(request())  # activity pushes the deadline back
-    loop.run_until_complete(asyncio.sleep(0.12))
-    assert not transport.closed  # 0.24 s since the first answer, 0.12 s since the last
+    loop.run_until_complete(asyncio.sleep(0.6))
+    assert not transport.closed  # 1.2 s since the first answer, 0.6 s since the last
     protocol.data_received(b"GET /feeds/all.rss HTTP/1.1\r\n")  # a request half-way: not idle
-    loop.run_until_complete(asyncio.sleep(0.3))
+    loop.run_until_complete(asyncio.sleep(1.5))
     assert not transport.closed
     protocol.data_received(b"Host: x\r\n\r\n")
-    loop.run_until_complete(asyncio.sleep(0.3))
+    loop.run_until_complete(asyncio.sleep(1.5))
     assert transport.closed
     assert transport.written.count(b"HTTP/1.1 200 OK") == 3
     protocol.connection_lost(None)

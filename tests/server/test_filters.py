@@ -209,7 +209,9 @@ def test_a_catastrophic_pattern_runs_in_linear_time(client: TestClient) -> None:
         started = time.perf_counter()
         answer = client.get("/feeds/all.rss", params={**params, "limit": "3"})
         took = time.perf_counter() - started
-        assert answer.status_code == 200 and took < 0.1, (params, took)
+        # ~10 ms here; a backtracking engine would take longer than the universe has on these. The
+        # bound leaves room for a busy CI machine, not for exponential time.
+        assert answer.status_code == 200 and took < 2.0, (params, took)
     # (a+)+$ matches the long title (it ends in "!" there, so nothing); and does match at the end of a line:
     assert links(client, "/feeds/all.rss", {"filter_title": "(a+)+!$"}) == ["https://harbor.example.org/story/7"]
 

@@ -24,7 +24,10 @@ from tests.helpers import article_text, sample_fields
 from tests.live_server import ROOT, Server, servers
 
 SEEDS = ROOT / "seeds"
-DEADLINE_S = 1.0  # a write shows in every feed it belongs to within this
+# A write shows in every feed it belongs to within this. What it takes on a quiet machine (~0.1 s) is
+# printed here and measured by bench/live_bench.py; the bound fails a server that misses or delays a
+# change, not a busy 2-core CI machine that paused one for a second.
+DEADLINE_S = 4.0
 FORMATS = ("rss", "atom", "json")
 LATENCIES: list[float] = []  # every change's write → visible-everywhere time, for the summary line
 
@@ -339,7 +342,7 @@ def test_a_burst_of_a_thousand_files_is_coalesced(serve, articles: Path) -> None
 
 def test_scheduled_article_goes_live_on_time(serve, articles: Path, write_article) -> None:
     server = serve(articles)
-    due = datetime.fromtimestamp(math.ceil(time.time()) + 2, UTC)
+    due = datetime.fromtimestamp(math.ceil(time.time()) + 5, UTC)  # time for the write to be read first
     marker = "Scheduled headline"
     write_article("later.txt", **sample_fields(60, title=marker, publishedDateTime=due.strftime("%Y-%m-%dT%H:%M:%SZ"),
                                                originalUrl="https://news0.example.com/later",
@@ -352,7 +355,7 @@ def test_scheduled_article_goes_live_on_time(serve, articles: Path, write_articl
         for path in paths:
             if path not in seen and marker.encode() in server.get(path).content:
                 seen[path] = time.time() - due.timestamp()
-        assert time.time() < due.timestamp() + 5, f"not published 5 s after its time: {seen}"
+        assert time.time() < due.timestamp() + 5 * DEADLINE_S, f"not published long after its time: {seen}"
         time.sleep(0.01)
     late = max(seen.values())
     print(f"scheduled article live {late * 1000:.0f} ms after its time (earliest {min(seen.values()) * 1000:.0f} ms)")
@@ -443,7 +446,7 @@ def test_files_changed_while_stopped_are_read_again_and_nothing_else(serve, arti
 
 def test_a_scheduled_article_that_came_due_while_stopped_is_published_at_start(serve, articles: Path,
                                                                                write_article) -> None:
-    due = datetime.fromtimestamp(math.ceil(time.time()) + 3, UTC)
+    due = datetime.fromtimestamp(math.ceil(time.time()) + 10, UTC)  # after the first start, however slow
     write_article("later.txt", **sample_fields(60, title="Due while stopped",
                                                publishedDateTime=due.strftime("%Y-%m-%dT%H:%M:%SZ")))
     age(articles)

@@ -39,9 +39,9 @@ def test_a_file_name_that_is_not_utf8_is_reported_once_and_its_article_still_rea
     for n in range(3):  # three writes: three batches watchfiles cannot decode
         with open(odd, "wb") as handle:
             handle.write(article_text(**sample_fields(1, title=f"Odd name, version {n}")).encode())
-        assert wait_for(lambda: f"Odd name, version {n}".encode() in server.get("/feeds/all.rss").content, 3), n
+        assert wait_for(lambda: f"Odd name, version {n}".encode() in server.get("/feeds/all.rss").content, 15), n
     (folder / "002.txt").write_text(article_text(**sample_fields(2, title="After the odd one")), encoding="utf-8")
-    assert wait_for(lambda: b"After the odd one" in server.get("/feeds/all.rss").content, 2)
+    assert wait_for(lambda: b"After the odd one" in server.get("/feeds/all.rss").content, 15)
     log = server.log()
     assert log.count("the file name is not UTF-8") == 1, log
     assert "caf\\xE9.md" in log or "caf\\xe9.md" in log
@@ -55,7 +55,7 @@ def test_a_file_name_with_a_newline_cannot_forge_a_log_line(serve: Callable[...,
     (folder / "bad\nERROR:     forged.md").write_text("no front matter", encoding="utf-8")
     server = serve(folder)
     (folder / "worse\nERROR:     forged too.md").write_text("still none", encoding="utf-8")
-    assert wait_for(lambda: "forged too" in server.log(), 3)
+    assert wait_for(lambda: "forged too" in server.log(), 15)
     lines = server.log().splitlines()
     assert not any(line.startswith("ERROR:     forged") for line in lines), lines
     assert any("bad\\nERROR:     forged.md: no front matter" in line for line in lines), lines

@@ -148,7 +148,7 @@ class Recorder:
                     and (path is None or r.path == path)]
 
     def wait_for(self, count: int, method: str | None = None, path: str | None = None,
-                 timeout: float = 5.0) -> list[Received]:
+                 timeout: float = 20.0) -> list[Received]:
         """Wait until at least `count` such requests arrived (or `timeout`); returns them all."""
         deadline = time.monotonic() + timeout
         with self._changed:

