@@ -36,6 +36,7 @@ from .stores.fragment_store import Fragments, FragmentStore
 from .stores.keys import StoreKeys
 from .stores.parse_cache import ParseCache
 from .stores.saved_state import SavedState
+from .stores.write_behind import WriteBehind
 
 # Past this share of the folder changed, resuming costs more than loading: the catalog's removals
 # are a list deletion each, where a load appends and sorts once.
@@ -94,9 +95,11 @@ class Build:
     """The article folder, its catalog and the rendered site, kept in step."""
 
     def __init__(self, root: Path, settings: Settings, *, cache_dir: Path | None = None, jobs: int = 1,
-                 fragments: bool = True, filters: bool = False) -> None:
+                 fragments: bool = True, filters: bool = False, write_behind: bool = False) -> None:
         """`filters`: keep what query filters need (the live server): every member's filter fields
-        (`catalog.records`) and every member's items stored, not only those a document shows."""
+        (`catalog.records`) and every member's items stored, not only those a document shows.
+        `write_behind`: fragments go to the cache's store from behind a spool (`stores.write_behind`),
+        for a build that runs once (an export); `flush_fragments` then waits for them."""
         self.root = root
         self.settings = settings
         self.keys = StoreKeys(settings)
@@ -118,6 +121,9 @@ class Build:
         self.filters = filters
         store: Fragments | None = (FragmentStore.for_folder(cache_dir, root, key=self.keys.fragments())
                                    if cache_dir else None)
+        if store is not None and write_behind and fragments:
+            store = WriteBehind.over(store)
+        self._fragment_store = store
         if store is None and fragments and (settings.archives or settings.everyday_api or filters):
             # Documents made when asked for take their items from here; for this process only.
             store = FragmentSpool.temporary()
@@ -128,6 +134,11 @@ class Build:
     def site(self) -> Site:
         """Every published path, as of the last operation."""
         return self._site
+
+    def flush_fragments(self) -> None:
+        """Wait until the fragments rendered so far are in the cache (with `write_behind`)."""
+        if isinstance(self._fragment_store, WriteBehind):
+            self._fragment_store.flush()
 
     # -- operations ------------------------------------------------------------------------
 

@@ -215,15 +215,19 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
         click.echo(f"{out} is up to date: no article, setting or feedpub file changed; "
                    f"{time.perf_counter() - started:.2f} s", err=True)
         return
-    build = load_build(root, settings, **read)
+    # The fragments go to the cache from behind a spool, while the export is written (stores/write_behind.py).
+    build = load_build(root, settings, write_behind=True, **read)
     summary = build.summary()
     lines = report(summary, each_duplicate=False)
-    if strict and summary.bad:
-        raise click.ClickException(f"{plural(len(summary.bad), 'bad file')} (--strict): nothing written")
     try:
-        result = export_site(build.site, out, cache_dir=read["cache_dir"])
-    except ExportError as error:
-        raise click.ClickException(str(error)) from None
+        if strict and summary.bad:
+            raise click.ClickException(f"{plural(len(summary.bad), 'bad file')} (--strict): nothing written")
+        try:
+            result = export_site(build.site, out, cache_dir=read["cache_dir"])
+        except ExportError as error:
+            raise click.ClickException(str(error)) from None
+    finally:
+        build.flush_fragments()  # the next run finds every fragment this one rendered
     if settings.websub.hubs and not no_ping and result.previous and result.changed:
         _ping_hubs(settings, result, build.site)
     if record:
