@@ -135,6 +135,16 @@ class Build:
         """Every published path, as of the last operation."""
         return self._site
 
+    def _fragments_kept(self) -> bool:
+        """Whether the documents of a saved state can still take their items from the store. Its
+        archive documents and pages are put together when asked for, from stored fragments: with the
+        store deleted or made anew after damage, or this process's spool instead (the cache's could
+        not be opened), every one of them would answer 503 until its feed changed. A load renders them."""
+        if not self.builder.uses_store:
+            return True
+        store = self._fragment_store
+        return isinstance(store, FragmentStore) and store.holds_any()
+
     def flush_fragments(self) -> None:
         """Wait until the fragments rendered so far are in the cache (with `write_behind`)."""
         if isinstance(self._fragment_store, WriteBehind):
@@ -194,6 +204,8 @@ class Build:
         """
         if saved.key != self.state_key or (saved.catalog.records is not None) != bool(self.filters):
             return None  # other settings or code, or saved without the filter fields this build keeps
+        if not self._fragments_kept():
+            return None
         probe = Library(self.library.loader)
         probe.restore(saved.library)
         stale = probe.stale(survey)

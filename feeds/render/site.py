@@ -465,6 +465,11 @@ class SiteBuilder:
         self._api_all = True  # API pages are not saved either: the next build makes them again
         return MappingProxyType(dict(sorted(paths.items())))
 
+    @property
+    def uses_store(self) -> bool:
+        """Whether some documents are put together from the fragment store when asked for."""
+        return any(f.store is not None for f in (*(self._fragments or ()), self._page) if f is not None)
+
     def prune_store(self, keep: Iterable[Entry] = ()) -> None:
         """Drop stored fragments no document shows now (after a full build, so the store stays bounded),
         but for those of `keep` (filtered feeds may show any member)."""

@@ -48,6 +48,15 @@ class FragmentStore(Reopening):
         except (OSError, sqlite3.Error):
             return None
 
+    def holds_any(self) -> bool:
+        """Whether the store has any fragment: one deleted, or made anew after damage, has none."""
+        try:
+            with self._lock:
+                return self._db.execute("SELECT 1 FROM fragments LIMIT 1").fetchone() is not None
+        except sqlite3.Error as error:
+            self._failed(error)
+            return False
+
     def get(self, keys: list[str]) -> dict[str, bytes]:
         """The fragments of these keys that the store holds intact."""
         try:

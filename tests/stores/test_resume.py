@@ -9,6 +9,7 @@ kept running and was told about the change, as the live server's watcher would.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable
@@ -222,14 +223,33 @@ def test_a_server_resumed_with_changes_drops_the_fragments_no_feed_shows_after_i
     assert published(second.rebuilder.build) == published(fresh(articles))
 
 
-def test_a_resume_with_the_caches_deleted_reads_what_it_needs_from_the_files(articles: Path, tmp_path: Path) -> None:
-    """The state names articles by digest; with the parse and fragment caches gone (a user cleaning
-    up), the feeds a change touches are rendered from the files themselves."""
+def test_with_the_caches_deleted_the_start_is_a_load_that_reads_the_files(articles: Path, tmp_path: Path) -> None:
+    """With the parse and fragment caches gone (a user cleaning up), the saved state's archive
+    documents have no items to be put together from: the start reads every file again."""
     _, saved = first_run(articles, tmp_path / "cache")
     for path in (tmp_path / "cache").glob("*.sqlite3*"):
         path.unlink()
     write(articles, "003.txt", 3, title="Edited after the caches went")
     resumed = Build(articles, SETTINGS, cache_dir=tmp_path / "cache")
-    result = resumed.resume(saved, resumed.folder.survey(), now=NOW)
-    assert result is not None and result.read == {"003.txt"} and result.touched
+    assert resumed.resume(saved, resumed.folder.survey(), now=NOW) is None
+    resumed.load(now=NOW)
     assert published(resumed) == published(fresh(articles))
+
+
+@pytest.mark.parametrize("loss", ["deleted", "damaged"])
+def test_a_state_whose_fragments_are_gone_is_not_resumed(articles: Path, tmp_path: Path, loss: str) -> None:
+    """Archive documents are put together from stored fragments when asked for: resumed without
+    them, every one answered 503 until its feed changed (found by deleting the store by hand). With
+    the store deleted, or made anew after damage, the start is a full load instead."""
+    cache = tmp_path / "cache"
+    running, saved = first_run(articles, cache)
+    expected = {path: output.body for path, output in running.site.items() if path.startswith("feeds/archive/")}
+    assert expected, "the settings give archive documents"
+    del running  # its connections close: the files are then lost as a later process finds them
+    gc.collect()
+    for path in cache.glob("fragments-*"):
+        path.unlink() if loss == "deleted" else path.write_bytes(b"not a database" * 100)
+    resumed = Build(articles, SETTINGS, cache_dir=cache)
+    assert resumed.resume(saved, resumed.folder.survey(), now=NOW) is None
+    resumed.load(now=NOW)
+    assert {path: resumed.site[path].body for path in expected} == expected
