@@ -7,6 +7,7 @@ Every wait is bounded; each server is shut down by the fixture that made it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -22,6 +23,15 @@ from feedpub.render.site import make_output
 from feedpub.server.published import Published, publish
 from feedpub.settings import Settings, WebSubSettings
 from tests.helpers import article_text, sample_fields
+
+
+async def until(condition: Callable[[], object], timeout: float = 20.0) -> None:
+    """Wait for `condition`, polling: a busy machine may take a while, a quiet one returns at once."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        await asyncio.sleep(0.01)
 
 BASE = "https://news.example.com"
 ALL = f"{BASE}/feeds/all.rss"

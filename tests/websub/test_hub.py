@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import os
 import stat
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from feedpub.server.websub.hub import Hub
 from feedpub.server.websub.service import WebSub
 from feedpub.server.websub.subscriptions import Store, Subscription
 from feedpub.settings import WebSubSettings
-from tests.websub.parts import ALL, BASE, FAST, PROVIDER, TOPIC, Subscriber, body_of, hub_settings, running, site
+from tests.websub.parts import ALL, BASE, FAST, PROVIDER, TOPIC, Subscriber, body_of, hub_settings, running, site, until
 
 
 @pytest.fixture
@@ -76,14 +75,6 @@ def run_hub(tmp_path: Path, scenario: Callable[[HubRun], Awaitable[None]], *, pu
             await websub.stop()
 
     asyncio.run(main())
-
-
-async def until(condition: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.01)
 
 
 async def subscribed(run: HubRun, callback: str, topic: str = ALL, **more: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from feedpub.server.websub.delivery import exchange
 from feedpub.server.websub.service import WebSub
 from feedpub.server.websub.subscriptions import Store
 from feedpub.settings import Settings, WebSubSettings
-from tests.websub.parts import ALL, BASE, FAST, PROVIDER, TOPIC, HubStandIn, running, site
+from tests.websub.parts import ALL, BASE, FAST, PROVIDER, TOPIC, HubStandIn, running, site, until
 
 
 @pytest.fixture
@@ -39,14 +39,6 @@ def pinging(tmp_path: Path, hubs: list[str], scenario: Any) -> WebSub:
         return websub
 
     return asyncio.run(main())
-
-
-async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Wait for `condition`, polling: a busy machine may take a while, a quiet one returns at once."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
 
 
 def test_one_ping_per_changed_topic_and_none_without_a_change(tmp_path: Path, hub: HubStandIn) -> None:
