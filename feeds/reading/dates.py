@@ -24,16 +24,8 @@ class DateError(ValueError):
 
 
 def parse_date(value: object) -> datetime:
-    if isinstance(value, str) and _PLAIN_UTC.fullmatch(value):
-        # Nearly every date: `fromisoformat` gives it aware, in UTC, to the second, as the general
-        # path below would (after two more copies of it).
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            pass  # a month 13, say: the general path gives the reason
-        else:
-            if MIN_YEAR <= moment.year <= MAX_YEAR:
-                return moment
+    if isinstance(value, str) and (moment := _plain_utc(value)) is not None and MIN_YEAR <= moment.year <= MAX_YEAR:
+        return moment  # aware, in UTC, to the second already: what the path below makes (after two more copies)
     if isinstance(value, datetime):
         result = value
     elif isinstance(value, date):
@@ -65,13 +57,19 @@ def _out_of_range(value: object) -> DateError:
 _PLAIN_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
-def _parse_string(text: str) -> datetime:
+def _plain_utc(text: str) -> datetime | None:
+    """A date in the usual form, or None: any other form, or a month 13 (the general path gives the reason)."""
     if _PLAIN_UTC.fullmatch(text):
         try:
             return datetime.fromisoformat(text)
         except ValueError:
-            pass  # a month 13, say: the general path below gives the reason
-    return _parse_general(text)
+            pass
+    return None
+
+
+def _parse_string(text: str) -> datetime:
+    moment = _plain_utc(text)
+    return moment if moment is not None else _parse_general(text)
 
 
 def _parse_general(text: str) -> datetime:
