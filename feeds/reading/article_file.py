@@ -24,7 +24,7 @@ import yaml
 from . import fast_yaml
 from .article import Article, Compact, Extras, Image, Picture, Provider, Related
 from .dates import DateError, parse_date
-from .text import NAME_LIMIT, SUMMARY_LIMIT, TITLE_LIMIT, clean_text, clean_url, domain_key, strip_forbidden
+from .text import NAME_LIMIT, SUMMARY_LIMIT, TITLE_LIMIT, clean_text, clean_url, domain_key, strip_forbidden, utf8_is_clean
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TOPICS = 50
@@ -148,34 +148,10 @@ def _accelerated_front_matter(data: bytes) -> dict[str, Any] | None:
         return None
     assert opening is not None  # `closing` says so
     source = data[opening.end() : closing.start()]
-    if not _clean_utf8(source):
+    if not utf8_is_clean(source):
         return None
     front = fast_yaml.load_accelerated(source, _Loader)
     return front if front.__class__ is dict else None
-
-
-# The bytes by which valid UTF-8 spells the characters `text.strip_forbidden` drops: C0 controls but
-# tab, newline and return, and DEL, are single bytes (never part of a longer sequence); C1 controls
-# (U+0080-U+009F) are C2 80-C2 9F; U+FFFE and U+FFFF are EF BF BE and EF BF BF. Surrogates cannot be
-# spelled in valid UTF-8 at all.
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-
-
-def _clean_utf8(data: bytes) -> bool:
-    """Whether valid UTF-8 `data` decodes to text `strip_forbidden` leaves as it is."""
-    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
-        return False
-    at = data.find(b"\xc2")
-    while at != -1:  # a lead byte, so a continuation byte follows it
-        if data[at + 1] <= 0x9F:
-            return False
-        at = data.find(b"\xc2", at + 2)
-    at = data.find(b"\xef\xbf")
-    while at != -1:
-        if data[at + 2] >= 0xBE:
-            return False
-        at = data.find(b"\xef\xbf", at + 3)
-    return True
 
 
 def decode(data: bytes) -> str:

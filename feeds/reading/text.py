@@ -34,6 +34,31 @@ def strip_forbidden(text: str) -> str:
     return _FORBIDDEN.sub("", text)
 
 
+# The bytes by which valid UTF-8 spells the characters `strip_forbidden` drops: C0 controls but
+# tab, newline and return, and DEL, are single bytes (never part of a longer sequence); C1 controls
+# (U+0080-U+009F) are C2 80-C2 9F; U+FFFE and U+FFFF are EF BF BE and EF BF BF. Surrogates cannot be
+# spelled in valid UTF-8 at all.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def utf8_is_clean(data: bytes) -> bool:
+    """Whether valid UTF-8 `data` decodes to text `strip_forbidden` leaves as it is: `_FORBIDDEN`,
+    checked on bytes without decoding them (a file's front matter, on its way to the C accelerator)."""
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
+        return False
+    at = data.find(b"\xc2")
+    while at != -1:  # a lead byte, so a continuation byte follows it
+        if data[at + 1] <= 0x9F:
+            return False
+        at = data.find(b"\xc2", at + 2)
+    at = data.find(b"\xef\xbf")
+    while at != -1:
+        if data[at + 2] >= 0xBE:
+            return False
+        at = data.find(b"\xef\xbf", at + 3)
+    return True
+
+
 def _join_pair(match: re.Match[str]) -> str:
     pair = match.group()
     high, low = pair[0], pair[1]
