@@ -88,8 +88,10 @@ class PlainScalars:
                     (tag, rx.pattern) for tag, rx in standard.get(digit, [])):
                 return False
         sample = "2026-05-31T23:59:00Z"
-        return None not in resolvers and _TIMESTAMP in {tag for tag, _ in standard["2"]} and \
-            self.resolve(sample) == sample and type(self.resolve(sample)) is str
+        if None in resolvers or _TIMESTAMP not in {tag for tag, _ in standard["2"]}:
+            return False
+        read = self.resolve(sample)
+        return type(read) is str and read == sample
 
     def resolve(self, text: str) -> Any:
         tag = self._loader.resolve(ScalarNode, text, (True, False))
