@@ -222,10 +222,9 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     try:
         if strict and summary.bad:
             raise click.ClickException(f"{plural(len(summary.bad), 'bad file')} (--strict): nothing written")
-        try:
-            result = export_site(build.site, out, cache_dir=read["cache_dir"])
-        except ExportError as error:
-            raise click.ClickException(str(error)) from None
+        result = export_site(build.site, out, cache_dir=read["cache_dir"])
+    except ExportError as error:
+        raise click.ClickException(str(error)) from None
     finally:
         build.flush_fragments()  # the next run finds every fragment this one rendered
     if settings.websub.hubs and not no_ping and result.previous and result.changed:
