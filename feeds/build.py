@@ -143,6 +143,8 @@ class Build:
         if not self.builder.uses_store:
             return True
         store = self._fragment_store
+        if isinstance(store, WriteBehind):  # the same store, written from behind a spool
+            store = store.store
         return isinstance(store, FragmentStore) and store.holds_any()
 
     def flush_fragments(self) -> None:
