@@ -20,6 +20,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
 from ..reading.article import Article
+from .extensions import add_media
 from .feed import Feed, as_html, content_html, looks_like_markup, media_attributes, provider_home
 from .history import add_links
 
@@ -50,7 +51,7 @@ def _text(text: str, element: str, marker: _HtmlText) -> str:
 
 def render_atom(feed: Feed, items: Sequence[Article]) -> bytes:
     fg = FeedGenerator()
-    fg.load_extension("media", atom=True, rss=False)
+    add_media(fg, "atom")
     fg.register_extension("feedpub_text", _HtmlText, _HtmlEntryText, atom=True, rss=False)
     marker: _HtmlText = fg.feedpub_text
     fg.id(feed.urls["atom"])

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from feedgen.feed import FeedGenerator
 
 from ..reading.article import Article
+from .extensions import add_dc, add_media
 from .feed import Feed, as_html, content_html, media_attributes
 from .history import add_links
 from .polling import add_polling
@@ -42,8 +43,8 @@ _HEX = tuple((entity.encode(), reference.encode()) for entity, reference in HEX_
 
 def render_rss(feed: Feed, items: Sequence[Article]) -> bytes:
     fg = FeedGenerator()
-    fg.load_extension("media", atom=False, rss=True)
-    fg.load_extension("dc", atom=False, rss=True)
+    add_media(fg, "rss")
+    add_dc(fg, "rss")
     fg.title(rss_title(feed.title))
     fg.description(as_html(feed.description))
     fg.language(feed.language)
