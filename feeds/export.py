@@ -50,6 +50,7 @@ from pathlib import Path
 
 from .deploy.plan import upload_rank
 from .exchange import ExchangeUnsupported, exchange
+from .render.outputs import Buffer
 from .render.paths import CATALOG
 from .render.site import Document, LazyOutput, Site
 from .stores.export_record import Entry, ExportRecord, tree_of
@@ -380,11 +381,36 @@ def _link(old: Path, target: Path) -> tuple[int, int] | None:
 
 
 def _write(target: Path, what: Document | bytes) -> tuple[int, int]:
-    body = what if isinstance(what, bytes) else what.body
-    with open(target, "xb") as handle:
-        handle.write(body)
-    st = os.stat(target)  # once closed: the buffered bytes reach the file (and set its mtime) on close
+    # A document made of fragments is written as them (views of the fragment spool, most of them),
+    # with `writev`: no copy of each fragment out of the spool, and none into one body.
+    parts: list[Buffer] = what.parts() if isinstance(what, LazyOutput) else [what if isinstance(what, bytes) else what.body]
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        _write_parts(fd, parts)
+    finally:
+        os.close(fd)
+    st = os.stat(target)  # once closed: some filesystems (NFS) set the mtime as the data reaches them
     return (st.st_size, st.st_mtime_ns)
+
+
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
+
+
+def _write_parts(fd: int, parts: list[Buffer]) -> None:
+    """Write the buffers one after another, in as few calls as the system takes."""
+    if not hasattr(os, "writev"):  # pragma: no cover - every POSIX system has it
+        os.write(fd, b"".join(parts))
+        return
+    start = 0
+    while start < len(parts):
+        batch = parts[start : start + _IOV_MAX]
+        written = os.writev(fd, batch)
+        for part in batch:  # a short write (a signal, a full disk) goes on from where it stopped
+            if written < len(part):
+                parts[start] = memoryview(part)[written:]
+                break
+            written -= len(part)
+            start += 1
 
 
 def _files(root: Path) -> set[str]:

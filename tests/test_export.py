@@ -165,6 +165,37 @@ def test_unchanged_archive_documents_are_not_made_to_be_compared(articles: Path,
     assert sorted(made) == lazy
 
 
+@WITH_AND_WITHOUT_CACHE
+def test_documents_written_as_their_fragments_hold_their_bytes_even_through_short_writes(
+        cached: bool, articles: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Archive documents are written as buffers (views of the fragment spool, most of them) with
+    `writev`, which may write less than asked: what lands is `body`, byte for byte."""
+    build = Build(articles, SETTINGS.replace(archive_size=2, limit=2), cache_dir=cache if cached else None,
+                  write_behind=cached)
+    site = loaded(build)
+    lazy = [output for output in site.values() if isinstance(output, LazyOutput)]
+    assert len(lazy) > 10
+    assert any(isinstance(part, memoryview) for output in lazy for part in output.parts())  # the spool's views
+    real_writev = os.writev
+    calls = {"short": 0}
+
+    def short_writev(fd: int, buffers: list[bytes | memoryview]) -> int:
+        # At most three buffers, and of the last of them only part: the caller must go on from there.
+        take = list(buffers[:3])
+        if len(take) == 3 and len(take[2]) > 1:
+            take[2] = memoryview(take[2])[: len(take[2]) // 2]
+            calls["short"] += 1
+        return real_writev(fd, take)
+
+    monkeypatch.setattr(export_module.os, "writev", short_writev)
+    out = tmp_path / "site"
+    export_site(site, out, cache_dir=cache if cached else None)
+    monkeypatch.undo()
+    assert calls["short"] >= sum(len(output.parts()) >= 3 for output in lazy) > 10
+    assert tree(out) == {path: output.body for path, output in site.items()}
+    build.flush_fragments()
+
+
 def test_a_failure_half_way_leaves_the_previous_export_whole(articles: Path, tmp_path: Path, cache: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "site"
@@ -172,17 +203,18 @@ def test_a_failure_half_way_leaves_the_previous_export_whole(articles: Path, tmp
     before = tree(out)
     (articles / "000.txt").write_text(article_text(**sample_fields(0, title="New")), encoding="utf-8")
 
-    real_open = open
+    real_open = os.open
     calls = {"n": 0}
 
-    def failing_open(path, mode="r", *args, **kwargs):
-        if "x" in mode:
+    def failing_open(path, flags, *args, **kwargs):
+        # The export creates each file it writes write-only and with O_EXCL (a staging folder's).
+        if flags & os.O_EXCL and flags & os.O_ACCMODE == os.O_WRONLY:
             calls["n"] += 1
             if calls["n"] == 3:
                 raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return real_open(path, mode, *args, **kwargs)
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(export_module, "open", failing_open, raising=False)
+    monkeypatch.setattr(export_module.os, "open", failing_open)
     with pytest.raises(ExportError, match="No space left on device"):
         export_site(site_of(articles), out, cache_dir=cache)
     monkeypatch.undo()

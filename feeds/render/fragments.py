@@ -17,6 +17,7 @@ from ..stores.fragment_store import Fragments
 from .feed import Feed
 from .feed_pages import PAGE
 from .formats import FORMATS, Format
+from .outputs import Buffer
 
 ITEM_FORMATS = (*FORMATS, PAGE)  # every kind of item fragment: the feeds' and the feed pages'
 
@@ -28,17 +29,20 @@ ITEM_SETTINGS = ("base_url", "language")  # RSS <source url>; the JSON API's `lo
 def framed(head: bytes, pieces: list[bytes], separator: bytes, tail: bytes) -> bytes:
     """`head + separator.join(pieces) + tail`, copying each byte once: the two `+` copied the whole
     document twice more, ~5.7 GB of copies in an export at 100k with archives."""
-    if not pieces:
-        return head + tail
-    parts = [head]
-    if separator:
+    return b"".join(framed_parts(head, pieces, separator, tail))
+
+
+def framed_parts(head: bytes, pieces: Sequence[Buffer], separator: bytes, tail: bytes) -> list[Buffer]:
+    """The buffers `framed` joins, in order."""
+    parts: list[Buffer] = [head]
+    if separator and pieces:
         for piece in pieces:
             parts += (piece, separator)
         parts[-1] = tail
     else:
         parts += pieces
         parts.append(tail)
-    return b"".join(parts)
+    return parts
 
 
 class FragmentMissing(LookupError):
@@ -88,6 +92,26 @@ class FragmentRenderer:
         pieces = self.pieces(entries)
         head, tail = self.fmt.frame(feed, bool(entries))
         return framed(head, pieces, self.fmt.separator, tail)
+
+    def stored_parts(self, feed: Feed, entries: Sequence[Entry]) -> list[Buffer]:
+        """What `assemble_stored` gives, as the buffers it would join: the fragments in this process's
+        spool are views of it, not copies (see `FragmentSpool.views`). For a caller that writes the
+        document out at once (the export) rather than holding it."""
+        views = getattr(self.store, "views", None)
+        if views is None:
+            return [self.assemble_stored(feed, entries)]
+        items = self._items
+        wanted = [self.key(e.digest) for e in entries if e.digest not in items]
+        stored: dict[str, Buffer] = views(wanted) if wanted else {}
+        rest = [key for key in wanted if key not in stored]
+        if rest and self.store is not None:  # the spool could not be mapped
+            stored.update(self.store.get(rest))
+        try:
+            pieces = [items[e.digest] if e.digest in items else stored[self.key(e.digest)] for e in entries]
+        except KeyError as error:
+            raise FragmentMissing(f"a {self.fmt.name} fragment is gone from the store") from error
+        head, tail = self.fmt.frame(feed, bool(entries))
+        return framed_parts(head, pieces, self.fmt.separator, tail)
 
     def pieces(self, entries: Sequence[Entry]) -> list[bytes]:
         """These entries' fragments, from memory or the store (which are not kept in memory)."""

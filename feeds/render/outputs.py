@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+Buffer = bytes | memoryview  # what `os.writev` takes
+
 
 @dataclass(frozen=True, slots=True)
 class Output:
@@ -25,14 +27,15 @@ class LazyOutput:
     none of them until they are served or written.
     """
 
-    __slots__ = ("_etag", "last_modified", "made_of", "make", "media_type")
+    __slots__ = ("_etag", "last_modified", "made_of", "make", "make_parts", "media_type")
 
     def __init__(self, media_type: str, last_modified: datetime, make: Callable[[], bytes],
-                 made_of: Callable[[], str]) -> None:
+                 made_of: Callable[[], str], *, parts: Callable[[], list[Buffer]] | None = None) -> None:
         self.media_type = media_type  # with charset, ready for a Content-Type header
         self.last_modified = last_modified
         self.make = make
         self.made_of = made_of
+        self.make_parts = parts  # the same bytes as buffers to write out in one go, when cheaper than `make`
         self._etag: str | None = None
 
     @property
@@ -46,6 +49,11 @@ class LazyOutput:
     def body(self) -> bytes:
         """The bytes, made now (and not kept: the caller decides whether to hold them)."""
         return self.make()
+
+    def parts(self) -> list[Buffer]:
+        """The bytes as buffers whose concatenation is `body`, for a caller that writes them out at
+        once: an archive document's fragments stay views of the spool they are in."""
+        return self.make_parts() if self.make_parts is not None else [self.make()]
 
 
 def made_of_etag(made_of: str) -> str:

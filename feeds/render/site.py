@@ -33,7 +33,7 @@ from .formats import FORMATS, RSS, Format
 from .fragments import FragmentRenderer, framed, render_chunk
 from .front_page import render_index
 from .headers import render_headers_file
-from .outputs import Document, LazyOutput, Output, made_of_etag, make_output
+from .outputs import Buffer, Document, LazyOutput, Output, made_of_etag, make_output
 from .pages import LATEST, Parts, latest_line, render_catalog, render_not_found, render_opml
 from .paths import CATALOG, FOLDERS, HEADERS, INDEX, NOT_FOUND, OPML, archive_path, feed_path, feed_url, page_path, url_of
 from .websub import hub_urls
@@ -410,7 +410,8 @@ class SiteBuilder:
             path = archive_path(spec.kind, spec.key, page.name, fmt)
             if self._fragments is not None:
                 renderer = self._fragments[position]
-                outputs[path] = LazyOutput(media_type, page.newest, _assembler(renderer, feed, page.items), made_of)
+                outputs[path] = LazyOutput(media_type, page.newest, _assembler(renderer, feed, page.items), made_of,
+                                           parts=_parts_maker(renderer, feed, page.items))
             else:  # the straightforward path holds every document, with the ETag a lazy one would have
                 body = fmt.render(feed, [self._articles[entry.digest] for entry in page.items])
                 outputs[path] = Output(body, media_type, made_of_etag(made_of()), page.newest)
@@ -519,3 +520,7 @@ def _made_of(code: str, fmt: Format, feed: Feed, items: Sequence[Entry]) -> Call
 
 def _assembler(renderer: FragmentRenderer, feed: Feed, items: tuple[Entry, ...]) -> Callable[[], bytes]:
     return lambda: renderer.assemble_stored(feed, items)
+
+
+def _parts_maker(renderer: FragmentRenderer, feed: Feed, items: tuple[Entry, ...]) -> Callable[[], list[Buffer]]:
+    return lambda: renderer.stored_parts(feed, items)

@@ -9,6 +9,16 @@ for that: at 10,000 articles with archives, 205,000 `pread` and 118,000 `pwrite`
 found again through an index in memory, (offset, length) by key: one write per batch put, one read per
 fragment taken.
 
+An export writes each archive document once, from ~50 fragments: `views` hands them out as views of a
+read-only map of the file instead of a `pread` (and a copy) each, and the export writes them with one
+`writev` (`export._write`): at 100k articles with archives, 820,000 `pread`s and two copies of ~2.5 GB
+fewer, and the export's writing took 8.4 s instead of 13.3. The pages a map touches count as the
+process's memory until let go, and a touch maps the page cache's whole folio around a fragment (up to
+~1 MB here), so each call first lets go of what the calls before it touched (`MADV_DONTNEED`: the
+pages stay in the page cache): resident memory grows by about one document's folios, not the file's.
+A disk that fails under a map kills the process (SIGBUS) where a `pread` would have raised; the
+export's previous tree is left whole either way.
+
 What has the interface of `FragmentStore` that the renderers use (`get`, `present`, `put`,
 `keep_only`), and its promise: any error means "not stored", never a failed build. Replaced and
 dropped fragments leave dead bytes behind; once they outweigh the live ones (and 64 MiB), the live
@@ -17,7 +27,9 @@ ones are copied to a new file, so a long-running `feedpub serve --no-cache` stay
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import mmap
 import os
 import tempfile
 import threading
@@ -40,6 +52,9 @@ class FragmentSpool:
         self._dead = 0
         self._compact_min = compact_min
         self._lock = threading.Lock()
+        self._mmap: mmap.mmap | None = None  # the file's first `_mapped` bytes, read-only (see `views`)
+        self._map: memoryview | None = None  # a view of all of it
+        self._mapped = 0
 
     @classmethod
     def temporary(cls) -> FragmentSpool | None:
@@ -85,6 +100,27 @@ class FragmentSpool:
         finally:
             os.close(fd)
         return found
+
+    def views(self, keys: list[str]) -> dict[str, memoryview]:
+        """What `get` gives, as read-only views of the file rather than copies: for a caller that
+        writes them out at once. A view stays valid when the spool compacts or closes (it holds the
+        map it came from); {} when the file cannot be mapped (`get` then reads them)."""
+        with self._lock:
+            index = self._index
+            spans = [(key, where) for key in keys if (where := index.get(key)) is not None]
+            if not spans:
+                return {}
+            view = self._view()
+            if view is None:
+                return {}
+            assert self._mmap is not None
+            with contextlib.suppress(OSError):  # letting the pages go is only a saving
+                self._mmap.madvise(mmap.MADV_DONTNEED)  # the pages the views handed out before touched
+            found: dict[str, memoryview] = {}
+            for key, where in spans:
+                start = where >> _LENGTH_BITS
+                found[key] = view[start : start + (where & _LENGTH)]
+            return found
 
     def present(self, keys: list[str]) -> set[str]:
         with self._lock:
@@ -138,6 +174,7 @@ class FragmentSpool:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
+            self._unmap()
             self._index.clear()
 
     def __del__(self) -> None:
@@ -145,6 +182,26 @@ class FragmentSpool:
             os.close(self._fd)
 
     # -- inside the lock -----------------------------------------------------------------------
+
+    def _view(self) -> memoryview | None:
+        """A view of the whole file as it is now, mapped again when it has grown."""
+        if self._map is None or self._mapped < self._end:
+            self._unmap()
+            try:
+                self._mmap = mmap.mmap(self._fd, self._end, mmap.MAP_SHARED, mmap.PROT_READ)
+            except (OSError, ValueError):  # no room for a map: the caller reads instead
+                return None
+            with contextlib.suppress(OSError):
+                # Each page touched maps only itself: a fault otherwise maps up to 16 pages around
+                # it, and RSS grew twenty times as fast as the bytes handed out.
+                self._mmap.madvise(mmap.MADV_RANDOM)
+            self._map = memoryview(self._mmap)
+            self._mapped = self._end
+        return self._map
+
+    def _unmap(self) -> None:
+        # Not closed: views handed out hold the map, which goes when the last of them does.
+        self._mmap, self._map, self._mapped = None, None, 0
 
     def _compact_if_due(self) -> None:
         live = self._end - self._dead
@@ -175,6 +232,7 @@ class FragmentSpool:
             self._failed(error)
             return
         os.close(self._fd)
+        self._unmap()
         self._fd, self._index, self._end, self._dead = fd, index, offset, 0
 
     def _failed(self, error: OSError) -> None:
@@ -185,6 +243,7 @@ class FragmentSpool:
         except OSError:
             return
         os.close(self._fd)
+        self._unmap()
         self._fd, self._index, self._end, self._dead = fd, {}, 0, 0
 
 
