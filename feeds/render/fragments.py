@@ -94,32 +94,25 @@ class FragmentRenderer:
         return framed(head, pieces, self.fmt.separator, tail)
 
     def stored_parts(self, feed: Feed, entries: Sequence[Entry]) -> list[Buffer]:
-        """What `assemble_stored` gives, as the buffers it would join: the fragments in this process's
-        spool are views of it, not copies (see `FragmentSpool.views`). For a caller that writes the
-        document out at once (the export) rather than holding it."""
-        views = getattr(self.store, "views", None)
-        if views is None:
-            return [self.assemble_stored(feed, entries)]
-        items = self._items
-        wanted = [self.key(e.digest) for e in entries if e.digest not in items]
-        stored: dict[str, Buffer] = views(wanted) if wanted else {}
-        rest = [key for key in wanted if key not in stored]
-        if rest and self.store is not None:  # the spool could not be mapped
-            stored.update(self.store.get(rest))
-        try:
-            pieces = [items[e.digest] if e.digest in items else stored[self.key(e.digest)] for e in entries]
-        except KeyError as error:
-            raise FragmentMissing(f"a {self.fmt.name} fragment is gone from the store") from error
+        """What `assemble_stored` gives, as the buffers it would join: for a caller that writes the
+        document out at once (the export, with `writev`) rather than holding it."""
         head, tail = self.fmt.frame(feed, bool(entries))
-        return framed_parts(head, pieces, self.fmt.separator, tail)
+        return framed_parts(head, self.pieces(entries), self.fmt.separator, tail)
 
     def pieces(self, entries: Sequence[Entry]) -> list[bytes]:
         """These entries' fragments, from memory or the store (which are not kept in memory)."""
         items = self._items
-        wanted = [self.key(e.digest) for e in entries if e.digest not in items]
+        prefix = self.fmt.name + ":"  # `key`, inlined: ~2 million calls in an export at 100k
+        keys = [prefix + e.digest for e in entries]
+        if items:
+            wanted = [key for e, key in zip(entries, keys, strict=True) if e.digest not in items]
+        else:
+            wanted = keys
         stored = self.store.get(wanted) if wanted and self.store is not None else {}
         try:
-            return [items[e.digest] if e.digest in items else stored[self.key(e.digest)] for e in entries]
+            if not items:
+                return [stored[key] for key in keys]
+            return [items[e.digest] if e.digest in items else stored[key] for e, key in zip(entries, keys, strict=True)]
         except KeyError as error:
             raise FragmentMissing(f"a {self.fmt.name} fragment is gone from the store") from error
 

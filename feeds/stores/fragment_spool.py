@@ -9,27 +9,22 @@ for that: at 10,000 articles with archives, 205,000 `pread` and 118,000 `pwrite`
 found again through an index in memory, (offset, length) by key: one write per batch put, one read per
 fragment taken.
 
-An export writes each archive document once, from ~50 fragments: `views` hands them out as views of a
-read-only map of the file instead of a `pread` (and a copy) each, and the export writes them with one
-`writev` (`export._write`): at 100k articles with archives, 820,000 `pread`s and two copies of ~2.5 GB
-fewer, and the export's writing took 8.4 s instead of 13.3. The pages a map touches count as the
-process's memory until let go, and a touch maps the page cache's whole folio around a fragment (up to
-~1 MB here), so each call first lets go of what the calls before it touched (`MADV_DONTNEED`: the
-pages stay in the page cache): resident memory grows by about one document's folios, not the file's.
-A disk that fails under a map kills the process (SIGBUS) where a `pread` would have raised; the
-export's previous tree is left whole either way.
-
 What has the interface of `FragmentStore` that the renderers use (`get`, `present`, `put`,
 `keep_only`), and its promise: any error means "not stored", never a failed build. Replaced and
 dropped fragments leave dead bytes behind; once they outweigh the live ones (and 64 MiB), the live
 ones are copied to a new file, so a long-running `feedpub serve --no-cache` stays bounded on disk.
+
+An export writes each archive document once, from ~50 fragments: `get` reads each with one `pread`
+(fragments asked for one after another that lie end to end, with one), and the export writes the
+document as its pieces with one `writev` (`export._write`), never joined into one body. A read-only
+map of the file was tried instead of the reads: each fragment touched mapped the page cache's whole
+folio around it (up to ~1 MB), which was slower than the copies (~3× in a micro-benchmark) and
+needed an `madvise` after every few documents to keep resident memory from growing by the file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import mmap
 import os
 import tempfile
 import threading
@@ -52,9 +47,6 @@ class FragmentSpool:
         self._dead = 0
         self._compact_min = compact_min
         self._lock = threading.Lock()
-        self._mmap: mmap.mmap | None = None  # the file's first `_mapped` bytes, read-only (see `views`)
-        self._map: memoryview | None = None  # a view of all of it
-        self._mapped = 0
 
     @classmethod
     def temporary(cls) -> FragmentSpool | None:
@@ -75,7 +67,7 @@ class FragmentSpool:
         # every read made them take turns), and a compaction meanwhile closes only the original.
         with self._lock:
             index = self._index
-            spans = sorted((where, key) for key in keys if (where := index.get(key)) is not None)
+            spans = [(key, where) for key in keys if (where := index.get(key)) is not None]
             if not spans:
                 return {}
             try:
@@ -84,43 +76,37 @@ class FragmentSpool:
                 self._failed(error)
                 return {}
         found: dict[str, bytes] = {}
+        pread = os.pread
         try:
-            for run in _runs(spans):
-                start = run[0][0] >> _LENGTH_BITS
-                last = run[-1][0]
-                data = os.pread(fd, (last >> _LENGTH_BITS) + (last & _LENGTH) - start, start)
-                for where, key in run:  # a short read (a failing disk) gives the fragments it holds
-                    begin = (where >> _LENGTH_BITS) - start
-                    end = begin + (where & _LENGTH)
-                    if end <= len(data):
-                        found[key] = data if len(run) == 1 else data[begin:end]
+            count = len(spans)
+            at = 0
+            while at < count:
+                key, where = spans[at]
+                start = where >> _LENGTH_BITS
+                end = start + (where & _LENGTH)
+                last = at + 1
+                # Fragments asked for one after another that lie end to end (items rendered together,
+                # an archive of the feed of everything) are read with one `pread`, up to 1 MiB.
+                while last < count and spans[last][1] >> _LENGTH_BITS == end and end - start < _RUN_BYTES:
+                    end += spans[last][1] & _LENGTH
+                    last += 1
+                data = pread(fd, end - start, start)
+                if last == at + 1:
+                    if len(data) == end - start:  # a short read (a failing disk) gives what it holds
+                        found[key] = data
+                else:
+                    for key, where in spans[at:last]:
+                        begin = (where >> _LENGTH_BITS) - start
+                        stop = begin + (where & _LENGTH)
+                        if stop <= len(data):
+                            found[key] = data[begin:stop]
+                at = last
         except OSError as error:  # the disk failed under us: what was read is returned
             with self._lock:
                 self._failed(error)
         finally:
             os.close(fd)
         return found
-
-    def views(self, keys: list[str]) -> dict[str, memoryview]:
-        """What `get` gives, as read-only views of the file rather than copies: for a caller that
-        writes them out at once. A view stays valid when the spool compacts or closes (it holds the
-        map it came from); {} when the file cannot be mapped (`get` then reads them)."""
-        with self._lock:
-            index = self._index
-            spans = [(key, where) for key in keys if (where := index.get(key)) is not None]
-            if not spans:
-                return {}
-            view = self._view()
-            if view is None:
-                return {}
-            assert self._mmap is not None
-            with contextlib.suppress(OSError):  # letting the pages go is only a saving
-                self._mmap.madvise(mmap.MADV_DONTNEED)  # the pages the views handed out before touched
-            found: dict[str, memoryview] = {}
-            for key, where in spans:
-                start = where >> _LENGTH_BITS
-                found[key] = view[start : start + (where & _LENGTH)]
-            return found
 
     def present(self, keys: list[str]) -> set[str]:
         with self._lock:
@@ -174,7 +160,6 @@ class FragmentSpool:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
-            self._unmap()
             self._index.clear()
 
     def __del__(self) -> None:
@@ -182,26 +167,6 @@ class FragmentSpool:
             os.close(self._fd)
 
     # -- inside the lock -----------------------------------------------------------------------
-
-    def _view(self) -> memoryview | None:
-        """A view of the whole file as it is now, mapped again when it has grown."""
-        if self._map is None or self._mapped < self._end:
-            self._unmap()
-            try:
-                self._mmap = mmap.mmap(self._fd, self._end, mmap.MAP_SHARED, mmap.PROT_READ)
-            except (OSError, ValueError):  # no room for a map: the caller reads instead
-                return None
-            with contextlib.suppress(OSError):
-                # Each page touched maps only itself: a fault otherwise maps up to 16 pages around
-                # it, and RSS grew twenty times as fast as the bytes handed out.
-                self._mmap.madvise(mmap.MADV_RANDOM)
-            self._map = memoryview(self._mmap)
-            self._mapped = self._end
-        return self._map
-
-    def _unmap(self) -> None:
-        # Not closed: views handed out hold the map, which goes when the last of them does.
-        self._mmap, self._map, self._mapped = None, None, 0
 
     def _compact_if_due(self) -> None:
         live = self._end - self._dead
@@ -232,7 +197,6 @@ class FragmentSpool:
             self._failed(error)
             return
         os.close(self._fd)
-        self._unmap()
         self._fd, self._index, self._end, self._dead = fd, index, offset, 0
 
     def _failed(self, error: OSError) -> None:
@@ -243,29 +207,10 @@ class FragmentSpool:
         except OSError:
             return
         os.close(self._fd)
-        self._unmap()
         self._fd, self._index, self._end, self._dead = fd, {}, 0, 0
 
 
 _RUN_BYTES = 1 << 20
-
-
-def _runs(spans: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
-    """Fragments (by place, in file order) in runs that lie end to end, each read with one `pread`:
-    items rendered together were put together, so a third of an archive's reads go (up to 1 MiB a
-    read)."""
-    runs: list[list[tuple[int, str]]] = []
-    end = -1
-    start = 0
-    for span in spans:
-        offset = span[0] >> _LENGTH_BITS
-        if offset == end and offset + (span[0] & _LENGTH) - start <= _RUN_BYTES:
-            runs[-1].append(span)
-        else:
-            runs.append([span])
-            start = offset
-        end = offset + (span[0] & _LENGTH)
-    return runs
 
 
 def _write_all(fd: int, data: bytes, offset: int) -> None:

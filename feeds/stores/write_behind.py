@@ -48,14 +48,6 @@ class WriteBehind:
             found.update(self.store.get(rest))
         return found
 
-    def views(self, keys: list[str]) -> dict[str, memoryview | bytes]:
-        """`get`, with what the spool holds as views of it (`FragmentSpool.views`)."""
-        found: dict[str, memoryview | bytes] = dict(self.spool.views(keys))
-        rest = [key for key in keys if key not in found]
-        if rest:
-            found.update(self.store.get(rest))
-        return found
-
     def present(self, keys: list[str]) -> set[str]:
         found = self.spool.present(keys)
         rest = [key for key in keys if key not in found]

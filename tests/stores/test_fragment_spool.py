@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 import threading
 from pathlib import Path
 
@@ -128,54 +127,3 @@ def test_gets_in_several_threads_read_whole_runs_and_see_every_put_and_compactio
     assert spool.get(keys) == {key: body(key, version) for key, version in latest.items()}
     assert spool.dead_bytes < spool.size_on_disk  # it did compact along the way
     spool.close()
-
-
-def test_views_are_the_bytes_get_gives_and_stay_whole_through_growth_compaction_and_close() -> None:
-    spool = FragmentSpool(compact_min=50_000)
-    rng = random.Random(7)
-    bodies = {f"rss:{n}": rng.randbytes(rng.randrange(1, 3000)) for n in range(200)}
-    spool.put(list(bodies.items())[:100])
-    early = spool.views(list(bodies)[:100])
-    assert {key: bytes(view) for key, view in early.items()} == spool.get(list(bodies)[:100])
-    spool.put(list(bodies.items())[100:])  # the file grew past the map: mapped again
-    assert {key: bytes(view) for key, view in spool.views(list(bodies)).items()} == bodies
-    for round_ in range(10):  # replaced bodies: compactions swap the file under the views
-        spool.put([(key, bytes([round_]) * 900) for key in list(bodies)[:100]])
-    assert spool.dead_bytes < spool.size_on_disk
-    assert {key: bytes(view) for key, view in early.items()} == {key: bodies[key] for key in list(bodies)[:100]}
-    late = spool.views(["rss:5", "rss:150", "rss:none"])
-    assert {key: bytes(view) for key, view in late.items()} == {"rss:5": bytes([9]) * 900, "rss:150": bodies["rss:150"]}
-    spool.close()
-    assert bytes(late["rss:150"]) == bodies["rss:150"]  # a view outlives the spool it came from
-    assert spool.views(["rss:5"]) == {}
-
-
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RssFile from /proc")
-def test_views_written_out_do_not_pile_up_as_resident_memory() -> None:
-    """A page a view touches counts as the process's own until let go; without letting go, writing
-    out every fragment of a 100k export once made the export's peak RSS 1.35 GB instead of 0.7."""
-    def resident_file_kib() -> int:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("RssFile:"):
-                return int(line.split()[1])
-        raise AssertionError("no RssFile")
-
-    spool = FragmentSpool()
-    rng = random.Random(3)
-    keys = [f"atom:{n}" for n in range(40_000)]
-    for start in range(0, len(keys), 1000):  # ~120 MB, in the batches a render puts
-        spool.put([(key, rng.randbytes(3000)) for key in keys[start : start + 1000]])
-    rng.shuffle(keys)  # an archive's items lie all over the file
-    sink = os.open(tempfile.gettempdir(), os.O_TMPFILE | os.O_WRONLY)  # /dev/null would not read them
-    before = resident_file_kib()
-    grown = 0
-    try:
-        for start in range(0, len(keys), 10):
-            views = spool.views(keys[start : start + 10])
-            assert os.pwritev(sink, list(views.values()), 0) == 10 * 3000
-            grown = max(grown, resident_file_kib() - before)
-    finally:
-        os.close(sink)
-        spool.close()
-    # Each view's page brings its folio (up to ~2 MB): ten of them at most stay, of the 120 MB.
-    assert grown < 40 << 10, f"{grown} KiB of the spool stayed mapped"

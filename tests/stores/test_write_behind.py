@@ -35,18 +35,6 @@ def test_a_put_is_read_at_once_and_is_in_the_store_after_flush(tmp_path: Path) -
     behind.close()
 
 
-def test_views_take_the_spool_s_fragments_as_views_and_the_rest_from_the_store(tmp_path: Path) -> None:
-    store = store_at(tmp_path)
-    behind = WriteBehind(FragmentSpool(), store)
-    store.put([("rss:old", b"from an earlier run")])
-    behind.put([("rss:a", b"A" * 5000), ("atom:a", b"<a/>")])
-    views = behind.views(["rss:a", "atom:a", "rss:old", "rss:none"])
-    assert {key: bytes(view) for key, view in views.items()} == {
-        "rss:a": b"A" * 5000, "atom:a": b"<a/>", "rss:old": b"from an earlier run"}
-    assert isinstance(views["rss:a"], memoryview) and isinstance(views["rss:old"], bytes)
-    behind.close()
-
-
 def test_keep_only_reaches_the_store_after_the_copies_asked_for_before_it(tmp_path: Path) -> None:
     store = store_at(tmp_path)
     behind = WriteBehind(FragmentSpool(), store)
