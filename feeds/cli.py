@@ -222,7 +222,7 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     try:
         if strict and summary.bad:
             raise click.ClickException(f"{plural(len(summary.bad), 'bad file')} (--strict): nothing written")
-        result = export_site(build.site, out, cache_dir=read["cache_dir"])
+        result = export_site(build.site, out, cache_dir=read["cache_dir"], jobs=read["jobs"])
     except ExportError as error:
         raise click.ClickException(str(error)) from None
     finally:

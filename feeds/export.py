@@ -45,11 +45,13 @@ import stat
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .deploy.plan import upload_rank
 from .exchange import ExchangeUnsupported, exchange
+from .export_writers import BATCH, DocumentWriters, Job, write_new
 from .render.outputs import Buffer
 from .render.paths import CATALOG
 from .render.site import Document, LazyOutput, Site
@@ -86,15 +88,16 @@ def export_folder(out: Path) -> Path:
     return out
 
 
-def export_site(site: Site, out: Path, *, cache_dir: Path | None = None) -> ExportResult:
+def export_site(site: Site, out: Path, *, cache_dir: Path | None = None, jobs: int = 1) -> ExportResult:
     """Put `site` in place at `out`; `cache_dir` (feedpub's cache folder) keeps the records that
-    spare unchanged files a comparison of their bytes."""
+    spare unchanged files a comparison of their bytes. With `jobs` > 1, that many processes write
+    the archive documents when there are many (`export_writers`)."""
     out = export_folder(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out.parent):
             record = ExportRecord.of(cache_dir, out) if cache_dir is not None else None
-            return _Export(site, out, record).run()
+            return _Export(site, out, record, jobs=jobs).run()
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         raise ExportError(f"cannot write the export to {out}: {error.strerror or error}{where}") from None
@@ -130,6 +133,8 @@ class _CrossDevice(Exception):
 
 
 WRITERS = 2  # threads that make and write documents (see `_Export._fill`)
+# A path, its write (a thread's, or a worker's batch) and its place in the batch.
+_Pending = tuple[str, "Future[tuple[int, int]] | Future[list[tuple[int, int]]]", "int | None"]
 _IN_FLIGHT = 8  # documents made or being written at once: bounds the bodies held in memory
 
 
@@ -143,10 +148,11 @@ class _Filled:
 
 
 class _Export:
-    def __init__(self, site: Site, out: Path, record: ExportRecord | None) -> None:
+    def __init__(self, site: Site, out: Path, record: ExportRecord | None, *, jobs: int = 1) -> None:
         self.site = site
         self.out = out
         self.record = record
+        self.jobs = jobs
 
     def run(self) -> ExportResult:
         out = self.out
@@ -245,15 +251,28 @@ class _Export:
         the kernel) both let go of the GIL, so one document is written while the next is made. The
         record keeps the site's order whatever order the threads finish in."""
         filled = _Filled()
-        with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="feedpub-write") as pool:
-            pending: deque[tuple[str, Future[tuple[int, int]]]] = deque()
-            try:
-                self._fill_with(pool, pending, filled, stage, source, manifest)
-                while pending:
-                    self._finish(pending, filled)
-            finally:
-                for _, future in pending:
-                    future.cancel()
+        stored = [output.stored for output in self.site.values()
+                  if isinstance(output, LazyOutput) and output.stored is not None]
+        writers = DocumentWriters.for_site(stored, self.jobs) if self.jobs > 1 else None
+        try:
+            with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="feedpub-write") as pool:
+                pending: deque[_Pending] = deque()
+                try:
+                    self._fill_with(pool, writers, pending, filled, stage, source, manifest)
+                    while pending:
+                        self._finish(pending, filled)
+                finally:
+                    for _, future, _ in pending:
+                        future.cancel()
+        except BaseException as error:
+            if writers is not None:
+                writers.close(cancel=True)
+            if isinstance(error, BrokenProcessPool):  # at a submit or a result
+                raise ExportError("a process writing the export's documents died (out of memory?); "
+                                  "the previous export is as it was") from error
+            raise
+        if writers is not None:
+            writers.close()
         if source is not None:
             filled.stale = _files(source) - set(self.site)
             for name in sorted(KEPT):
@@ -262,14 +281,27 @@ class _Export:
         return filled
 
     @staticmethod
-    def _finish(pending: deque[tuple[str, Future[tuple[int, int]]]], filled: _Filled) -> None:
-        path, future = pending.popleft()
+    def _finish(pending: deque[_Pending], filled: _Filled) -> None:
+        path, future, index = pending.popleft()
         # The etag was put in its place by `_fill_with`; a failed write raises here, as it did inline.
-        filled.entries[path] = (filled.entries[path][0], *future.result())
+        result = future.result()
+        stamp = result[index] if index is not None else result
+        assert isinstance(stamp, tuple)
+        filled.entries[path] = (filled.entries[path][0], *stamp)
 
-    def _fill_with(self, pool: ThreadPoolExecutor, pending: deque[tuple[str, Future[tuple[int, int]]]],
+    def _fill_with(self, pool: ThreadPoolExecutor, writers: DocumentWriters | None, pending: deque[_Pending],
                    filled: _Filled, stage: Path, source: Path | None, manifest: dict[str, Entry] | None) -> None:
         made: set[Path] = set()
+        batch: list[tuple[str, Job]] = []
+        # Bodies in flight are bounded; the workers' documents are not in this process at all.
+        in_flight = _IN_FLIGHT if writers is None else _IN_FLIGHT + BATCH * 3 * self.jobs
+
+        def send() -> None:
+            future = writers.submit([job for _, job in batch]) if writers is not None else None
+            assert future is not None
+            pending.extend((path, future, index) for index, (path, _) in enumerate(batch))
+            batch.clear()
+
         for path, output in self.site.items():
             target = stage / path
             if target.parent not in made:  # thousands of archive documents share a few folders
@@ -289,10 +321,18 @@ class _Export:
                     filled.entries[path] = (output.etag, *linked)
                     continue
             filled.entries[path] = (output.etag, 0, 0)  # its place in the record's order; filled in by _finish
-            pending.append((path, pool.submit(_write, target, output if body is None else body)))
             filled.written.add(path)
-            if len(pending) >= _IN_FLIGHT:
+            if (body is None and writers is not None and isinstance(output, LazyOutput) and output.stored is not None
+                    and (job := writers.job(target, output.stored)) is not None):
+                batch.append((path, job))
+                if len(batch) >= BATCH:
+                    send()
+            else:
+                pending.append((path, pool.submit(_write, target, output if body is None else body), None))
+            while len(pending) >= in_flight:
                 self._finish(pending, filled)
+        if batch:
+            send()
 
     # -- in place ------------------------------------------------------------------------------------
 
@@ -381,36 +421,8 @@ def _link(old: Path, target: Path) -> tuple[int, int] | None:
 
 
 def _write(target: Path, what: Document | bytes) -> tuple[int, int]:
-    # A document made of fragments is written as them (views of the fragment spool, most of them),
-    # with `writev`: no copy of each fragment out of the spool, and none into one body.
     parts: list[Buffer] = what.parts() if isinstance(what, LazyOutput) else [what if isinstance(what, bytes) else what.body]
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        _write_parts(fd, parts)
-    finally:
-        os.close(fd)
-    st = os.stat(target)  # once closed: some filesystems (NFS) set the mtime as the data reaches them
-    return (st.st_size, st.st_mtime_ns)
-
-
-_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
-
-
-def _write_parts(fd: int, parts: list[Buffer]) -> None:
-    """Write the buffers one after another, in as few calls as the system takes."""
-    if not hasattr(os, "writev"):  # pragma: no cover - every POSIX system has it
-        os.write(fd, b"".join(parts))
-        return
-    start = 0
-    while start < len(parts):
-        batch = parts[start : start + _IOV_MAX]
-        written = os.writev(fd, batch)
-        for part in batch:  # a short write (a signal, a full disk) goes on from where it stopped
-            if written < len(part):
-                parts[start] = memoryview(part)[written:]
-                break
-            written -= len(part)
-            start += 1
+    return write_new(target, parts)
 
 
 def _files(root: Path) -> set[str]:

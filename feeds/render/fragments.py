@@ -10,6 +10,7 @@ output (`Format.items`), so an assembled feed is byte-identical to rendering it 
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
 
 from ..reading.article import Article, Entry
 from ..reading.library import PackedArticle, unpacked
@@ -43,6 +44,20 @@ def framed_parts(head: bytes, pieces: Sequence[Buffer], separator: bytes, tail: 
         parts += pieces
         parts.append(tail)
     return parts
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A document put together from stored fragments (an archive document): `renderer`'s frame of
+    `feed` around the fragments of `entries`, for a writer that can read them itself."""
+
+    renderer: FragmentRenderer
+    feed: Feed
+    entries: tuple[Entry, ...]
+
+    def keys(self) -> list[str]:
+        prefix = self.renderer.fmt.name + ":"
+        return [prefix + entry.digest for entry in self.entries]
 
 
 class FragmentMissing(LookupError):

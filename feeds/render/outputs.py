@@ -6,6 +6,10 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .fragments import StoredDocument
 
 Buffer = bytes | memoryview  # what `os.writev` takes
 
@@ -27,15 +31,17 @@ class LazyOutput:
     none of them until they are served or written.
     """
 
-    __slots__ = ("_etag", "last_modified", "made_of", "make", "make_parts", "media_type")
+    __slots__ = ("_etag", "last_modified", "made_of", "make", "make_parts", "media_type", "stored")
 
     def __init__(self, media_type: str, last_modified: datetime, make: Callable[[], bytes],
-                 made_of: Callable[[], str], *, parts: Callable[[], list[Buffer]] | None = None) -> None:
+                 made_of: Callable[[], str], *, parts: Callable[[], list[Buffer]] | None = None,
+                 stored: StoredDocument | None = None) -> None:
         self.media_type = media_type  # with charset, ready for a Content-Type header
         self.last_modified = last_modified
         self.make = make
         self.made_of = made_of
         self.make_parts = parts  # the same bytes as buffers to write out in one go, when cheaper than `make`
+        self.stored = stored  # what it is put together from, when that is stored fragments
         self._etag: str | None = None
 
     @property

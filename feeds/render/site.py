@@ -30,7 +30,7 @@ from .api import ApiPages
 from .feed import EPOCH, Feed
 from .feed_pages import PAGE, page_frame
 from .formats import FORMATS, RSS, Format
-from .fragments import FragmentRenderer, framed, render_chunk
+from .fragments import FragmentRenderer, StoredDocument, framed, render_chunk
 from .front_page import render_index
 from .headers import render_headers_file
 from .outputs import Buffer, Document, LazyOutput, Output, made_of_etag, make_output
@@ -411,7 +411,8 @@ class SiteBuilder:
             if self._fragments is not None:
                 renderer = self._fragments[position]
                 outputs[path] = LazyOutput(media_type, page.newest, _assembler(renderer, feed, page.items), made_of,
-                                           parts=_parts_maker(renderer, feed, page.items))
+                                           parts=_parts_maker(renderer, feed, page.items),
+                                           stored=StoredDocument(renderer, feed, page.items))
             else:  # the straightforward path holds every document, with the ETag a lazy one would have
                 body = fmt.render(feed, [self._articles[entry.digest] for entry in page.items])
                 outputs[path] = Output(body, media_type, made_of_etag(made_of()), page.newest)

@@ -47,6 +47,7 @@ class FragmentSpool:
         self._dead = 0
         self._compact_min = compact_min
         self._lock = threading.Lock()
+        self.generation = 0  # counts the files the spool has had: a place is only good in its own
 
     @classmethod
     def temporary(cls) -> FragmentSpool | None:
@@ -108,6 +109,17 @@ class FragmentSpool:
             os.close(fd)
         return found
 
+    def locate(self, keys: list[str]) -> tuple[int, int, list[int]] | None:
+        """Where these fragments are: (the file's descriptor, its generation, each one's
+        offset << 32 | length), for a process forked with the descriptor to read them itself
+        (`export_processes`); None unless every one is here."""
+        with self._lock:
+            index = self._index
+            try:
+                return self._fd, self.generation, [index[key] for key in keys]
+            except KeyError:
+                return None
+
     def present(self, keys: list[str]) -> set[str]:
         with self._lock:
             index = self._index
@@ -160,6 +172,7 @@ class FragmentSpool:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
+                self.generation += 1
             self._index.clear()
 
     def __del__(self) -> None:
@@ -198,6 +211,7 @@ class FragmentSpool:
             return
         os.close(self._fd)
         self._fd, self._index, self._end, self._dead = fd, index, offset, 0
+        self.generation += 1
 
     def _failed(self, error: OSError) -> None:
         log.warning("feedpub: the temporary fragment file failed (%s): its items are rendered again when needed",
@@ -208,9 +222,34 @@ class FragmentSpool:
             return
         os.close(self._fd)
         self._fd, self._index, self._end, self._dead = fd, {}, 0, 0
+        self.generation += 1
 
 
 _RUN_BYTES = 1 << 20
+
+
+def read_places(fd: int, places: list[int]) -> list[bytes]:
+    """The fragments at these places (`FragmentSpool.locate`) of the file open at `fd`, in order: for a
+    process that reads them itself. Places that lie end to end are read with one `pread`."""
+    pieces: list[bytes] = []
+    count = len(places)
+    at = 0
+    while at < count:
+        start = places[at] >> _LENGTH_BITS
+        end = start + (places[at] & _LENGTH)
+        last = at + 1
+        while last < count and places[last] >> _LENGTH_BITS == end and end - start < _RUN_BYTES:
+            end += places[last] & _LENGTH
+            last += 1
+        data = _read_all(fd, end - start, start)
+        if last == at + 1:
+            pieces.append(data)
+        else:
+            for where in places[at:last]:
+                begin = (where >> _LENGTH_BITS) - start
+                pieces.append(data[begin : begin + (where & _LENGTH)])
+        at = last
+    return pieces
 
 
 def _write_all(fd: int, data: bytes, offset: int) -> None:

@@ -1,0 +1,117 @@
+"""Archive documents written by worker processes from the fragment spool's file: the same bytes as the
+export's own threads write, and a worker's failure is the export's failure, never a half-written site."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from feedpub import export_writers
+from feedpub.build import Build
+from feedpub.export import ExportError, export_site
+from feedpub.render.outputs import LazyOutput
+from feedpub.render.site import Site
+from feedpub.settings import Settings
+from feedpub.stores.fragment_spool import FragmentSpool
+from tests.helpers import article_text, loaded, sample_fields
+
+SETTINGS = Settings(base_url="https://news.example.com", archive_size=2, limit=2)
+WITH_AND_WITHOUT_CACHE = pytest.mark.parametrize("cached", [True, False], ids=["cache", "no-cache"])
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """40 articles: with two items a document, a few dozen archive documents in each format."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in range(40):
+        (articles / f"{n:03d}.txt").write_text(article_text(**sample_fields(n)), encoding="utf-8")
+    return articles
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Workers take any number of documents; the paths they were given, as the parent handed them out."""
+    monkeypatch.setattr(export_writers, "MIN_DOCUMENTS", 1)
+    given: list[str] = []
+    job = export_writers.DocumentWriters.job
+
+    def noted(self: export_writers.DocumentWriters, target: Path, document: object) -> object:
+        found = job(self, target, document)  # type: ignore[arg-type]
+        if found is not None:
+            given.append(target.name)
+        return found
+
+    monkeypatch.setattr(export_writers.DocumentWriters, "job", noted)
+    return given
+
+
+def built(folder: Path, cache: Path | None) -> tuple[Build, Site]:
+    build = Build(folder, SETTINGS, cache_dir=cache, write_behind=cache is not None)
+    return build, loaded(build)
+
+
+@WITH_AND_WITHOUT_CACHE
+def test_workers_write_every_archive_document_byte_for_byte_as_the_threads_do(
+        cached: bool, folder: Path, tmp_path: Path, counted: list[str]) -> None:
+    build, site = built(folder, tmp_path / "cache" if cached else None)
+    archives = [path for path, output in site.items() if isinstance(output, LazyOutput) and output.stored]
+    assert len(archives) > 30
+    export_site(site, tmp_path / "threads", jobs=1)
+    assert counted == []
+    export_site(site, tmp_path / "workers", jobs=2)
+    assert sorted(counted) == sorted(Path(path).name for path in archives)  # every one went to a worker
+    assert tree(tmp_path / "workers") == tree(tmp_path / "threads") == {path: o.body for path, o in site.items()}
+    build.flush_fragments()
+
+
+def test_a_worker_s_failed_write_fails_the_export_and_leaves_the_previous_one_whole(
+        folder: Path, tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    out, record = tmp_path / "site", tmp_path / "cache"  # with its record, unchanged documents are not made
+    build, site = built(folder, None)
+    export_site(site, out, cache_dir=record, jobs=2)
+    before = tree(out)
+    counted.clear()
+    (folder / "039.txt").write_text(article_text(**sample_fields(39, title="New")), encoding="utf-8")  # archived
+    build.load()
+
+    def full(fd: int, places: list[int]) -> list[bytes]:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    # Forked after this, the workers read with it; the parent never calls it.
+    monkeypatch.setattr(export_writers, "read_places", full)
+    with pytest.raises(ExportError, match="No space left on device"):
+        export_site(build.site, out, cache_dir=record, jobs=2)
+    assert counted and tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "cache", "site"]
+    assert not any(p.name.startswith("staging-") for p in record.rglob("*"))  # nothing half-written left
+
+
+def test_a_worker_that_dies_fails_the_export_with_a_clear_error(folder: Path, tmp_path: Path, counted: list[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    _, site = built(folder, None)
+    monkeypatch.setattr(export_writers, "read_places", lambda fd, places: os._exit(9))
+    with pytest.raises(ExportError, match="a process writing the export's documents died"):
+        export_site(site, tmp_path / "site", jobs=2)
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_document_whose_fragments_moved_since_the_fork_is_made_in_the_parent(folder: Path) -> None:
+    _, site = built(folder, None)
+    document = next(o.stored for o in site.values() if isinstance(o, LazyOutput) and o.stored is not None)
+    spool = export_writers.spool_of(document.renderer.store)
+    assert isinstance(spool, FragmentSpool)
+    writers = export_writers.DocumentWriters(spool, 2)
+    try:
+        assert writers.job(Path("/nowhere/x.rss"), document) is not None
+        spool._failed(OSError(errno.EIO, "Input/output error"))  # the spool starts a new file
+        assert writers.job(Path("/nowhere/x.rss"), document) is None
+    finally:
+        writers.close()
