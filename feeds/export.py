@@ -251,9 +251,13 @@ class _Export:
         the kernel) both let go of the GIL, so one document is written while the next is made. The
         record keeps the site's order whatever order the threads finish in."""
         filled = _Filled()
-        stored = [output.stored for output in self.site.values()
-                  if isinstance(output, LazyOutput) and output.stored is not None]
-        writers = DocumentWriters.for_site(stored, self.jobs) if self.jobs > 1 else None
+        # The archive documents likely to be written: with a record, those whose ETag changed (an
+        # edit of one file forks no workers); without one, an existing tree's are made to be compared.
+        stored = [output.stored for path, output in self.site.items()
+                  if isinstance(output, LazyOutput) and output.stored is not None
+                  and (manifest is None or (entry := manifest.get(path)) is None or entry[0] != output.etag)]
+        comparing = source is not None and manifest is None
+        writers = DocumentWriters.for_site(stored, self.jobs) if self.jobs > 1 and not comparing else None
         try:
             with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="feedpub-write") as pool:
                 pending: deque[_Pending] = deque()

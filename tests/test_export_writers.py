@@ -115,3 +115,27 @@ def test_a_document_whose_fragments_moved_since_the_fork_is_made_in_the_parent(f
         assert writers.job(Path("/nowhere/x.rss"), document) is None
     finally:
         writers.close()
+
+
+def test_an_export_that_rewrites_a_few_documents_forks_no_workers(folder: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the export's record, only documents whose ETag changed count: an edited file's few archive
+    documents are written by the parent's threads, not by workers forked from a 700 MB process."""
+    monkeypatch.setattr(export_writers, "MIN_DOCUMENTS", 30)
+    forks: list[int] = []
+    start = export_writers.DocumentWriters.__init__
+
+    def counted(self: export_writers.DocumentWriters, spool: FragmentSpool, jobs: int) -> None:
+        forks.append(jobs)
+        start(self, spool, jobs)
+
+    monkeypatch.setattr(export_writers.DocumentWriters, "__init__", counted)
+    out, record = tmp_path / "site", tmp_path / "cache"
+    build, site = built(folder, None)
+    export_site(site, out, cache_dir=record, jobs=2)
+    assert forks == [2]  # every archive document is new
+    (folder / "039.txt").write_text(article_text(**sample_fields(39, title="New")), encoding="utf-8")
+    build.load()
+    result = export_site(build.site, out, cache_dir=record, jobs=2)
+    assert forks == [2] and any("/archive/" in path for path in result.changed_paths)
+    assert tree(out) == {path: output.body for path, output in build.site.items()}

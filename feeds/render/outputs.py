@@ -58,7 +58,7 @@ class LazyOutput:
 
     def parts(self) -> list[Buffer]:
         """The bytes as buffers whose concatenation is `body`, for a caller that writes them out at
-        once: an archive document's fragments stay views of the spool they are in."""
+        once (`writev`): an archive document's frame and fragments, never joined into one body."""
         return self.make_parts() if self.make_parts is not None else [self.make()]
 
 

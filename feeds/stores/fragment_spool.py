@@ -14,9 +14,10 @@ What has the interface of `FragmentStore` that the renderers use (`get`, `presen
 dropped fragments leave dead bytes behind; once they outweigh the live ones (and 64 MiB), the live
 ones are copied to a new file, so a long-running `feedpub serve --no-cache` stays bounded on disk.
 
-An export writes each archive document once, from ~50 fragments: `get` reads each with one `pread`
-(fragments asked for one after another that lie end to end, with one), and the export writes the
-document as its pieces with one `writev` (`export._write`), never joined into one body. A read-only
+An export writes each archive document once, from ~50 fragments: its worker processes read them
+from this file themselves (`locate` says where they lie, `read_places` reads them), or `get` does, one
+`pread` each (fragments asked for one after another that lie end to end, with one), and the document
+is written as its pieces with one `writev` (`export_writers.write_new`), never joined. A read-only
 map of the file was tried instead of the reads: each fragment touched mapped the page cache's whole
 folio around it (up to ~1 MB), which was slower than the copies (~3× in a micro-benchmark) and
 needed an `madvise` after every few documents to keep resident memory from growing by the file.
@@ -112,7 +113,7 @@ class FragmentSpool:
     def locate(self, keys: list[str]) -> tuple[int, int, list[int]] | None:
         """Where these fragments are: (the file's descriptor, its generation, each one's
         offset << 32 | length), for a process forked with the descriptor to read them itself
-        (`export_processes`); None unless every one is here."""
+        (`export_writers`); None unless every one is here."""
         with self._lock:
             index = self._index
             try:
