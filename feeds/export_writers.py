@@ -12,6 +12,7 @@ fragment not in the spool, the spool's file replaced since the fork) is made in 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -83,8 +84,8 @@ class DocumentWriters:
     @classmethod
     def for_site(cls, documents: Sequence[StoredDocument], jobs: int) -> DocumentWriters | None:
         """Workers for these documents, when there are enough of them and they share one spool."""
-        if jobs < 2 or len(documents) < MIN_DOCUMENTS:
-            return None
+        if jobs < 2 or len(documents) < MIN_DOCUMENTS or sys.platform != "linux":
+            return None  # elsewhere `process_pool` spawns: a worker would not inherit the spool's descriptor
         spools = {id(spool): spool for document in documents if (spool := spool_of(document.renderer.store))}
         if len(spools) != 1:
             return None
