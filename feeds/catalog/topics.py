@@ -67,6 +67,8 @@ class Topics:
             if counts[spelling] <= 0:
                 del counts[spelling]
             before = self._names.get(key)
+            if delta > 0 and spelling == before:
+                continue  # the most common spelling, counted once more, stays the most common
             after: str | None
             if counts:
                 name = min(counts.items(), key=lambda pair: (-pair[1], pair[0]))[0]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feedpub.catalog.catalog import TOPIC, Catalog
-from feedpub.catalog.topics import topic_key
+from feedpub.catalog.topics import Topics, topic_key
 from feedpub.settings import Settings, SettingsError, validate
 from tests.catalog.test_catalog import NOW, make
 
@@ -78,3 +80,23 @@ def test_aliases_must_name_a_final_topic() -> None:
         validate(Settings(topic_aliases={"A.I.": "AI", "ai": "Artificial intelligence"}))
     with pytest.raises(SettingsError, match="topic_aliases must map"):
         validate(Settings(topic_aliases={"A.I.": ""}))
+
+
+@given(st.lists(st.tuples(st.lists(st.sampled_from(["World", "world", "WORLD", "Science", "science", "Art"]),
+                                   min_size=1, max_size=3), st.booleans()), max_size=60))
+def test_names_after_any_counts_in_and_out_are_the_names_counted_from_scratch(
+        steps: list[tuple[list[str], bool]]) -> None:
+    """Each topic's name is its most common spelling (ties: code point order), however the counts got
+    there: kept up article by article, with shortcuts, it equals counting what is in from nothing."""
+    topics = Topics()
+    inside: list[tuple[str, ...]] = []
+    for names, out in steps:
+        if out and inside:
+            topics.count(inside.pop(0), -1)
+        else:
+            inside.append(tuple(names))
+            topics.count(tuple(names), +1)
+    fresh = Topics()
+    for names in inside:
+        fresh.count(names, +1)
+    assert topics.names() == fresh.names()
