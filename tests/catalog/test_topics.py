@@ -97,6 +97,6 @@ def test_names_after_any_counts_in_and_out_are_the_names_counted_from_scratch(
             inside.append(tuple(names))
             topics.count(tuple(names), +1)
     fresh = Topics()
-    for names in inside:
-        fresh.count(names, +1)
+    for article in inside:
+        fresh.count(article, +1)
     assert topics.names() == fresh.names()
