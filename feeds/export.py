@@ -257,8 +257,10 @@ class _Export:
                   if isinstance(output, LazyOutput) and output.stored is not None
                   and (manifest is None or (entry := manifest.get(path)) is None or entry[0] != output.etag)]
         comparing = source is not None and manifest is None
-        writers = DocumentWriters.for_site(stored, self.jobs) if self.jobs > 1 and not comparing else None
+        writers: DocumentWriters | None = None
         try:
+            if self.jobs > 1 and not comparing:
+                writers = DocumentWriters.for_site(stored, self.jobs)
             with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="feedpub-write") as pool:
                 pending: deque[_Pending] = deque()
                 try:

@@ -23,7 +23,7 @@ from .render.outputs import Buffer
 from .stores.fragment_spool import FragmentSpool, read_places
 from .stores.fragment_store import Fragments
 from .stores.write_behind import WriteBehind
-from .workers import process_pool, signals_held
+from .workers import process_pool, signals_held, stop_now
 
 MIN_DOCUMENTS = 500  # fewer archive documents than this are written sooner than workers start
 BATCH = 16  # documents sent to a worker at once: a task's round trip costs ~100 µs of the parent's time
@@ -78,8 +78,12 @@ class DocumentWriters:
         self.spool = spool
         self.generation = spool.generation
         self._pool: ProcessPoolExecutor = process_pool(jobs)
-        # Forked now, before the export's writer threads start: the workers copy no thread's locks.
-        self._pool.submit(os.getpid).result()
+        try:
+            # Forked now, before the export's writer threads start: the workers copy no thread's locks.
+            self._pool.submit(os.getpid).result()
+        except BaseException:
+            stop_now(self._pool)  # a fork refused after another worked: that one must not outlive us
+            raise
 
     @classmethod
     def for_site(cls, documents: Sequence[StoredDocument], jobs: int) -> DocumentWriters | None:

@@ -85,6 +85,19 @@ def process_pool(jobs: int) -> ProcessPoolExecutor:
     return Pool(max_workers=jobs, mp_context=context, initializer=_worker_started, initargs=(os.getpid(),))
 
 
+def stop_now(pool: ProcessPoolExecutor) -> None:
+    """End a pool whose start failed part way (a second fork refused: a pids limit, no memory): the
+    workers already forked wait on their queue, the pool's manager thread that would stop them was
+    never made, and the interpreter's exit would join them for ever. They are terminated instead."""
+    with signals_held():
+        processes = list((getattr(pool, "_processes", None) or {}).values())  # ProcessPoolExecutor's own
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _worker_started(parent: int) -> None:
     """In each worker, first: die with the parent, and leave Ctrl-C to it (it stops the pool)."""
     release_held_signals()  # forked inside `Pool.submit`; SIGTERM ends a worker

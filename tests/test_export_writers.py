@@ -139,3 +139,28 @@ def test_an_export_that_rewrites_a_few_documents_forks_no_workers(folder: Path, 
     result = export_site(build.site, out, cache_dir=record, jobs=2)
     assert forks == [2] and any("/archive/" in path for path in result.changed_paths)
     assert tree(out) == {path: output.body for path, output in build.site.items()}
+
+
+def test_a_second_fork_refused_leaves_no_worker_behind(folder: Path, tmp_path: Path, counted: list[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first worker forked, the second refused (a pids limit, no memory): the export fails with the
+    reason, and the first worker is ended, not left on its queue for the interpreter's exit to join for
+    ever (it hung there)."""
+    import multiprocessing
+    from concurrent.futures import process
+
+    _, site = built(folder, None)
+    spawn = process.ProcessPoolExecutor._spawn_process  # type: ignore[attr-defined]  # what forks a worker
+    calls = {"n": 0}
+
+    def refused(self: process.ProcessPoolExecutor) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        spawn(self)
+
+    monkeypatch.setattr(process.ProcessPoolExecutor, "_spawn_process", refused)
+    with pytest.raises(ExportError, match="Resource temporarily unavailable"):
+        export_site(site, tmp_path / "site", jobs=2)
+    assert calls["n"] == 2 and multiprocessing.active_children() == []
+    assert not (tmp_path / "site").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["articles"]
