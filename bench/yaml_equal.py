@@ -1,12 +1,13 @@
-"""Check both front matter accelerators against PyYAML on whole corpora, and time all three.
+"""Check both front matter accelerators against PyYAML on whole corpora, and time each way.
 
     .venv/bin/python bench/yaml_equal.py bench/corpus/n100000 seeds tests
 
 Every file's front matter is loaded by PyYAML (feedpub's loader on CSafeLoader), by the node-tree
-builder (`fast_yaml.construct`) and by the C accelerator (`_frontmatter.c`), and compared with
-types (True is not 1). Prints, per corpus, how many documents each accelerator built itself and how
-many it left to PyYAML, every mismatch (exit 1 if any), and the median µs per document of each way
-over `--passes` passes of the first `--timed` documents.
+builder (`fast_yaml.construct`) and by the C accelerator (`_frontmatter.c`) on each of its paths (the
+quick path alone, libyaml's alone, and the two as used), and compared with types (True is not 1).
+Prints, per corpus, how many documents each accelerator built itself and how many it left to PyYAML,
+every mismatch (exit 1 if any), and the median µs per document of each way over `--passes` passes of
+the first `--timed` documents.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def sources(corpus: Path) -> tuple[list[tuple[Path, str]], int]:
 
 def check(corpus: Path) -> int:
     documents, unreadable = sources(corpus)
-    tree_built = c_built = mismatched = 0
+    tree_built = mismatched = 0
+    c_built = dict.fromkeys(("quick, then libyaml", "quick", "libyaml"), 0)
     for path, source in documents:
         theirs = pyyaml(source)
         try:
@@ -54,14 +56,17 @@ def check(corpus: Path) -> int:
                 print(f"MISMATCH (node tree) {path}", file=sys.stderr)
         except Exception:  # left to PyYAML, which gives the value or error `theirs` holds
             pass
-        value = fast_yaml.load_accelerated(source, LOADER)
-        if value is not fast_yaml._FALLBACK:
-            c_built += 1
-            if theirs[0] != "value" or not same(value, theirs[1]):
-                mismatched += 1
-                print(f"MISMATCH (C) {path}", file=sys.stderr)
+        for paths in ("quick, then libyaml", "quick", "libyaml"):
+            value = fast_yaml.load_accelerated(source, LOADER, paths=paths)
+            if value is not fast_yaml._FALLBACK:
+                c_built[paths] += 1
+                if theirs[0] != "value" or not same(value, theirs[1]):
+                    mismatched += 1
+                    print(f"MISMATCH (C, {paths}) {path}", file=sys.stderr)
     print(f"{corpus}: {len(documents)} documents ({unreadable} files without front matter); node tree built "
-          f"{tree_built}, C accelerator built {c_built}, the rest left to PyYAML; {mismatched} mismatches")
+          f"{tree_built}, C accelerator built {c_built['quick, then libyaml']} (its quick path alone "
+          f"{c_built['quick']}, libyaml's alone {c_built['libyaml']}), the rest left to PyYAML; "
+          f"{mismatched} mismatches")
     return mismatched
 
 
@@ -69,7 +74,8 @@ def timing(documents: list[str], passes: int) -> None:
     ways: dict[str, Callable[[str], Any]] = {
         "PyYAML (CSafeLoader)": lambda source: yaml.load(source, Loader=LOADER),
         "node tree (fast_yaml.construct)": node_tree,
-        "C accelerator (_frontmatter)": lambda source: fast_yaml.load_accelerated(source, LOADER),
+        "C accelerator, libyaml's path only": lambda source: fast_yaml.load_accelerated(source, LOADER, paths="libyaml"),
+        "C accelerator (quick, then libyaml)": lambda source: fast_yaml.load_accelerated(source, LOADER),
     }
     medians = {}
     for name, load in ways.items():

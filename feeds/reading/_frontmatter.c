@@ -15,6 +15,17 @@
  * than MAX_DEPTH (PyYAML decides whether that is too deep). The same parser sees the same bytes, so
  * the two can only differ in how values are built, which tests/reading/test_accelerator.py and
  * bench/yaml_equal.py check against PyYAML on every article file they can find.
+ *
+ * Before libyaml, a quicker path (`quick_load`) reads the shape nearly every article has: block
+ * mappings and sequences, keys of letters, digits and underscores, one-line plain scalars,
+ * one-line double-quoted scalars whose only escapes are \" and \\, and `[]` and `{}`. libyaml spends ~130 instructions
+ * a byte decoding and scanning its input, ~85% of a file's load; this path reads each line once. It
+ * builds a document only when every line is in that shape, and otherwise gives up before anything is
+ * returned, leaving the document to libyaml's path above: a comment, a tab, a carriage return, a
+ * character YAML reads as a line break, a flow collection, a block scalar, an anchor, alias or tag,
+ * single quotes, a plain scalar that a ': ' or ' #' would end or that goes on to the next line, any
+ * indentation it does not expect, trailing spaces. Keys and plain scalars go through `plain_scalar`,
+ * as libyaml's plain scalar events do, so their types are resolved exactly as there.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -22,10 +33,14 @@
 #include <yaml.h>
 
 /* What `load` takes, as fast_yaml.py expects it: a build left from an older checkout is not used. */
-#define FRONTMATTER_INTERFACE 2
+#define FRONTMATTER_INTERFACE 3
 #define MAX_DEPTH 64
 #define CACHE_MAX_TEXT 40   /* only texts this short are cached: dates and URLs would only fill it */
 #define CACHE_MAX_ITEMS 8192
+/* Which paths `load` may take (its last argument) */
+#define QUICK_THEN_LIBYAML 0
+#define LIBYAML_ONLY 1
+#define QUICK_ONLY 2
 
 typedef struct {
     PyObject *container;  /* a dict or a list (borrowed from its parent, or owned by `root`) */
@@ -119,6 +134,299 @@ deliver(Frame *stack, int depth, PyObject **root, PyObject *value, int is_collec
     return failed ? -1 : 0;
 }
 
+/* -- the quick path ------------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *start;  /* the line's content, after its indentation */
+    const char *end;    /* before its '\n' */
+    int indent;
+} Line;
+
+typedef struct {
+    const Scalars *scalars;
+    Line *lines;
+    Py_ssize_t count;
+    Py_ssize_t at;       /* the next line to read */
+} Quick;
+
+/* Returned by the quick path's readers: a value (new reference), NULL with a Python error, or
+ * `GIVE_UP` for a document in any other shape. */
+static PyObject GIVE_UP_OBJECT;
+#define GIVE_UP (&GIVE_UP_OBJECT)
+
+/* Whether the bytes hold only characters the quick path reads as libyaml does: none that libyaml
+ * refuses (C0 and C1 controls, DEL, U+FFFE and U+FFFF; a tab and a carriage return are allowed there
+ * but read in ways this path does not follow), none that YAML 1.1 reads as a line break (NEL, which
+ * is C2 85, U+2028 and U+2029) and no byte order mark. A file's bytes have passed utf8_is_clean, but a
+ * str source from Python has not. */
+static int
+quick_bytes(const unsigned char *text, Py_ssize_t length)
+{
+    for (Py_ssize_t i = 0; i < length; i++) {
+        unsigned char c = text[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\n') || c == 0x7F)
+                return 0;
+            continue;
+        }
+        unsigned char next = i + 1 < length ? text[i + 1] : 0, last = i + 2 < length ? text[i + 2] : 0;
+        if (c == 0xC2 && next <= 0x9F)
+            return 0;
+        if (c == 0xE2 && next == 0x80 && (last == 0xA8 || last == 0xA9))
+            return 0;
+        if (c == 0xEF && ((next == 0xBB && last == 0xBF) || (next == 0xBF && last >= 0xBE)))
+            return 0;
+    }
+    return 1;
+}
+
+static int
+key_character(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* The length of the key a content starts with (`name:` then a space or the end of the line), or 0. */
+static Py_ssize_t
+key_length(const char *start, const char *end)
+{
+    const char *at = start;
+    while (at < end && key_character(*at) && at - start < 100)
+        at++;
+    if (at == start || at >= end || *at != ':')
+        return 0;
+    if (at + 1 < end && at[1] != ' ')
+        return 0;
+    return at - start;
+}
+
+/* A scalar that takes the rest of its line: plain or double-quoted, or GIVE_UP. */
+static PyObject *
+quick_scalar(const Quick *quick, const char *start, const char *end)
+{
+    if (start == end)
+        return plain_scalar(quick->scalars, start, 0);
+    if (end - start == 2 && (memcmp(start, "[]", 2) == 0 || memcmp(start, "{}", 2) == 0))
+        return *start == '[' ? PyList_New(0) : PyDict_New();  /* `images: []`: the one flow collection here */
+    if (*start == '"') {
+        if (end - start < 2 || end[-1] != '"')
+            return GIVE_UP;
+        const char *inner = start + 1, *stop = end - 1;
+        const char *slash = memchr(inner, '\\', (size_t)(stop - inner));
+        const char *quote = memchr(inner, '"', (size_t)(stop - inner));
+        if (slash == NULL)  /* the usual title: no escape, so no quote inside either */
+            return quote == NULL ? PyUnicode_DecodeUTF8(inner, stop - inner, "strict") : GIVE_UP;
+        char *plain = PyMem_Malloc((size_t)(stop - inner));
+        if (plain == NULL)
+            return PyErr_NoMemory();
+        Py_ssize_t length = 0;
+        for (const char *at = inner; at < stop; at++) {
+            if (*at == '\\') {
+                /* \" and \\ only; the closing quote is end[-1], so an escape cannot run past it */
+                if (at + 1 >= stop || (at[1] != '"' && at[1] != '\\')) {
+                    PyMem_Free(plain);
+                    return GIVE_UP;
+                }
+                plain[length++] = *++at;
+            }
+            else if (*at == '"') {  /* a quote that closes early: more follows on the line */
+                PyMem_Free(plain);
+                return GIVE_UP;
+            }
+            else
+                plain[length++] = *at;
+        }
+        PyObject *value = PyUnicode_DecodeUTF8(plain, length, "strict");
+        PyMem_Free(plain);
+        return value;
+    }
+    /* A plain scalar may not start with an indicator (a '-' is one only before a space), and ends
+     * at ': ' or ' #' or a ':' at the end of the line, where YAML would read more than a scalar. */
+    if (strchr("?:,[]{}#&*!|>'\"%@`", *start) != NULL || (*start == '-' && (end - start == 1 || start[1] == ' ')))
+        return GIVE_UP;
+    if (end[-1] == ':')
+        return GIVE_UP;
+    for (const char *at = start; at + 1 < end; at++) {
+        if ((at[0] == ':' && at[1] == ' ') || (at[0] == ' ' && at[1] == '#'))
+            return GIVE_UP;
+    }
+    return plain_scalar(quick->scalars, start, (size_t)(end - start));
+}
+
+static PyObject *quick_node(Quick *quick, int parent_indent);
+
+/* A scalar ends its line: the next line may not be indented further (a plain scalar going on, or
+ * an error), so the value is whole. */
+static int
+quick_scalar_ends(const Quick *quick, int indent)
+{
+    return quick->at >= quick->count || quick->lines[quick->at].indent <= indent;
+}
+
+static PyObject *
+quick_mapping(Quick *quick, int indent)
+{
+    PyObject *mapping = PyDict_New();
+    if (mapping == NULL)
+        return NULL;
+    while (quick->at < quick->count && quick->lines[quick->at].indent == indent) {
+        Line *line = &quick->lines[quick->at];
+        Py_ssize_t length = key_length(line->start, line->end);
+        if (length == 0)
+            goto give_up;
+        PyObject *key = plain_scalar(quick->scalars, line->start, (size_t)length);
+        if (key == NULL)
+            goto failed;
+        const char *rest = line->start + length + 1;
+        while (rest < line->end && *rest == ' ')
+            rest++;
+        quick->at++;
+        PyObject *value;
+        if (rest < line->end) {
+            value = quick_scalar(quick, rest, line->end);
+            if (value != NULL && value != GIVE_UP && !quick_scalar_ends(quick, indent)) {
+                Py_DECREF(value);
+                value = GIVE_UP;
+            }
+        }
+        else if (quick->at < quick->count && quick->lines[quick->at].indent > indent)
+            value = quick_node(quick, indent);
+        else if (quick->at < quick->count && quick->lines[quick->at].indent == indent
+                 && *quick->lines[quick->at].start == '-')
+            value = GIVE_UP;  /* a sequence at the key's own indentation: left to libyaml */
+        else
+            value = plain_scalar(quick->scalars, rest, 0);  /* nothing: what an empty scalar resolves to */
+        if (value == NULL || value == GIVE_UP) {
+            Py_DECREF(key);
+            if (value == NULL)
+                goto failed;
+            goto give_up;
+        }
+        int stored = PyDict_SetItem(mapping, key, value);  /* a repeated key: the last value wins */
+        Py_DECREF(key);
+        Py_DECREF(value);
+        if (stored < 0)
+            goto failed;
+    }
+    return mapping;
+give_up:
+    Py_DECREF(mapping);
+    return GIVE_UP;
+failed:
+    Py_DECREF(mapping);
+    return NULL;
+}
+
+static PyObject *
+quick_sequence(Quick *quick, int indent)
+{
+    PyObject *sequence = PyList_New(0);
+    if (sequence == NULL)
+        return NULL;
+    while (quick->at < quick->count && quick->lines[quick->at].indent == indent) {
+        Line *line = &quick->lines[quick->at];
+        if (line->end - line->start < 3 || line->start[0] != '-' || line->start[1] != ' ' || line->start[2] == ' ')
+            goto give_up;
+        PyObject *item;
+        if (key_length(line->start + 2, line->end) > 0) {
+            /* `- key: value` opens a mapping whose keys stand two columns in: read the rest of
+             * this line as its first line */
+            line->start += 2;
+            line->indent += 2;
+            item = quick_mapping(quick, indent + 2);
+        }
+        else {
+            quick->at++;
+            item = quick_scalar(quick, line->start + 2, line->end);
+            if (item != NULL && item != GIVE_UP && !quick_scalar_ends(quick, indent)) {
+                Py_DECREF(item);
+                item = GIVE_UP;
+            }
+        }
+        if (item == NULL || item == GIVE_UP) {
+            if (item == NULL)
+                goto failed;
+            goto give_up;
+        }
+        int appended = PyList_Append(sequence, item);
+        Py_DECREF(item);
+        if (appended < 0)
+            goto failed;
+    }
+    return sequence;
+give_up:
+    Py_DECREF(sequence);
+    return GIVE_UP;
+failed:
+    Py_DECREF(sequence);
+    return NULL;
+}
+
+/* The block that starts on the next line, indented further than its parent's; it must end where
+ * a line comes back to the parent's indentation exactly, or to a level further out. */
+static PyObject *
+quick_node(Quick *quick, int parent_indent)
+{
+    static int depth = 0;  /* the GIL makes this safe; bounded as libyaml's path is */
+    const Line *line = &quick->lines[quick->at];
+    int indent = line->indent;
+    if (depth >= MAX_DEPTH)
+        return GIVE_UP;
+    depth++;
+    PyObject *value = *line->start == '-' ? quick_sequence(quick, indent) : quick_mapping(quick, indent);
+    depth--;
+    if (value != NULL && value != GIVE_UP && quick->at < quick->count && quick->lines[quick->at].indent > parent_indent) {
+        Py_DECREF(value);  /* a line between this block's indentation and its parent's */
+        return GIVE_UP;
+    }
+    return value;
+}
+
+/* The document as the quick path reads it: a new reference, NULL with a Python error, or GIVE_UP. */
+static PyObject *
+quick_load(const Scalars *scalars, const char *source, Py_ssize_t length)
+{
+    if (!quick_bytes((const unsigned char *)source, length))
+        return GIVE_UP;
+    Py_ssize_t room = 16;
+    for (const char *at = source; (at = memchr(at, '\n', (size_t)(source + length - at))) != NULL; at++)
+        room++;
+    Line *lines = PyMem_Malloc((size_t)room * sizeof(Line));
+    if (lines == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t count = 0;
+    const char *at = source, *stop = source + length;
+    while (at < stop) {
+        const char *newline = memchr(at, '\n', (size_t)(stop - at));
+        const char *end = newline != NULL ? newline : stop;
+        const char *content = at;
+        while (content < end && *content == ' ')
+            content++;
+        if (content < end) {  /* a line of spaces only is a blank line */
+            if (end[-1] == ' ' || *content == '#' || content - at > 1000) {
+                PyMem_Free(lines);
+                return GIVE_UP;
+            }
+            lines[count].start = content;
+            lines[count].end = end;
+            lines[count].indent = (int)(content - at);
+            count++;
+        }
+        at = end + 1;
+    }
+    PyObject *value = GIVE_UP;
+    if (count > 0 && lines[0].indent == 0 && *lines[0].start != '-') {
+        Quick quick = {scalars, lines, count, 0};
+        value = quick_mapping(&quick, 0);
+        if (value != NULL && value != GIVE_UP && quick.at != count) {
+            Py_DECREF(value);
+            value = GIVE_UP;
+        }
+    }
+    PyMem_Free(lines);
+    return value;
+}
+
 static PyObject *
 frontmatter_load(PyObject *module, PyObject *args)
 {
@@ -127,10 +435,20 @@ frontmatter_load(PyObject *module, PyObject *args)
     Py_ssize_t source_len;
     Scalars scalars;
     PyObject *fallback;
-    if (!PyArg_ParseTuple(args, "y#s#pOO!Op:load", &source, &source_len, &scalars.resolvable,
+    int paths;  /* QUICK_THEN_LIBYAML; LIBYAML_ONLY or QUICK_ONLY to compare the two (tests, bench) */
+    if (!PyArg_ParseTuple(args, "y#s#pOO!Opi:load", &source, &source_len, &scalars.resolvable,
                           &scalars.resolvable_len, &scalars.resolve_all, &scalars.resolve,
-                          &PyDict_Type, &scalars.cache, &fallback, &scalars.stamps_are_str))
+                          &PyDict_Type, &scalars.cache, &fallback, &scalars.stamps_are_str, &paths))
         return NULL;
+    if (paths != LIBYAML_ONLY) {
+        PyObject *value = quick_load(&scalars, source, source_len);
+        if (value != GIVE_UP)
+            return value;
+        if (paths == QUICK_ONLY) {
+            Py_INCREF(fallback);
+            return fallback;
+        }
+    }
 
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
@@ -236,7 +554,8 @@ frontmatter_load(PyObject *module, PyObject *args)
 
 static PyMethodDef frontmatter_methods[] = {
     {"load", frontmatter_load, METH_VARARGS,
-     "load(source: bytes, resolvable: str, resolve_all: bool, resolve, cache: dict, fallback, stamps_are_str: bool)\n"
+     "load(source: bytes, resolvable: str, resolve_all: bool, resolve, cache: dict, fallback, stamps_are_str: bool,\n"
+     "     paths: int)\n"
      "The value of one YAML document of plain mappings, lists and scalars, or `fallback`."},
     {NULL, NULL, 0, NULL},
 };
@@ -251,7 +570,10 @@ PyInit__frontmatter(void)
 {
     PyObject *module = PyModule_Create(&frontmatter_module);
     if (module != NULL && (PyModule_AddStringConstant(module, "LIBYAML_VERSION", yaml_get_version_string()) < 0
-                           || PyModule_AddIntConstant(module, "INTERFACE", FRONTMATTER_INTERFACE) < 0))
+                           || PyModule_AddIntConstant(module, "INTERFACE", FRONTMATTER_INTERFACE) < 0
+                           || PyModule_AddIntConstant(module, "QUICK_THEN_LIBYAML", QUICK_THEN_LIBYAML) < 0
+                           || PyModule_AddIntConstant(module, "LIBYAML_ONLY", LIBYAML_ONLY) < 0
+                           || PyModule_AddIntConstant(module, "QUICK_ONLY", QUICK_ONLY) < 0))
         Py_CLEAR(module);
     return module;
 }

@@ -11,8 +11,10 @@ values of the same types (tests/reading/test_fast_yaml.py; `bench/yaml_equal.py`
 Faster still, where it was built (`_frontmatter.c`, with libyaml's headers): the same libyaml parser
 driven from C builds the values without any node objects, and asks `PlainScalars.resolve` (PyYAML's
 resolver and constructors) only for unquoted scalars PyYAML could read as something other than a
-string. What it does not handle it leaves to the path above. `FEEDPUB_ACCELERATORS=0` turns both
-off (accelerators.py); `accelerator()` says whether the C one is in use.
+string; before libyaml, it tries a quicker reader of the shape nearly every article's front matter
+has (block mappings and sequences of one-line scalars), which gives up on anything else. What it
+does not handle it leaves to the path above. `FEEDPUB_ACCELERATORS=0` turns both off
+(accelerators.py); `accelerator()` says whether the C one is in use.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ try:
     from . import _frontmatter  # type: ignore[attr-defined]  # built by setup.py where it can be
 except ImportError:  # no compiler or no libyaml headers at install time: PyYAML alone
     _frontmatter = None
-# The arguments `load` takes changed (`stamps_are_str`): a build left from an older checkout would
-# refuse every document, each then going to PyYAML, several times slower. It is not used at all.
-_INTERFACE = 2
+# The arguments `load` takes changed (`stamps_are_str`, then `quick`): a build left from an older
+# checkout would refuse every document, each then going to PyYAML, several times slower. It is not
+# used at all.
+_INTERFACE = 3
 STALE_BUILD = _frontmatter is not None and getattr(_frontmatter, "INTERFACE", 1) != _INTERFACE
 if STALE_BUILD:
     _frontmatter = None
@@ -103,6 +106,10 @@ class PlainScalars:
 
 _FALLBACK = object()
 _plain: dict[type, PlainScalars] = {}
+# Which of its paths the C accelerator may take (see `load_accelerated`).
+_PATHS: dict[str, int] = {} if _frontmatter is None else {
+    "quick, then libyaml": _frontmatter.QUICK_THEN_LIBYAML, "libyaml": _frontmatter.LIBYAML_ONLY,
+    "quick": _frontmatter.QUICK_ONLY}
 
 
 def accelerated() -> bool:
@@ -110,9 +117,11 @@ def accelerated() -> bool:
     return _frontmatter is not None and accelerators.enabled()
 
 
-def load_accelerated(source: str | bytes, loader_class: type) -> Any:
+def load_accelerated(source: str | bytes, loader_class: type, *, paths: str = "quick, then libyaml") -> Any:
     """What the C accelerator makes of `source` (a str, or its UTF-8 bytes), or `_FALLBACK` when it
-    leaves the document to PyYAML."""
+    leaves the document to PyYAML. `paths`: "libyaml" reads every document through libyaml, "quick"
+    only through the quick path for the usual shape of front matter (`_FALLBACK` where it gives up);
+    the tests and `bench/yaml_equal.py` compare the two."""
     if _frontmatter is None:
         return _FALLBACK
     plain = _plain.get(loader_class)
@@ -127,7 +136,7 @@ def load_accelerated(source: str | bytes, loader_class: type) -> Any:
             return _FALLBACK
     try:
         return _frontmatter.load(data, plain.first_characters, plain.any_character, plain.resolve, plain.cache,
-                                 _FALLBACK, plain.stamps_are_str)
+                                 _FALLBACK, plain.stamps_are_str, _PATHS[paths])
     except Exception:  # Unsupported, or a constructor's error: PyYAML's own path decides
         return _FALLBACK
 

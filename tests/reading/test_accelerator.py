@@ -9,6 +9,7 @@ and `bench/yaml_equal.py` checks whole corpora.
 from __future__ import annotations
 
 import os
+import random
 import re
 from pathlib import Path
 
@@ -47,12 +48,18 @@ def test_every_seed_and_generated_article_is_built_by_the_accelerator_exactly_as
         generate(tmp_path / f"corpus{seed}", 250, seed=seed)
         paths += sorted((tmp_path / f"corpus{seed}").rglob("*.txt"))
     assert len(paths) > 1000
+    quickly = 0
     for path in paths:
         source = front_matter(path)
         ours = built(source)
         assert ours is not fast_yaml._FALLBACK, path.name  # plain front matter never needs PyYAML
         theirs = pyyaml(source)
         assert theirs[0] == "value" and same(ours, theirs[1]), path.name
+        read = quick(source)
+        assert read is fast_yaml._FALLBACK or same(read, ours), path.name
+        quickly += read is not fast_yaml._FALLBACK
+    # The corpora's awkward texts (a `\u000b` escape) go to libyaml's path; the rest is read quickly.
+    assert quickly > 0.95 * len(paths), (quickly, len(paths))
 
 
 def test_the_test_suite_s_sample_articles_too() -> None:
@@ -256,3 +263,145 @@ def test_a_build_left_from_an_older_checkout_is_not_used_and_the_version_says_so
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.startswith("True None ") and "built for another feedpub version: reinstall" in done.stdout
+
+
+# -- the quick path (`quick_load` in _frontmatter.c) -----------------------------------------------
+
+def quick(source: str) -> object:
+    """The quick path alone: `fast_yaml._FALLBACK` where it gives up (and libyaml's path would read it)."""
+    return fast_yaml.load_accelerated(source, LOADER, paths="quick")
+
+
+# Shapes the quick path reads itself: what article front matter is made of.
+QUICK_BUILT = [
+    "title: plain text\nn: 1\nf: 1.5\nb: yes\nz: ~\nempty:\nwhen: 2026-05-31T23:46:00Z\nday: 2020-11-12",
+    'q: "a \\"quoted\\" word and a \\\\ slash"\nu: "Ünïcødé — “quotes” 🎉 日本語"\nnone: ""',
+    "topics:\n  - AI\n  - 3\n  - yes\n  - A.I.\n  - \"quoted\"\nafter: 1",
+    "images:\n  - url: https://x.example/a.jpg?w=1&h=2\n    width: 640\n  - url: b\n    isCached: true\nnext: x",
+    "related:\n  - title: \"A\"\n    provider:\n      name: P\n      domain: p.example\n    quality: 60\n"
+    "    images:\n      - url: u\n        width: 1\n  - title: B\nsecured: \"x+y/z==\"",
+    "dup: 1\ndup: 2\nother: 3\ndup: 4",  # the last value wins, in the first key's place
+    "yes: 1\nNo: 2\n1: int key\nNULL: n\n0x1F: hex key\n1_000: k\nTrue: t",  # keys resolve as libyaml's do
+    "url: http://a.example:80/p?q=1#frag\nneg: -1\ninf: -.inf\ndash: a - b\ncolon: a:b\nhash: a#b\n"
+    "brackets: a [b] {c}, d\nquote: He said \"hi\"\napostrophe: it's\nstar: a*b\nbang: a!\nmarks: --x\nrule: ---",
+    "\n\nblank: 1\n   \n\nnext: 2\n",  # blank lines and lines of spaces
+    "indented:\n     far: 1\n     also:\n         - x\nback: 3",
+    'key:   "spaces after the colon"\nplain:    word',
+    "nothing:\nnext: 1\nlast:",
+    "images: []\nextras: {}\nlist:\n  - []\n  - {}",
+    "nbsp: a\u00a0b\u00a0\nzero_width: a\u200bb\nmath: 𝔸 ∑",  # no break, blank or control to YAML
+]
+
+# Each thing the quick path leaves to libyaml's path, once.
+QUICK_GIVES_UP = [
+    "a: 1 # comment", "# c\na: 1", "a: 1\n# c", "a:\t1", "a: 1\r\nb: 2", "a: x\u2028y", "a: x\u2029y",
+    "a: x\x85y", "a: x\x80y", "a: x\x9fy", "a: x\x7fy", "a: x\x01y", "a: x\ufffey", "a: x\uffffy",
+    "\ufeffa: 1", "a: \ufeffb", "a: [1, 2]", "a: {b: 1}", "a: |\n  x", "a: >\n  x", "a: &x 1\nb: *x",
+    "a: !!str 1", "a: 'single'", "a: [ ]", "a: [x]", "a: {}x", "a: b: c", "a: b:", "a: multi\n  line",
+    "a: multi\n\n  after a blank",
+    "a: -", "a: - x", "a: ?x", "a: :x", "a: %x", "a: @x", "a: `x`", "a: ,x", "a: value \nb: 1",
+    "a:\n- x", "a:\n  - x\n   - y", "a:\n    b: 1\n  c: 2", "- a\n- b", "a: 1\n---\nb: 2",
+    '"quoted key": 1', "a b: 1", "a.b: 1", "<<: 1", "? x\n: 1", "a:b: 1",
+    'a: "esc \\n"', 'a: "\\u00e9"', 'a: "x" trailing', 'a: "x"y"', 'a: "open', 'a: "',
+    "a:\n  -  two spaces: x", "a:\n  - - nested", "a:\n  -", "x" * 101 + ": long key", "a: 1\n b: 2",
+    "a:\n  - x\n    more", "", "   ", "a", "a: 1\nb", "deep:\n" + "".join(" " * n + f"k{n}:\n" for n in range(1, 70)),
+]
+
+
+@pytest.mark.parametrize("source", QUICK_BUILT)
+def test_what_the_quick_path_reads_equals_pyyaml_s_value_and_types(source: str) -> None:
+    ours = quick(source)
+    assert ours is not fast_yaml._FALLBACK
+    theirs = pyyaml(source)
+    assert theirs[0] == "value" and same(ours, theirs[1]), (ours, theirs)
+    assert same(fast_yaml.load_accelerated(source, LOADER, paths="libyaml"), ours)
+
+
+@pytest.mark.parametrize("source", QUICK_GIVES_UP)
+def test_what_the_quick_path_gives_up_on_is_read_as_pyyaml_reads_it(source: str) -> None:
+    assert quick(source) is fast_yaml._FALLBACK
+    ours = outcome(lambda text: fast_yaml.load(text, LOADER), source)
+    theirs = pyyaml(source)
+    assert ours[0] == theirs[0]
+    assert same(ours[1], theirs[1]) if ours[0] == "value" else ours[1] == theirs[1]
+
+
+# Scalars and keys for front matter made at random: the usual ones, and each spelling that YAML
+# reads as something else than it looks (a comment, an indicator, an end, a type).
+_QUICK_SCALARS = [
+    "plain words", "Startups", "A.I.", "1", "-1", "69", "1.5", "1e3", ".5", "0x1F", "012", "1_000", "yes", "No",
+    "off", "y", "~", "null", "true", "2026-05-31T23:46:00Z", "2020-01-01", "2001-12-14 21:59:43.10 -5",
+    "https://x.example/a?b=1&c=%20#frag", "a: b", "a #b", "a#b", "a:", "a:b", "-", "- x", "--x", "?x", ":x",
+    "[a]", "{a: 1}", "a, [b]", "&a x", "*a", "!x y", "|", ">", "%x", "@x", "`x", "'q'", "'it''s'", '"dq"',
+    '"a \\"b\\" c"', '"a\\\\b"', '"a\\nb"', '"a"b"', '"open', '""', "é ü 日本 🎉", "“curly”", "a\tb", "a ",
+    "x\u2028y", "\ufeff", "#", "a - b", "---", "...",
+]
+_QUICK_KEYS = ["title", "url", "name", "yes", "no", "on", "1", "0x1F", "null", "True", "a_b", "a b", "a.b", "~",
+               '"d"', "'s'", "-a", "<<", "title"]
+
+
+def _random_front_matter(rng: random.Random) -> str:
+    """Block mappings nested as articles nest them, with now and then a line that YAML reads
+    otherwise (an indentation off by one, a comment, a tab)."""
+
+    def scalar() -> str:
+        return rng.choice(_QUICK_SCALARS[:22]) if rng.random() < 0.6 else rng.choice(_QUICK_SCALARS)
+
+    def key() -> str:
+        return rng.choice(_QUICK_KEYS[:11]) if rng.random() < 0.9 else rng.choice(_QUICK_KEYS)
+
+    def mapping(indent: int, depth: int) -> list[str]:
+        lines = []
+        for _ in range(rng.randint(1, 4)):
+            pad = " " * indent
+            kind = rng.random()
+            if kind < 0.55 or depth > 3:
+                lines.append(f"{pad}{key()}:{rng.choice([' ', ' ', ' ', '  '])}{scalar()}")
+            elif kind < 0.75:
+                lines.append(f"{pad}{key()}:")
+                lines += mapping(indent + rng.choice([1, 2, 2, 4]), depth + 1)
+            else:
+                lines.append(f"{pad}{key()}:")
+                lines += sequence(indent + rng.choice([0, 2, 2, 2, 4]), depth + 1)
+        return lines
+
+    def sequence(indent: int, depth: int) -> list[str]:
+        lines = []
+        for _ in range(rng.randint(0, 3)):
+            pad = " " * indent
+            if rng.random() < 0.5 or depth > 3:
+                lines.append(f"{pad}- {scalar()}")
+            else:
+                first, *rest = mapping(indent + 2, depth + 1)
+                lines.append(f"{pad}- {first[indent + 2:]}")
+                lines += rest
+        return lines
+
+    lines = mapping(0, 0)
+    for _ in range(rng.choice([0, 0, 0, 1])):  # now and then, one line YAML reads otherwise
+        at = rng.randrange(len(lines) + 1)
+        lines.insert(at, rng.choice(["", "   ", "# a comment", " " * rng.randint(1, 5) + "odd: 1", "\tx: 1",
+                                     "---", "- stray"]))
+    if rng.random() < 0.05:
+        lines = [line + " " for line in lines]
+    return "\n".join(lines) + rng.choice(["", "\n", "\n\n"])
+
+
+def test_front_matter_made_at_random_reads_as_pyyaml_reads_it_on_the_quick_path_or_is_given_up() -> None:
+    """5,000 documents of the shapes above: whatever the quick path builds equals PyYAML's value and
+    types (and libyaml's path's), and it builds most of the valid ones, so the check is of it."""
+    rng = random.Random(20261201)
+    counts = {"quick": 0, "given up": 0}
+    for _ in range(5000):
+        source = _random_front_matter(rng)
+        theirs = pyyaml(source)
+        ours = quick(source)
+        if ours is fast_yaml._FALLBACK:
+            counts["given up"] += 1
+        else:
+            counts["quick"] += 1
+            assert theirs[0] == "value" and same(ours, theirs[1]), (source, ours, theirs)
+        loaded = outcome(lambda text: fast_yaml.load(text, LOADER), source)
+        assert loaded[0] == theirs[0], source
+        assert same(loaded[1], theirs[1]) if loaded[0] == "value" else loaded[1] == theirs[1]
+    assert counts["quick"] > 1000 and counts["given up"] > 500, counts

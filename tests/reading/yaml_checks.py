@@ -81,8 +81,8 @@ class Audit:
     def install(self) -> None:
         original = self._original
 
-        def load_accelerated(source: str | bytes, loader_class: type) -> Any:
-            value = original(source, loader_class)
+        def load_accelerated(source: str | bytes, loader_class: type, **paths: str) -> Any:
+            value = original(source, loader_class, **paths)
             if value is not fast_yaml._FALLBACK and loader_class is article_file._Loader:
                 self.checked += 1
                 if isinstance(source, bytes):  # a file's front matter, read from its bytes
