@@ -1,12 +1,18 @@
-"""The SQLite databases behind the stores: one per article folder and kind of store.
+"""The SQLite databases behind the stores: one per article folder, kind of store and key.
 
 A store is only an accelerator. Each database holds one table and the key it was filled under
-(`keys.py`); when the key changes (new code, settings or library versions) the table is dropped
-and made anew rather than trusted.
+(`keys.py`: the code, settings and library versions its values depend on), and its file is named
+after that key too: two processes of one folder with other settings (an export with its base URL
+beside a preview without one) each read and write their own file. Sharing one, the second to open
+it dropped the table and refilled it under its own key while the first kept reading and writing it:
+items carrying the other's links went out from both. A process holds a shared lock on its file's
+lock (`claim`); the files of other keys that no process holds are removed (`remove_unclaimed`), so a
+new version or a changed setting does not leave the old file behind.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
@@ -69,10 +75,74 @@ def default_cache_dir() -> Path:
     return Path(base) / "feedpub"
 
 
-def cache_path(cache_dir: Path, kind: str, root: Path, suffix: str = ".sqlite3") -> Path:
-    """`<cache_dir>/<kind>-<digest of the folder's absolute path><suffix>`."""
-    name = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
-    return cache_dir / f"{kind}-{name}{suffix}"
+def _folder_digest(root: Path) -> str:
+    return hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+def cache_path(cache_dir: Path, kind: str, root: Path, key: str | None = None, *, suffix: str = ".sqlite3") -> Path:
+    """`<cache_dir>/<kind>-<digest of the folder's absolute path>-<digest of key><suffix>`; without a
+    key (what is kept across settings and versions: the hub's subscriptions), no `-<digest of key>`."""
+    name = f"{kind}-{_folder_digest(root)}"
+    if key is not None:
+        name += "-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+    return cache_dir / f"{name}{suffix}"
+
+
+def _lock_path(path: Path) -> Path:
+    # Beside the database, named so that no glob of the database's own files (`fragments-*`,
+    # `*.sqlite3*`) takes it in.
+    return path.with_name(f".{path.name.removesuffix('.sqlite3')}.lock")
+
+
+def claim(path: Path) -> int:
+    """A shared lock on the lock file of the database at `path`, held while the descriptor returned is
+    open (for the process's life: the stores keep their connection as long). A flock on a file of its
+    own, never on the database: closing any descriptor of the database would drop SQLite's locks."""
+    lock = _lock_path(path)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while another process removes the file
+            held = os.fstat(fd)
+            now = os.stat(lock)
+        except FileNotFoundError:  # removed meanwhile, by `remove_unclaimed`: claim the new one
+            os.close(fd)
+            continue
+        except BaseException:
+            os.close(fd)
+            raise
+        if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+            return fd
+        os.close(fd)  # the lock of a file removed meanwhile
+
+
+def remove_unclaimed(path: Path, kind: str, root: Path) -> None:
+    """Remove the databases of this folder and kind under other keys that no process holds, and the
+    one named before keys were in the names (it has no lock: only a feedpub older than this would use
+    it). Each is removed holding its lock, so a process claiming it meanwhile waits, then makes it anew."""
+    folder = _folder_digest(root)
+    remove_database(path.with_name(f"{kind}-{folder}.sqlite3"))
+    for other in path.parent.glob(f"{kind}-{folder}-*.sqlite3"):
+        if other == path:
+            continue
+        lock = _lock_path(other)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # in use
+            os.close(fd)
+            continue
+        try:
+            remove_database(other)
+            lock.unlink(missing_ok=True)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def open_cache(path: Path, *, table: str, columns: str, schema: str) -> sqlite3.Connection:

@@ -10,13 +10,14 @@ dropped (one warning) and its item rendered again, never spliced into a feed.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .databases import Reopening, cache_path, keep_only, open_cache, rows_in, warn_corrupt
+from .databases import Reopening, cache_path, claim, keep_only, open_cache, remove_unclaimed, rows_in, warn_corrupt
 from .packing import DIGEST_BYTES, digest
 
 
@@ -37,14 +38,23 @@ class FragmentStore(Reopening):
     def __init__(self, path: Path, *, key: str) -> None:
         self.path = path
         self._spec = {"table": "fragments", "columns": "key TEXT PRIMARY KEY, body BLOB", "schema": key}
-        self._db = open_cache(path, **self._spec)
+        # Held as long as the store (the process's life): no other process removes its file meanwhile.
+        self._claim = claim(path)
+        try:
+            self._db = open_cache(path, **self._spec)
+        except BaseException:
+            os.close(self._claim)
+            raise
         self._lock = threading.Lock()
         self._folder: object = None  # a temporary store's folder, removed with it
 
     @classmethod
     def for_folder(cls, cache_dir: Path, root: Path, *, key: str) -> FragmentStore | None:
         try:
-            return cls(cache_path(cache_dir, "fragments", root), key=key)
+            path = cache_path(cache_dir, "fragments", root, key)
+            store = cls(path, key=key)
+            remove_unclaimed(path, "fragments", root)
+            return store
         except (OSError, sqlite3.Error):
             return None
 

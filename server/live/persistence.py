@@ -18,9 +18,9 @@ from .rebuilder import Rebuilder
 class Persistence:
     def __init__(self, rebuilder: Rebuilder, cache_dir: Path | None) -> None:
         self.rebuilder = rebuilder
-        self.path = cache_path(cache_dir, "site", rebuilder.root, ".state") if cache_dir else None
+        self.path = cache_path(cache_dir, "site", rebuilder.root, suffix=".state") if cache_dir else None
         # Where feedpub before the plain-value state kept a pickle (never read now): removed at a save.
-        self._old = cache_path(cache_dir, "site", rebuilder.root, ".pickle") if cache_dir else None
+        self._old = cache_path(cache_dir, "site", rebuilder.root, suffix=".pickle") if cache_dir else None
         self._saved: int | None = None  # the rebuilder's version saved last; None: none saved yet
 
     @property
