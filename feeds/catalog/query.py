@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, quote
 import re2
 
 from ..reading.article import Entry, Provider
+from ..reading.text import strip_forbidden
 from .records import Block
 
 MAX_PATTERN = 256
@@ -98,6 +99,10 @@ def parse_query(query: str | bytes, *, max_limit: int, default_limit: int) -> Qu
     for name, value in parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace"):
         if name not in PARAMETERS or not value.strip():
             continue  # readers add their own parameters; an empty one is not given (as in RSSHub)
+        if strip_forbidden(value) != value:
+            # A pattern is named in the feed's title, where XML cannot carry a control character:
+            # refused here, with the reason, rather than failing as the document is written.
+            raise QueryError(f"{name} holds a control character (or another a feed cannot carry); give plain text")
         if name in given and given[name] != value:
             raise QueryError(f"{name} is given twice ({given[name]!r} and {value!r}); give it once")
         given[name] = value

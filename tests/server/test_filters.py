@@ -196,12 +196,17 @@ def test_unknown_and_empty_parameters_change_nothing(client: TestClient) -> None
     ("filter=(a", "not a pattern RE2 accepts"), ("filter_title=(?=a)b", "RE2"), (r"filter=(x)\1", "RE2"),
     ("filter=" + "a" * 257, "at most 256"), ("topic=no-such-topic", "no topic"), ("provider=nowhere.example", "no provider"),
     ("filter=a&filter=b", "given twice"),
+    # characters XML cannot carry: the pattern is named in the feed's title (a 500 before, in RSS and Atom)
+    ("filter=%00", "filter holds a control character"), ("filter=%01", "control character"),
+    ("filter_title=a%0Bb", "filter_title holds a control character"), ("filter=%EF%BF%BF", "control character"),
+    ("filterout=a%C2%85", "filterout holds"), ("topic=%7F", "topic holds a control character"),
 ])
 def test_bad_values_get_400_with_a_one_line_reason(client: TestClient, query: str, reason: str) -> None:
-    answer = client.get("/feeds/all.rss?" + query)
-    assert answer.status_code == 400
-    assert reason in answer.text and answer.text.count("\n") == 1
-    assert answer.headers["content-type"] == "text/plain; charset=utf-8"
+    for fmt in ("rss", "atom", "json"):
+        answer = client.get(f"/feeds/all.{fmt}?" + query)
+        assert answer.status_code == 400
+        assert reason in answer.text and answer.text.count("\n") == 1
+        assert answer.headers["content-type"] == "text/plain; charset=utf-8"
 
 
 def test_a_catastrophic_pattern_runs_in_linear_time(client: TestClient) -> None:
