@@ -62,7 +62,7 @@ class Settings:
     # The whole history: RFC 5005 archive documents below every feed (see catalog/archives.py).
     archives: bool = True
     archive_size: int = 100  # items per archive document at most: far below what readers accept
-    archive_max_age: int = 86400  # Cache-Control max-age of archive documents, seconds
+    archive_max_age: int = 86400  # Cache-Control max-age of archive documents but each feed's newest, seconds
     # The seed site's paged JSON API (/api/news/...), off unless asked for.
     everyday_api: bool = False
     page_size: int = 25

@@ -14,7 +14,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -153,7 +152,7 @@ class LazyResource:
             etag = self.output.etag
             gzip_etag = etag[:-1] + '-gz"'  # archive documents and API pages exceed MIN_GZIP: a frame alone does
             # A 304 repeats what `_resource` would send, less what describes a body.
-            raw = _headers_of(self.path, self.output.last_modified, self.settings)
+            raw = _headers_of(self.path, self.output, self.settings)
             updates = tuple((name, value) for name, value in raw if name not in _BODY_ONLY)
             tags = frozenset(tag.encode("latin-1") for tag in (etag, gzip_etag))
             self._ready = (gzip_etag, tags, updates, (b"etag", etag.encode("latin-1")),
@@ -186,8 +185,8 @@ class LazyResource:
         made = self.cache.get(self.etag)
         if made is None:
             output = self.output
-            made = _resource(self.path, Output(output.body, output.media_type, output.etag, output.last_modified),
-                             self.settings)
+            made = _resource(self.path, Output(output.body, output.media_type, output.etag, output.last_modified,
+                                               output.growing), self.settings)
             self.cache.put(made)
         return made
 
@@ -234,11 +233,12 @@ def publish(site: Site, *, settings: Settings, previous: Published | None = None
     return Published(MappingProxyType(resources), filters)
 
 
-def _headers_of(path: str, last_modified: datetime, settings: Settings) -> tuple[Header, ...]:
+def _headers_of(path: str, output: Output | LazyOutput, settings: Settings) -> tuple[Header, ...]:
     """The headers of a 200 but for ETag, length and encoding: the path's rules (render/headers.py,
     which the deploy to object storage follows too), with what this server adds per response in
     between, in the order the server has always sent them."""
-    rules = headers_for(path, settings)
+    rules = headers_for(path, settings, growing=output.growing)
+    last_modified = output.last_modified
     headers = [
         ("content-type", rules.pop("Content-Type")),
         ("last-modified", http_date(last_modified)),
@@ -268,7 +268,7 @@ def _resource(path: str, output: Output, settings: Settings) -> Resource:
     if len(output.body) >= MIN_GZIP:
         gzip_etag = output.etag[:-1] + '-gz"'
         gzip_etag_header = (b"etag", gzip_etag.encode("latin-1"))
-    raw = _headers_of(path, output.last_modified, settings)
+    raw = _headers_of(path, output, settings)
     updates = tuple((name, value) for name, value in raw if name not in _BODY_ONLY)
     tags = frozenset(tag.encode("latin-1") for tag in (output.etag, gzip_etag) if tag)
     return Resource(output, gzip_etag, raw, (b"etag", output.etag.encode("latin-1")),

@@ -166,7 +166,7 @@ def site_objects(site: Site, settings: Settings, *, compress: bool = False) -> l
     for path, output in sorted(site.items()):
         if path == HEADERS:
             continue
-        rules = headers_for(path, settings)
+        rules = headers_for(path, settings, growing=output.growing)
         headers = {name: rules[name] for name in STORED_HEADERS}
         body = body_of(output)
         gzipped = compress and len(body) >= MIN_GZIP

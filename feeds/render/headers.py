@@ -45,16 +45,19 @@ def media_type_for(path: str) -> str:
     return media_type
 
 
-def headers_for(path: str, settings: Settings) -> dict[str, str]:
+def headers_for(path: str, settings: Settings, *, growing: bool = False) -> dict[str, str]:
     """The headers a published path is served with, names in their usual capitalisation.
 
     Every output is UTF-8 text. Feeds, the catalog and OPML are read by web apps on other origins,
-    so they carry CORS; the HTML index page is not an API and does not.
+    so they carry CORS; the HTML index page is not an API and does not. `growing`: the document is
+    the newest archive document of its feed (`Output.growing`).
     """
     media_type = media_type_for(path)
     # An archive document changes only when an article of its range does: readers and caches may
-    # keep it far longer than a subscription document.
-    max_age = settings.archive_max_age if is_archive(path.lstrip("/")) else settings.max_age
+    # keep it far longer than a subscription document. All but the newest: that one takes each item
+    # pushed out of the subscription document, and kept a day, it would hide from a reader walking
+    # the history every article that left the subscription document that day.
+    max_age = settings.archive_max_age if is_archive(path.lstrip("/")) and not growing else settings.max_age
     headers = {
         "Content-Type": f"{media_type}; charset=utf-8",
         "Cache-Control": f"public, max-age={max_age}",
@@ -101,7 +104,11 @@ def header_rules(settings: Settings) -> list[tuple[str, dict[str, str]]]:
     samples.append(("/" + page_path(ALL, ALL), page_path(ALL, ALL)))
     samples += [(f"/{FOLDERS[kind]}*.html", page_path(kind, "sample")) for kind in (TOPIC, PROVIDER)]
     samples.append((f"/{API}*", f"{API}news/index.json"))  # the JSON API (everyday_api): one kind in its folder
-    return [(pattern, _without_per_path(headers_for(sample, settings))) for pattern, sample in samples]
+    # The newest archive document of each feed changes as often as its subscription document, and a
+    # pattern cannot single it out: every archive document gets the brief max-age here (static hosts
+    # revalidate with the ETag); the live server and `feedpub deploy` give it to the newest alone.
+    return [(pattern, _without_per_path(headers_for(sample, settings, growing=is_archive(sample))))
+            for pattern, sample in samples]
 
 
 def _without_per_path(headers: dict[str, str]) -> dict[str, str]:

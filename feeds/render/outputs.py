@@ -20,6 +20,9 @@ class Output:
     media_type: str  # with charset, ready for a Content-Type header
     etag: str  # strong, quoted, from the body alone
     last_modified: datetime
+    # The newest archive document of a feed, which takes each item pushed out of the subscription
+    # document: it changes as often, so it is cached as briefly (`headers.headers_for`).
+    growing: bool = False
 
 
 class LazyOutput:
@@ -31,17 +34,18 @@ class LazyOutput:
     none of them until they are served or written.
     """
 
-    __slots__ = ("_etag", "last_modified", "made_of", "make", "make_parts", "media_type", "stored")
+    __slots__ = ("_etag", "growing", "last_modified", "made_of", "make", "make_parts", "media_type", "stored")
 
     def __init__(self, media_type: str, last_modified: datetime, make: Callable[[], bytes],
                  made_of: Callable[[], str], *, parts: Callable[[], list[Buffer]] | None = None,
-                 stored: StoredDocument | None = None) -> None:
+                 stored: StoredDocument | None = None, growing: bool = False) -> None:
         self.media_type = media_type  # with charset, ready for a Content-Type header
         self.last_modified = last_modified
         self.make = make
         self.made_of = made_of
         self.make_parts = parts  # the same bytes as buffers to write out in one go, when cheaper than `make`
         self.stored = stored  # what it is put together from, when that is stored fragments
+        self.growing = growing  # as `Output.growing`
         self._etag: str | None = None
 
     @property

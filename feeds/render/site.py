@@ -111,7 +111,9 @@ def make_archive_feed(spec: FeedSpec, index: int, settings: Settings) -> Feed:
         # to it, and its Link header names no hub; a hub link here would invite a subscription that
         # is refused or never fed.
         hubs=(),
-        max_age=settings.archive_max_age,  # what headers.headers_for serves archive documents with
+        # What headers.headers_for serves it with: the newest archive document changes as often as
+        # the subscription document, the others only when an article of their range does.
+        max_age=settings.max_age if index == 0 else settings.archive_max_age,
     )
 
 
@@ -412,10 +414,10 @@ class SiteBuilder:
                 renderer = self._fragments[position]
                 outputs[path] = LazyOutput(media_type, page.newest, _assembler(renderer, feed, page.items), made_of,
                                            parts=_parts_maker(renderer, feed, page.items),
-                                           stored=StoredDocument(renderer, feed, page.items))
+                                           stored=StoredDocument(renderer, feed, page.items), growing=index == 0)
             else:  # the straightforward path holds every document, with the ETag a lazy one would have
                 body = fmt.render(feed, [self._articles[entry.digest] for entry in page.items])
-                outputs[path] = Output(body, media_type, made_of_etag(made_of()), page.newest)
+                outputs[path] = Output(body, media_type, made_of_etag(made_of()), page.newest, growing=index == 0)
         return outputs
 
     def _retain(self, plan: Plan) -> None:

@@ -99,12 +99,19 @@ def test_a_deploy_stores_the_export_with_its_headers(s3_server: S3Server, prefix
     assert set(objects) == set(files)  # every exported file, and nothing else (no `_headers`)
     assert counts(output) == {"objects": len(files), "uploaded": len(files), "bytes": sum(map(len, files.values())),
                               "unchanged": 0, "deleted": 0}
+    # Each feed's newest archive document, as a reader finds it: the one its subscription documents
+    # link as prev-archive (JSON Feed: next_url).
+    newest = {found.removeprefix(SETTINGS.base_url + "/") for path, body in files.items() if path.count("/") <= 2
+              for found in re.findall(rb'rel="prev-archive" href="([^"]+)"|"next_url":"([^"]+)"', body)
+              for found in map(bytes.decode, found) if found}
+    assert newest and all(path.startswith("feeds/archive/") for path in newest)
     for path, (body, answer) in objects.items():
         assert body == files[path], path
-        rules = headers_for(path, SETTINGS)
+        rules = headers_for(path, SETTINGS, growing=path in newest)
         assert answer["ContentType"] == rules["Content-Type"], path
-        # An archive document keeps its range: caches may hold it for archive_max_age.
-        age = 86400 if path.startswith("feeds/archive/") else 300
+        # An archive document keeps its range: caches may hold it for archive_max_age. All but the
+        # newest, which takes each item pushed out of the subscription document.
+        age = 86400 if path.startswith("feeds/archive/") and path not in newest else 300
         assert answer["CacheControl"] == rules["Cache-Control"] == f"public, max-age={age}", path
         assert "ContentEncoding" not in answer, path
         assert answer["ETag"].strip('"') == hashlib.md5(body).hexdigest(), path
