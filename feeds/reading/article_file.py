@@ -194,8 +194,9 @@ def load_front_matter(text: str) -> dict[str, Any]:
         where = f" at line {mark.line + 2}" if mark is not None else ""  # +1 for 0-based, +1 for the fence
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         # PyYAML quotes what it found (`found undefined alias 'x'`): the kind of problem is enough.
-        # A tag is named (it says what the file asked for), no other quote.
-        problem = _QUOTED.sub(lambda quote: quote.group(0) if "tag:" in quote.group(0) else "", problem).strip()
+        # A tag is named (it says what the file asked for), and so is the syntax it expected or found
+        # (`did not find expected ',' or ']'`, `found character '\\t'`), no other quote.
+        problem = _QUOTED.sub(lambda quote: quote.group(0) if _says_syntax(quote.group(0)) else "", problem).strip()
         raise ArticleError(f"invalid YAML{where}: {problem}") from None
     except RecursionError:
         raise ArticleError("invalid YAML: nested too deeply") from None
@@ -209,6 +210,13 @@ def load_front_matter(text: str) -> dict[str, Any]:
     if not isinstance(front, dict):
         raise ArticleError(f"front matter is a {_kind(front)}, not a mapping of fields")
     return front
+
+
+def _says_syntax(quote: str) -> bool:
+    """Whether a quote in PyYAML's message names a tag or a piece of YAML's syntax (one punctuation
+    character, or an escape such as `\\t`): never a value of the file."""
+    inner = quote.strip()[1:-1]
+    return "tag:" in inner or (len(inner) == 1 and not inner.isalnum()) or (len(inner) == 2 and inner[0] == "\\")
 
 
 @overload

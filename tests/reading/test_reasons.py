@@ -66,6 +66,19 @@ def _bomb() -> list[str]:
 BOMB = _bomb()
 
 
+@pytest.mark.parametrize("lines, said", [
+    ([*VALID, "topics: [a, b"], "did not find expected ',' or ']'"),
+    ([*VALID, "topics: {a: 1"], "did not find expected ',' or '}'"),
+    ([*VALID, "excerpt: \"a\tb\" x"], "did not find expected key"),
+    ([*VALID, f"secured: !{SECRET} x"], "could not determine a constructor for the tag"),
+])
+def test_a_reason_names_the_syntax_yaml_expected(lines: list[str], said: str) -> None:
+    """What YAML expected or found is syntax, not a value: the reason keeps it (`did not find expected
+    ',' or ']'`, not `did not find expected or`)."""
+    text = reason(*lines)
+    assert said in text and SECRET not in text, text
+
+
 def test_a_billion_laughs_document_is_a_bad_file() -> None:
     text = reason(*VALID, *BOMB, "excerpt: *i")
     assert "billion laughs" in text
