@@ -6,7 +6,7 @@ Pure functions over header values, so each rule is testable on its own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 
@@ -34,7 +34,8 @@ def is_not_modified(request_headers: Mapping[str, str], etags: tuple[str, ...], 
             since = parsedate_to_datetime(if_modified_since)
             if since.tzinfo is None:
                 return False
-            return int(last_modified.timestamp()) <= int(since.timestamp())
+            # As the Last-Modified sent (server/published.py): never later than now.
+            return int(min(last_modified, datetime.now(UTC)).timestamp()) <= int(since.timestamp())
         except (TypeError, ValueError, IndexError, OverflowError):
             # An unusable date (year 99999999999 overflows) is ignored (§13.1.3): a full answer.
             return False

@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -238,7 +239,10 @@ def _headers_of(path: str, output: Output | LazyOutput, settings: Settings) -> t
     which the deploy to object storage follows too), with what this server adds per response in
     between, in the order the server has always sent them."""
     rules = headers_for(path, settings, growing=output.growing)
-    last_modified = output.last_modified
+    # The newest item's date, but never later than now: with `include_future` that date may be a
+    # scheduled article's, and a Last-Modified after the response's Date is refused by RFC 9110
+    # §8.8.2.1 (a client sending it back would be told "not modified" until that day).
+    last_modified = min(output.last_modified, datetime.now(UTC))
     headers = [
         ("content-type", rules.pop("Content-Type")),
         ("last-modified", http_date(last_modified)),

@@ -9,6 +9,7 @@ against the real `feedpub serve` over TCP.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -120,3 +121,32 @@ def test_the_real_server_repeats_them_on_keep_alive_and_on_closing_connections(
                     assert {name: again.headers.get(name) for name in REPEATED} == \
                            {name: first.headers.get(name) for name in REPEATED}, (path, headers)
                     assert again.headers["cache-control"] in ("public, max-age=123", "public, max-age=4567")
+
+
+def test_a_scheduled_article_shown_early_never_dates_the_feed_after_now(serve: Callable[..., Server],
+                                                                       articles: Path) -> None:
+    """With `--include-future`, the newest item's date may be next year: Last-Modified stays at most the
+    response's Date (RFC 9110 §8.8.2.1), and a client that revalidates by date alone is never told
+    "not modified" about a feed that changed."""
+    from email.utils import parsedate_to_datetime
+
+    from tests.helpers import article_text, sample_fields
+
+    (articles / "scheduled.txt").write_text(article_text(**sample_fields(
+        40, title="Scheduled for next year", publishedDateTime="2027-06-01T12:00:00Z")), encoding="utf-8")
+    server = serve(articles, "--include-future", "--base-url", BASE)
+    first = server.get("/feeds/all.rss")
+    assert first.status_code == 200 and b"Scheduled for next year" in first.content
+    modified = parsedate_to_datetime(first.headers["last-modified"])
+    assert modified <= parsedate_to_datetime(first.headers["date"])
+    time.sleep(1.1)  # HTTP dates count whole seconds: a change within the same one cannot be told apart
+    (articles / "000.txt").write_text(article_text(**sample_fields(0, title="Edited since")), encoding="utf-8")
+    for _ in range(100):
+        if b"Edited since" in server.get("/feeds/all.rss").content:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the edit was never served")
+    again = server.get("/feeds/all.rss", headers={"if-modified-since": first.headers["last-modified"]})
+    assert again.status_code == 200 and b"Edited since" in again.content  # not "not modified" since then
+    assert parsedate_to_datetime(again.headers["last-modified"]) <= parsedate_to_datetime(again.headers["date"])
