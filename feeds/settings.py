@@ -6,6 +6,7 @@ A wrong key or value in the file is an error naming it, raised before any work s
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,10 @@ def load_settings(path: Path | None, *, search: Path | None = None) -> Settings:
         raise SettingsError(f"{path}: {error}") from None
 
 
+# A language tag as RSS's <language>, Atom's xml:lang and HTML's lang take it (BCP 47's shape).
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
 def validate(settings: Settings) -> Settings:
     for name in ("title", "description", "language"):
         value = getattr(settings, name)
@@ -135,7 +140,11 @@ def validate(settings: Settings) -> Settings:
                                                for k, v in topics.items()):
         raise SettingsError("topics must map topic names to display names, like `AI: Artificial intelligence`")
     validate_aliases(settings.topic_aliases)
+    if not _LANGUAGE.fullmatch(settings.language):
+        raise SettingsError(f"language must be a language tag such as en or pt-BR, not {settings.language!r}")
     base = settings.base_url
+    if isinstance(base, str) and "@" in base.split("//", 1)[-1].split("/", 1)[0]:
+        raise SettingsError("base_url must not hold a user name or password: every public link would carry it")
     url = clean_url(base) if isinstance(base, str) else None
     if not url or url.split("?")[0].split("#")[0] != url:
         raise SettingsError(f"base_url must be an absolute http(s) URL such as https://news.example.com, not {base!r}")

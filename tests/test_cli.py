@@ -102,6 +102,8 @@ def test_config_file_and_flags_override_it(articles: Path, tmp_path: Path) -> No
         ("limit: many\n", "limit must be a whole number"),
         ("limit: 0\n", "limit must be a whole number"),
         ("base_url: ftp://x\n", "base_url must be an absolute http(s) URL"),
+        ("base_url: https://user:secret@news.example.com\n", "base_url must not hold a user name or password"),
+        ("language: 'xx-INVALID-!!'\n", "language must be a language tag such as en or pt-BR"),
         ("topics: [a, b]\n", "topics must map topic names"),
         ("- a\n", "must be a mapping"),
         ("title: [\n", "not valid YAML"),
@@ -139,6 +141,12 @@ def test_export_and_deploy_without_a_base_url_stop_and_say_how_to_give_one(artic
     if command == "export":  # a base URL from feedpub.yaml is as good as the flag
         assert CliRunner().invoke(main, ["export", str(articles), "--out", "site"]).exit_code == 0
         assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_an_ipv6_base_url_is_a_base_url(articles: Path, tmp_path: Path) -> None:
+    code, output = run("export", articles, "--out", tmp_path / "out", "--base-url", "http://[::1]:8000")
+    assert code == 0, output
+    assert '<atom:link href="http://[::1]:8000/feeds/all.rss" rel="self"' in (tmp_path / "out/feeds/all.rss").read_text()
 
 
 def test_bad_base_url_flag_is_an_error(articles: Path, tmp_path: Path) -> None:

@@ -153,6 +153,8 @@ def slow_clean_url(value: object) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     host = parts.hostname.rstrip(".")
+    if ":" in host:  # an IPv6 address, which urlsplit gives without its brackets
+        host = f"[{host}]"
     try:
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:

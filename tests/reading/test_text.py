@@ -109,6 +109,8 @@ def test_text_shortened_only_by_the_work_bound_is_still_marked_as_cut() -> None:
         "https://",
         "https://exa mple.com/x",  # a space in the host
         "https://example.com:99999/x",  # impossible port
+        "http://[fe80::1%25eth0]/x",  # an address with a zone: meaningless beyond one machine
+        "http://[::1/x",
         "",
         "   ",
     ],
@@ -128,6 +130,8 @@ def test_only_absolute_http_urls_are_links(raw: str) -> None:
         ("https://example.com", "https://example.com/"),
         ("https://user:secret@example.com/x", "https://example.com/x"),  # credentials never reach a feed
         ("http://example.com:8080/x", "http://example.com:8080/x"),
+        ("http://[::1]:8000/x", "http://[::1]:8000/x"),  # an IPv6 address keeps its brackets
+        ("https://[2001:DB8::1]/a", "https://[2001:db8::1]/a"),
     ],
 )
 def test_urls_are_normalised_to_valid_uris(raw: str, link: str) -> None:
