@@ -119,9 +119,12 @@ def no_articles(root: Path) -> str | None:
 
 def report_lines(summary: Summary) -> list[str]:
     lines = [f"{path}: {reason}" for path, reason in summary.bad]
-    lines += [f"{d.kept}: duplicate of {', '.join(d.dropped)}; " + (
-        "the newest version is a draft" if d.draft else f"({d.url}) published from {d.kept}")
-        for d in summary.duplicates]
+    # Named by the files left out, as a bad file is: the line says what happened to them. A draft's
+    # URL is never printed.
+    lines += [f"{', '.join(d.dropped)}: not published, "
+              f"{'an older version' if len(d.dropped) == 1 else 'older versions'} of {d.kept} (the same URL" + (
+        "); the newest version is a draft, so the article is not published" if d.draft else
+        f", {d.url}), which is published") for d in summary.duplicates]
     return lines
 
 

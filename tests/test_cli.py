@@ -75,7 +75,8 @@ def test_summary_counts_duplicates_and_scheduled(articles: Path, write_article: 
     # An export sums duplicates up in one line (it repeats them on every run); check names each.
     assert "1 duplicate: files whose article another file publishes too" in output
     code, output = run("check", articles)
-    assert "copy.txt: duplicate of 003.txt" in output  # the newer date wins
+    # the newer date wins; the line names the file left out
+    assert "003.txt: not published, an older version of copy.txt (the same URL, https://" in output
     body = (tmp_path / "out/feeds/all.rss").read_text()
     assert "Re-crawled" in body and "Headline number 3" not in body and "Headline number 40" not in body
     code, output = run("export", articles, "--out", tmp_path / "later", "--include-future")
@@ -164,7 +165,7 @@ def test_check_lists_problems_and_fails_on_bad_files(articles: Path, write_artic
     assert code == 1
     assert "noimage.txt: warning: no usable image" in output
     assert "noimage.txt: warning: empty excerpt" in output
-    assert "duplicate of" in output
+    assert "not published, an older version of" in output
     assert "bad.txt: publishedDateTime is not a date" in output and "tuesday" not in output
 
 
