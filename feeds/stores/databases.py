@@ -192,6 +192,17 @@ class Reopening:
     path: Path
     _db: sqlite3.Connection
     _spec: dict[str, str]  # open_cache's table, columns and schema
+    _claim: int  # the descriptor holding `claim`'s lock
+
+    def _open_claimed(self) -> None:
+        """Claim the database at `self.path` (`claim`: held as long as the store, the process's life, so
+        no other process removes its file meanwhile) and open it under `self._spec`."""
+        self._claim = claim(self.path)
+        try:
+            self._db = open_cache(self.path, **self._spec)
+        except BaseException:
+            os.close(self._claim)
+            raise
 
     def _failed(self, error: sqlite3.Error) -> None:
         """Called, holding no lock, after any database error."""

@@ -10,14 +10,13 @@ dropped (one warning) and its item rendered again, never spliced into a feed.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .databases import Reopening, cache_path, claim, keep_only, open_cache, remove_unclaimed, rows_in, warn_corrupt
+from .databases import Reopening, cache_path, keep_only, remove_unclaimed, rows_in, warn_corrupt
 from .packing import DIGEST_BYTES, digest
 
 
@@ -38,13 +37,7 @@ class FragmentStore(Reopening):
     def __init__(self, path: Path, *, key: str) -> None:
         self.path = path
         self._spec = {"table": "fragments", "columns": "key TEXT PRIMARY KEY, body BLOB", "schema": key}
-        # Held as long as the store (the process's life): no other process removes its file meanwhile.
-        self._claim = claim(path)
-        try:
-            self._db = open_cache(path, **self._spec)
-        except BaseException:
-            os.close(self._claim)
-            raise
+        self._open_claimed()
         self._lock = threading.Lock()
         self._folder: object = None  # a temporary store's folder, removed with it
 

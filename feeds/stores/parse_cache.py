@@ -14,7 +14,6 @@ for articles that get rendered. A blob that does not open is dropped and its fil
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 from ..reading.article import Entry
 from ..reading.article_file import ParsedFile
 from ..reading.folder import Identity, Outcome
-from .databases import Reopening, cache_path, claim, keep_only, open_cache, remove_unclaimed, rows_in, warn_corrupt
+from .databases import Reopening, cache_path, keep_only, remove_unclaimed, rows_in, warn_corrupt
 from .packing import (  # noqa: F401  # entry_from_row and SharedValues are used through this module
     Corrupt,
     EntryRow,
@@ -51,13 +50,7 @@ class ParseCache(Reopening):
         self._spec = {"table": "files", "schema": key,
                       "columns": "path TEXT PRIMARY KEY, size INT, mtime INT, inode INT, entry BLOB, digest TEXT, "
                                  "outcome BLOB"}
-        # Held as long as the store (the process's life): no other process removes its file meanwhile.
-        self._claim = claim(path)
-        try:
-            self._db = open_cache(path, **self._spec)
-        except BaseException:
-            os.close(self._claim)
-            raise
+        self._open_claimed()
         # Rebuilds run in worker threads, one at a time; the lock makes that a guarantee.
         self._lock = threading.Lock()
 
