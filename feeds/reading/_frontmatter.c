@@ -17,11 +17,11 @@
  * bench/yaml_equal.py check against PyYAML on every article file they can find.
  *
  * Before libyaml, a quicker path (`quick_load`) reads the shape nearly every article has: block
- * mappings and sequences, keys of letters, digits and underscores, one-line plain scalars,
- * one-line double-quoted scalars whose only escapes are \" and \\, and `[]` and `{}`. libyaml spends ~130 instructions
- * a byte decoding and scanning its input, ~85% of a file's load; this path reads each line once. It
- * builds a document only when every line is in that shape, and otherwise gives up before anything is
- * returned, leaving the document to libyaml's path above: a comment, a tab, a carriage return, a
+ * mappings and sequences, keys of letters, digits and underscores, one-line plain scalars, one-line
+ * double-quoted scalars whose only escapes are \" and \\, and `[]` and `{}`. libyaml spends ~130
+ * instructions a byte decoding and scanning its input, ~85% of a file's load; this path reads each
+ * line once. It builds a document only when every line is in that shape, and otherwise gives up before
+ * anything is returned, leaving the document to libyaml's path above: a comment, a tab, a carriage return, a
  * character YAML reads as a line break, a flow collection, a block scalar, an anchor, alias or tag,
  * single quotes, a plain scalar that a ': ' or ' #' would end or that goes on to the next line, any
  * indentation it does not expect, trailing spaces. Keys and plain scalars go through `plain_scalar`,
