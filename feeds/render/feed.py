@@ -102,12 +102,29 @@ def provider_home(article: Article) -> str:
     return f"https://{article.provider.domain}/"
 
 
+# Each format writes the same body for an article, one format after another over a chunk of articles
+# (at most the 1,000 build.py fetches at a time): the body is made once per article, not per format.
+_BODY_MEMO_SIZE = 1024
+_body_memo: dict[int, tuple[Article, str]] = {}
+
+
 def content_html(article: Article) -> str:
     """The item body: image, excerpt, a link to the article and the related articles.
 
     All values are plain text or checked URLs (see `text.py`), so escaping here is the only
     escaping they get; renderers then escape the HTML as a whole for their format.
     """
+    known = _body_memo.get(id(article))
+    if known is not None and known[0] is article:  # the same object, not one that took its id since
+        return known[1]
+    if len(_body_memo) >= _BODY_MEMO_SIZE:
+        _body_memo.clear()
+    body = _content_html(article)
+    _body_memo[id(article)] = (article, body)
+    return body
+
+
+def _content_html(article: Article) -> str:
     parts = []
     if article.image:
         image = article.image
