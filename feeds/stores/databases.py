@@ -18,6 +18,7 @@ import logging
 import os
 import sqlite3
 import stat
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -203,6 +204,8 @@ class Reopening:
         except BaseException:
             os.close(self._claim)
             raise
+        # Let go with the store (a process that makes several, as the tests do, would hold each lock).
+        weakref.finalize(self, os.close, self._claim)
 
     def _failed(self, error: sqlite3.Error) -> None:
         """Called, holding no lock, after any database error."""
