@@ -75,7 +75,10 @@ def test_every_path_has_its_bytes_and_feedpubs_headers(served: tuple[httpx.Clien
         response = client.get("/" + quote(path))
         assert response.status_code == 200, path
         assert response.content == body, path
-        expected = {name: value for name, value in headers_for(path, SETTINGS).items() if name not in PER_PATH}
+        # A static server's configuration cannot single out each feed's newest archive document, which
+        # changes as often as its subscription document: every archive document gets the brief max-age there.
+        rules = headers_for(path, SETTINGS, growing=path.startswith("feeds/archive/"))
+        expected = {name: value for name, value in rules.items() if name not in PER_PATH}
         for name, value in expected.items():
             assert response.headers.get_list(name) == [value], (path, name, response.headers.get_list(name))
         if "Access-Control-Allow-Origin" not in expected:
