@@ -181,6 +181,8 @@ def main() -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="Folder to write the site to: a plain folder holding only the site, replaced in one step.")
 @_site_options
+@click.option("--max-age", type=click.IntRange(min=0),
+              help="Cache-Control max-age in seconds (default 300), in `_headers` and the RSS polling hints.")
 @click.option("--strict", is_flag=True, help="Any bad file fails the export (exit 1) and nothing is written.")
 @click.option("--no-ping", is_flag=True, help="Do not tell the WebSub hubs (websub.hubs) which feeds changed.")
 @_cache_options

@@ -252,3 +252,18 @@ def test_a_scheduled_article_coming_due_makes_a_real_export(articles: Path, writ
     records.record_inputs(export_folder(out), {**record, "next_due": "2000-01-01T00:00:00Z"})  # as if that time had come
     code, output = run("export", articles, "--out", out)
     assert code == 0 and "is up to date" not in output
+
+
+def test_export_takes_max_age_as_serve_and_deploy_do(articles: Path, tmp_path: Path) -> None:
+    """`--max-age` on the command line gives an export the bytes serve --max-age serves: the RSS polling
+    hints and `_headers` say it."""
+    code, output = run("export", articles, "--out", tmp_path / "out", "--max-age", "60")
+    assert code == 0, output
+    assert "<ttl>1</ttl>" in (tmp_path / "out/feeds/all.rss").read_text()
+    assert "Cache-Control: public, max-age=60" in (tmp_path / "out/_headers").read_text()
+    config = tmp_path / "feedpub.yaml"
+    config.write_text(f"max_age: 60\nbase_url: {BASE}\n")
+    code, output = run("export", articles, "--out", tmp_path / "by-config", "--config", config)
+    assert code == 0, output
+    assert {p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()} == \
+        {p.relative_to(tmp_path / "by-config"): p.read_bytes() for p in (tmp_path / "by-config").rglob("*") if p.is_file()}
