@@ -21,6 +21,7 @@ from typing import Any, overload
 
 import yaml
 
+from ..catalog.topics import topic_key
 from . import fast_yaml
 from .article import Article, Compact, Extras, Image, Picture, Provider, Related
 from .dates import DateError, parse_date
@@ -406,7 +407,9 @@ def _provider(value: object, url: str) -> Provider:
 
 def _topics(value: object) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    seen: dict[str, None] = {}
+    # Spellings of one topic (`AI`, `ai`, `A I`: `topic_key`) are one feed, and so one category of
+    # the item too, named as the article first spells it: listed twice, a reader showed both.
+    seen: dict[str, str] = {}
     for item in items[: MAX_TOPICS * 2]:
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             continue
@@ -415,8 +418,8 @@ def _topics(value: object) -> tuple[str, ...]:
         # (and make validators warn). A lone `<` (`a < b`) is not a tag and stays.
         name = " ".join(_TAG.sub(" ", clean_text(str(item), limit=NAME_LIMIT)).split())
         if name:
-            seen.setdefault(name, None)
-    return tuple(seen)[:MAX_TOPICS]
+            seen.setdefault(topic_key(name), name)
+    return tuple(seen.values())[:MAX_TOPICS]
 
 
 def _image(value: object) -> Image | None:

@@ -47,6 +47,14 @@ def test_topics_keep_text_and_numbers_and_drop_what_is_not_a_name() -> None:
     assert parsed.article.topics == ("AI", "2024")
 
 
+def test_spellings_of_one_topic_are_one_category_named_as_first_spelled() -> None:
+    # One feed each (`catalog.topics.topic_key`: case, spacing, typographic quotes and dashes), so one
+    # category each; punctuation that means something keeps topics apart.
+    parsed = parse(topics=["AI", "ai", "A I", "Machine  learning", "machine Learning", "Women’s health",
+                           "Women's Health", "C", "C++", "C#", "c#"])
+    assert parsed.article.topics == ("AI", "A I", "Machine learning", "Women’s health", "C", "C++", "C#")
+
+
 def test_provider_given_as_a_string_is_its_name_and_the_domain_comes_from_the_url() -> None:
     provider = parse(provider="The Lens").article.provider
     assert (provider.name, provider.domain) == ("The Lens", "news0.example.com")
