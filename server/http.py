@@ -6,7 +6,7 @@ Pure functions over header values, so each rule is testable on its own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 
@@ -16,6 +16,19 @@ def etag_matches(if_none_match: str, etags: tuple[str, ...]) -> bool:
         return True
     wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     return any(etag.removeprefix("W/") in wanted for etag in etags)
+
+
+# uvicorn refreshes the Date header it sends once a second (its main loop's tick), so it may lag the
+# clock by up to a second or so.
+_DATE_LAG = timedelta(seconds=2)
+
+
+def served_last_modified(last_modified: datetime) -> datetime:
+    """The Last-Modified a document is served with: its newest item's date, but never after the
+    response's Date. With `include_future` that date may be a scheduled article's, and a Last-Modified
+    later than Date is refused by RFC 9110 §8.8.2.1 (a client sending it back would be told "not
+    modified" until that day)."""
+    return min(last_modified, datetime.now(UTC) - _DATE_LAG)
 
 
 def is_not_modified(request_headers: Mapping[str, str], etags: tuple[str, ...], last_modified: datetime) -> bool:
@@ -34,8 +47,7 @@ def is_not_modified(request_headers: Mapping[str, str], etags: tuple[str, ...], 
             since = parsedate_to_datetime(if_modified_since)
             if since.tzinfo is None:
                 return False
-            # As the Last-Modified sent (server/published.py): never later than now.
-            return int(min(last_modified, datetime.now(UTC)).timestamp()) <= int(since.timestamp())
+            return int(served_last_modified(last_modified).timestamp()) <= int(since.timestamp())
         except (TypeError, ValueError, IndexError, OverflowError):
             # An unusable date (year 99999999999 overflows) is ignored (§13.1.3): a full answer.
             return False

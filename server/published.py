@@ -14,7 +14,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,7 @@ from feedpub.render.paths import HEADERS, INDEX
 from feedpub.render.site import LazyOutput, Output, Site
 from feedpub.settings import Settings
 
-from .http import http_date
+from .http import http_date, served_last_modified
 
 if TYPE_CHECKING:
     from feedpub.render.filtered import FilterState
@@ -239,10 +238,7 @@ def _headers_of(path: str, output: Output | LazyOutput, settings: Settings) -> t
     which the deploy to object storage follows too), with what this server adds per response in
     between, in the order the server has always sent them."""
     rules = headers_for(path, settings, growing=output.growing)
-    # The newest item's date, but never later than now: with `include_future` that date may be a
-    # scheduled article's, and a Last-Modified after the response's Date is refused by RFC 9110
-    # §8.8.2.1 (a client sending it back would be told "not modified" until that day).
-    last_modified = min(output.last_modified, datetime.now(UTC))
+    last_modified = served_last_modified(output.last_modified)
     headers = [
         ("content-type", rules.pop("Content-Type")),
         ("last-modified", http_date(last_modified)),
