@@ -65,8 +65,10 @@ raised = 0
 for attempt in range(int(sys.argv[2])):
     # One Ctrl-C, at a random moment of a pool's life: while it forks, runs, or shuts down.
     timer = threading.Timer(random.random() * 0.03, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
     try:
+        # Inside the try: on a busy machine the signal can come before start() returns (it waits for
+        # the timer's thread to begin), and that Ctrl-C must be counted too, not end the script.
+        timer.start()
         with process_pool(2) as pool:
             pool.submit(task, attempt).result()
         time.sleep(1.0)  # the signal comes after the pool is gone: it must still be raised here
