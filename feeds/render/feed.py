@@ -7,7 +7,9 @@ content; a renderer gets the feed and its items' full articles.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -102,29 +104,34 @@ def provider_home(article: Article) -> str:
     return f"https://{article.provider.domain}/"
 
 
-# Each format writes the same body for an article, one format after another over a chunk of articles
-# (at most the 1,000 build.py fetches at a time): the body is made once per article, not per format.
-_BODY_MEMO_SIZE = 1024
-_body_memo: dict[int, tuple[Article, str]] = {}
+def per_article(make: Callable[[Article], str]) -> Callable[[Article], str]:
+    """`make`, remembered for the articles of the chunk being rendered. The formats render a chunk of
+    articles one after another (at most the 1,000 build.py fetches at a time), and each writes the
+    same text for an article (its body, its escaped body): made once, not once per format. Keyed by
+    the object itself, never by one that took its id since; bounded, since it only saves work."""
+    memo: dict[int, tuple[Article, str]] = {}
+
+    @functools.wraps(make)
+    def remembered(article: Article) -> str:
+        known = memo.get(id(article))
+        if known is not None and known[0] is article:
+            return known[1]
+        if len(memo) >= 1024:
+            memo.clear()
+        made = make(article)
+        memo[id(article)] = (article, made)
+        return made
+
+    return remembered
 
 
+@per_article
 def content_html(article: Article) -> str:
     """The item body: image, excerpt, a link to the article and the related articles.
 
     All values are plain text or checked URLs (see `text.py`), so escaping here is the only
     escaping they get; renderers then escape the HTML as a whole for their format.
     """
-    known = _body_memo.get(id(article))
-    if known is not None and known[0] is article:  # the same object, not one that took its id since
-        return known[1]
-    if len(_body_memo) >= _BODY_MEMO_SIZE:
-        _body_memo.clear()
-    body = _content_html(article)
-    _body_memo[id(article)] = (article, body)
-    return body
-
-
-def _content_html(article: Article) -> str:
     parts = []
     if article.image:
         image = article.image

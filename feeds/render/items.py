@@ -22,7 +22,7 @@ from datetime import datetime
 from feedgen.util import formatRFC2822
 
 from ..reading.article import Article
-from .feed import Feed, as_html, content_html, looks_like_markup, media_attributes, provider_home
+from .feed import Feed, as_html, content_html, looks_like_markup, media_attributes, per_article, provider_home
 from .rss import HEX_REFERENCES, rss_title
 
 _TEXT_SPECIAL = re.compile("[&<>\r]")
@@ -55,21 +55,10 @@ def _rfc2822(when: datetime) -> str:
             f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} {when.strftime('%z')}")
 
 
-# The item's HTML, escaped, is the same text in RSS and Atom, and the formats of a chunk of
-# articles are rendered one after the other: made once for both (bounded; it only saves work).
-_CONTENT_MEMO_SIZE = 1024  # above the 1,000 articles build.py fetches at a time
-_content_memo: dict[int, tuple[Article, str]] = {}
-
-
+@per_article
 def _content(article: Article) -> str:
-    known = _content_memo.get(id(article))
-    if known is not None and known[0] is article:
-        return known[1]
-    if len(_content_memo) >= _CONTENT_MEMO_SIZE:
-        _content_memo.clear()
-    content = _text(content_html(article))
-    _content_memo[id(article)] = (article, content)
-    return content
+    """The item's HTML, escaped: the same text in RSS and Atom."""
+    return _text(content_html(article))
 
 
 def _plain(value: str) -> str:
