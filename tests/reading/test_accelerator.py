@@ -36,6 +36,16 @@ def built(source: str) -> object:
     return fast_yaml.load_accelerated(source, LOADER)
 
 
+def assert_read_as_pyyaml_reads(source: str) -> tuple[str, object]:
+    """The whole load (`fast_yaml.load`: an accelerator, or PyYAML where it leaves the document) gives
+    PyYAML's value with its types, or its error; returns PyYAML's outcome."""
+    ours = outcome(lambda text: fast_yaml.load(text, LOADER), source)
+    theirs = pyyaml(source)
+    assert ours[0] == theirs[0], source
+    assert same(ours[1], theirs[1]) if ours[0] == "value" else ours[1] == theirs[1]
+    return theirs
+
+
 def test_the_accelerator_is_built_and_on() -> None:
     version = fast_yaml.accelerator()
     assert version is not None and version.count(".") == 2  # libyaml's, e.g. "0.2.5"
@@ -110,10 +120,7 @@ BUILT = [
 @pytest.mark.parametrize("source", LEFT_TO_PYYAML)
 def test_what_the_accelerator_leaves_to_pyyaml_gives_pyyaml_s_result_or_error(source: str) -> None:
     assert built(source) is fast_yaml._FALLBACK
-    ours = outcome(lambda text: fast_yaml.load(text, LOADER), source)
-    theirs = pyyaml(source)
-    assert ours[0] == theirs[0]
-    assert same(ours[1], theirs[1]) if ours[0] == "value" else ours[1] == theirs[1]
+    assert_read_as_pyyaml_reads(source)
 
 
 @pytest.mark.parametrize("source", BUILT)
@@ -126,10 +133,7 @@ def test_what_the_accelerator_builds_equals_pyyaml_s_value_and_types(source: str
 
 @pytest.mark.parametrize("source", TRICKY)
 def test_the_node_tree_builder_s_tricky_documents_too(source: str) -> None:
-    ours = outcome(lambda text: fast_yaml.load(text, LOADER), source)
-    theirs = pyyaml(source)
-    assert ours[0] == theirs[0]
-    assert same(ours[1], theirs[1]) if ours[0] == "value" else ours[1] == theirs[1]
+    assert_read_as_pyyaml_reads(source)
 
 
 def test_a_lone_surrogate_is_left_to_pyyaml() -> None:
@@ -207,12 +211,9 @@ def mappings(draw: st.DrawFn, indent: str = "") -> str:
 @given(st.one_of(documents(), mappings()))
 def test_awkward_generated_documents_give_pyyaml_s_result_or_error(source: str) -> None:
     ours = built(source)
-    theirs = pyyaml(source)
+    theirs = assert_read_as_pyyaml_reads(source)
     if ours is not fast_yaml._FALLBACK:
         assert theirs[0] == "value" and same(ours, theirs[1]), (source, ours, theirs)
-    loaded = outcome(lambda text: fast_yaml.load(text, LOADER), source)
-    assert loaded[0] == theirs[0]
-    assert same(loaded[1], theirs[1]) if loaded[0] == "value" else loaded[1] == theirs[1]
 
 
 _DIGIT = st.sampled_from("0123456789")
@@ -320,10 +321,7 @@ def test_what_the_quick_path_reads_equals_pyyaml_s_value_and_types(source: str) 
 @pytest.mark.parametrize("source", QUICK_GIVES_UP)
 def test_what_the_quick_path_gives_up_on_is_read_as_pyyaml_reads_it(source: str) -> None:
     assert quick(source) is fast_yaml._FALLBACK
-    ours = outcome(lambda text: fast_yaml.load(text, LOADER), source)
-    theirs = pyyaml(source)
-    assert ours[0] == theirs[0]
-    assert same(ours[1], theirs[1]) if ours[0] == "value" else ours[1] == theirs[1]
+    assert_read_as_pyyaml_reads(source)
 
 
 # Scalars and keys for front matter made at random: the usual ones, and each spelling that YAML
@@ -394,14 +392,11 @@ def test_front_matter_made_at_random_reads_as_pyyaml_reads_it_on_the_quick_path_
     counts = {"quick": 0, "given up": 0}
     for _ in range(5000):
         source = _random_front_matter(rng)
-        theirs = pyyaml(source)
+        theirs = assert_read_as_pyyaml_reads(source)
         ours = quick(source)
         if ours is fast_yaml._FALLBACK:
             counts["given up"] += 1
         else:
             counts["quick"] += 1
             assert theirs[0] == "value" and same(ours, theirs[1]), (source, ours, theirs)
-        loaded = outcome(lambda text: fast_yaml.load(text, LOADER), source)
-        assert loaded[0] == theirs[0], source
-        assert same(loaded[1], theirs[1]) if loaded[0] == "value" else loaded[1] == theirs[1]
     assert counts["quick"] > 1000 and counts["given up"] > 500, counts
