@@ -149,9 +149,13 @@ def _accelerated_front_matter(data: bytes) -> dict[str, Any] | None:
         return None
     assert opening is not None  # `closing` says so
     source = data[opening.end() : closing.start()]
-    if not utf8_is_clean(source):
-        return None
-    front = fast_yaml.load_accelerated(source, _Loader)
+    # The quick path reads only bytes free of every character `utf8_is_clean` looks for (and of more:
+    # tabs, CRs, line and paragraph separators): what it builds needs no second scan (~5.6 µs a file).
+    front = fast_yaml.load_accelerated(source, _Loader, paths="quick")
+    if front.__class__ is not dict:  # it builds only a mapping at the top, or gives up
+        if not utf8_is_clean(source):
+            return None
+        front = fast_yaml.load_accelerated(source, _Loader, paths="libyaml")
     return front if front.__class__ is dict else None
 
 
