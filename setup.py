@@ -1,6 +1,7 @@
-"""The optional YAML accelerator (feeds/reading/_frontmatter.c), built where a C compiler and
-libyaml's headers are (Debian: `apt-get install gcc libyaml-dev`); without them feedpub installs
-and reads front matter through PyYAML alone. Everything else is in pyproject.toml."""
+"""The optional accelerators, built where a C compiler is: the YAML reader (feeds/reading/_frontmatter.c,
+with libyaml's headers: Debian's `apt-get install gcc libyaml-dev`) and the article builder
+(feeds/reading/_articles.c). Without them feedpub installs and reads every file in Python alone.
+Everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -11,6 +12,7 @@ setup(
             ["feeds/reading/_frontmatter.c"],
             libraries=["yaml"],
             optional=True,  # a failed build is a warning: the accelerator is only ever a speed-up
-        )
+        ),
+        Extension("feedpub.reading._articles", ["feeds/reading/_articles.c"], optional=True),
     ]
 )

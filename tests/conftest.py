@@ -10,10 +10,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.helpers import article_text, sample_fields
+from tests.reading.article_checks import ArticleAudit
 from tests.reading.yaml_checks import Audit
 from tests.render.item_checks import ItemAudit
 
-AuditT = TypeVar("AuditT", Audit, ItemAudit)
+AuditT = TypeVar("AuditT", Audit, ItemAudit, ArticleAudit)
 
 pytest_plugins = ["tests.deploy.s3_server"]  # the session's SeaweedFS S3 server, for the deploy tests
 
@@ -36,6 +37,14 @@ def item_writer_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Item
     """Every item the direct RSS and Atom writers write during the whole suite, here and in forked
     workers, is compared with the item feedgen renders; one difference fails the session."""
     yield from _audited(ItemAudit(tmp_path_factory.mktemp("item-audit")), "the direct item writers and feedgen differ")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def article_builder_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArticleAudit]:
+    """Every front matter the Python path makes an article of during the whole suite, here and in
+    forked workers, is built by the C article builder too; one difference fails the session."""
+    yield from _audited(ArticleAudit(tmp_path_factory.mktemp("article-audit")),
+                        "the C article builder and the Python path differ")
 
 
 def _audited(audit: AuditT, differ: str) -> Iterator[AuditT]:

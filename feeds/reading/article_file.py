@@ -17,14 +17,15 @@ import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 import yaml
 
 from ..catalog.topics import topic_key
-from . import fast_yaml
+from . import fast_article, fast_yaml
 from .article import Article, Compact, Extras, Image, Picture, Provider, Related
 from .dates import DateError, parse_date
+from .fast_article import Built
 from .text import NAME_LIMIT, SUMMARY_LIMIT, TITLE_LIMIT, clean_text, clean_url, domain_key, strip_forbidden, utf8_is_clean
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -86,11 +87,17 @@ class ParsedFile(Compact):
     warnings: tuple[str, ...]
 
 
+@overload
+def read_article(path: Path | str, *, max_bytes: int = ..., name: str | None = ..., extras: bool = ...,
+                 built: Literal[False] = ...) -> ParsedFile: ...
+@overload
+def read_article(path: Path | str, *, max_bytes: int = ..., name: str | None = ..., extras: bool = ...,
+                 built: bool) -> ParsedFile | Built: ...
 def read_article(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES, name: str | None = None,
-                 extras: bool = True) -> ParsedFile:
+                 extras: bool = True, built: bool = False) -> ParsedFile | Built:
     """Read and parse one file; raises `ArticleError` (or `OSError`) with a reason, and
     `NotRegularFile` when what is at `path` now is not a regular file. Without `extras`, the fields
-    only the JSON API shows are not read (see `parse_article`)."""
+    only the JSON API shows are not read (see `parse_article`); with `built`, see there."""
     fd = os.open(path, _OPEN_FLAGS)
     try:  # the descriptor itself, not a file object around it: ~3 µs of a file's ~90
         # What was opened, not what a check before found: the name may have been swapped meanwhile.
@@ -109,7 +116,7 @@ def read_article(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES, name: str
         os.close(fd)
     if len(data) > max_bytes:  # grew while we read it
         raise ArticleError(f"file is over the {max_bytes:,}-byte limit")
-    return parse_article(data, source=name if name is not None else str(path), extras=extras)
+    return parse_article(data, source=name if name is not None else str(path), extras=extras, built=built)
 
 
 def _read_up_to(fd: int, wanted: int) -> bytes:
@@ -123,14 +130,26 @@ def _read_up_to(fd: int, wanted: int) -> bytes:
     return data
 
 
-def parse_article(data: bytes, *, source: str = "", extras: bool = True) -> ParsedFile:
+@overload
+def parse_article(data: bytes, *, source: str = ..., extras: bool = ..., built: Literal[False] = ...) -> ParsedFile: ...
+@overload
+def parse_article(data: bytes, *, source: str = ..., extras: bool = ..., built: bool) -> ParsedFile | Built: ...
+def parse_article(data: bytes, *, source: str = "", extras: bool = True, built: bool = False) -> ParsedFile | Built:
     """One file's bytes as an article. `extras=False` leaves `Article.extras` empty: the thirteen
     fields only the seed site's JSON API shows (`everyday_api`, off by default) are then neither
-    cleaned, packed nor digested, ~a fifth of a file's parse. Nothing they hold makes a file bad."""
+    cleaned, packed nor digested, ~a fifth of a file's parse. Nothing they hold makes a file bad.
+
+    With `built` (and without `extras`), a usual file comes as the C builder makes it (`Built`: its
+    article's stored values and its warnings, for a worker to pack; `fast_article`), any other as a
+    `ParsedFile`, both the same article."""
     text = decode(data)  # the file is checked as text (UTF-8, or UTF-16 with its mark) on either path
     front = _accelerated_front_matter(data)
     if front is None:
         front = load_front_matter(text)
+    if built and not extras:
+        made = fast_article.build(front, source)
+        if made is not None:
+            return made
     return _article_from(front, source, extras=extras)
 
 

@@ -13,9 +13,11 @@ import stat as stat_module
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal, overload
 
 from ..workers import release_held_signals, signals_held
 from .article_file import MAX_FILE_BYTES, ArticleError, NotRegularFile, ParsedFile, read_article
+from .fast_article import Built
 
 SUFFIXES = (".txt", ".md")
 CANNOT_READ = "cannot read:"
@@ -112,11 +114,15 @@ class Folder:
         on what was opened (`read_article`), so a file swapped for a FIFO after `is_file` is no article."""
         return self.reader()(rel)
 
-    def reader(self) -> Callable[[str], Outcome]:
+    @overload
+    def reader(self, *, built: Literal[False] = ...) -> Callable[[str], Outcome]: ...
+    @overload
+    def reader(self, *, built: bool) -> Callable[[str], Outcome | Built]: ...
+    def reader(self, *, built: bool = False) -> Callable[[str], Outcome | Built]:
         """`read` for one batch of files: where their folders really are is found once per folder
         (a worker's chunk of 250 files in one folder resolves the root and that folder once, not
         twice per file). A batch is read at once: a folder swapped for a link afterwards is seen
-        by the next batch."""
+        by the next batch. With `built`, a usual file may come as `Built` (`parse_article`)."""
         base = str(self.root)
         real_root = os.path.realpath(base)
         folders: dict[str, bool] = {}
@@ -142,7 +148,7 @@ class Folder:
                                                  real_root)
             return known
 
-        def read(rel: str) -> Outcome:
+        def read(rel: str) -> Outcome | Built:
             if not is_candidate(rel):
                 return None
             path = f"{base}/{rel}"
@@ -152,7 +158,7 @@ class Folder:
             try:
                 if not where:
                     raise ArticleError("a symlink to outside the article folder; not followed")
-                return read_article(path, max_bytes=self.max_bytes, name=rel, extras=self.extras)
+                return read_article(path, max_bytes=self.max_bytes, name=rel, extras=self.extras, built=built)
             except (FileNotFoundError, NotADirectoryError, NotRegularFile):
                 return None
             except (ArticleError, OSError) as error:

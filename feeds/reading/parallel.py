@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..stores import parse_cache
-from ..stores.packing import article_values, pack
+from ..stores.packing import article_values, entry_row_of, pack
 from ..workers import process_pool
 from .article import Article, Entry, digest_of_packed
 from .article_file import ParsedFile
@@ -104,11 +104,16 @@ def _pack(rel: str, outcome: Outcome, entry: Entry | None) -> Packed:
 def _parse_chunk(job: tuple[Path, int, bool, list[str]]) -> list[tuple[str, Packed]]:
     """In a worker process: one chunk of files, packed where they are parsed."""
     root, max_bytes, extras, rels = job
-    read = Folder(root, max_bytes=max_bytes, extras=extras).reader()
+    read = Folder(root, max_bytes=max_bytes, extras=extras).reader(built=True)
     packed: list[tuple[str, Packed]] = []
     for rel in rels:
         outcome = read(rel)
-        if isinstance(outcome, ParsedFile):
+        if isinstance(outcome, tuple):  # built in C as the values the cache stores (`fast_article`)
+            built, warnings = outcome
+            article = pack(built)
+            row = entry_row_of(built, digest_of_packed(article), warnings)
+            packed.append((rel, (parse_cache.pack_entry_row(rel, row), parse_cache.pack_parsed(rel, article, warnings))))
+        elif isinstance(outcome, ParsedFile):
             # The article's values are packed once: for its digest, and inside the outcome sent.
             values = pack(article_values(outcome.article))
             entry = Entry.of(outcome.article, outcome.warnings, digest=digest_of_packed(values))

@@ -224,6 +224,12 @@ def entry_row(entry: Entry) -> EntryRow:
             entry.draft, entry.digest, entry.warnings)
 
 
+def entry_row_of(values: tuple[Any, ...], digest: str, warnings: tuple[str, ...]) -> EntryRow:
+    """`entry_row(Entry.of(article, warnings))` from `article_values(article)` and its digest: for an
+    article built as values (`reading.fast_article`), never made into objects in the worker."""
+    return (values[0], values[3], values[4], values[5], values[6], values[13], digest, warnings)
+
+
 def entry_from_row(row: object, source: str, shared: SharedValues) -> Entry:
     """The entry back from `entry_row`; `shared` maps equal providers and topic lists to one object
     each, so 100,000 entries hold a few hundred of them."""

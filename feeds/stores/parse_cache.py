@@ -163,7 +163,12 @@ def storable(rel: str) -> bool:
 
 def pack_entry(rel: str, entry: Entry) -> bytes:
     """A good file's entry as its row keeps it."""
-    return sealed(entry_row(entry), rel + "\0entry")
+    return pack_entry_row(rel, entry_row(entry))
+
+
+def pack_entry_row(rel: str, row: EntryRow) -> bytes:
+    """`pack_entry` from the entry's values (`packing.entry_row_of`)."""
+    return sealed(row, rel + "\0entry")
 
 
 def pack_outcome(rel: str, outcome: Outcome) -> bytes:
