@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..stores import parse_cache
-from ..stores.packing import article_values, entry_row_of, pack
+from ..stores.packing import article_values, entry_from_fresh, entry_row_of, pack
 from ..workers import process_pool
 from .article import Article, Entry, digest_of_packed
 from .article_file import ParsedFile
@@ -43,7 +43,7 @@ class Parsed:
             if entry_blob is None:
                 reason = parse_cache.load_outcome(self.rel, blob)
                 return None if isinstance(reason, ParsedFile) else reason
-            return parse_cache.entry_from_row(parse_cache.load_entry(self.rel, entry_blob), self.rel, shared)
+            return entry_from_fresh(entry_blob, self.rel, shared)  # made by a worker just now
         outcome = self._outcome
         if not isinstance(outcome, ParsedFile):
             return outcome

@@ -266,3 +266,31 @@ def test_a_workers_outcome_packed_from_the_digested_values_is_the_one_pack_outco
             entry = Entry.of(outcome.article, outcome.warnings) if isinstance(outcome, ParsedFile) else None
             assert sent[rel] == _pack(rel, outcome, entry), rel
             assert parse_cache.load_outcome(rel, sent[rel][1]) == outcome
+
+
+def test_an_entry_a_worker_sent_is_read_as_the_checked_path_reads_it() -> None:
+    """The parent reads a worker's entry blobs without checking them again (`entry_from_fresh`): the
+    same entry, field for field and with the same shared provider and topics, as the checked path
+    (`entry_from_row` of `load_entry`) gives."""
+    from dataclasses import fields
+
+    from feedpub.reading.folder import Folder
+    from feedpub.reading.parallel import _parse_chunk
+    from feedpub.stores import parse_cache
+    from feedpub.stores.packing import entry_from_fresh
+
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    folder = Folder(seeds, extras=False)
+    fresh: parse_cache.SharedValues = ({}, {})
+    checked: parse_cache.SharedValues = ({}, {})
+    read = 0
+    for rel, (entry_blob, _) in _parse_chunk((seeds, folder.max_bytes, False, folder.scan())):
+        if entry_blob is None:
+            continue
+        ours = entry_from_fresh(entry_blob, rel, fresh)
+        theirs = parse_cache.entry_from_row(parse_cache.load_entry(rel, entry_blob), rel, checked)
+        assert [getattr(ours, f.name) for f in fields(ours)] == [getattr(theirs, f.name) for f in fields(theirs)]
+        assert ours.published.utcoffset() == timedelta(0)
+        read += 1
+    assert read > 200
+    assert fresh[0].keys() == checked[0].keys() and fresh[1].keys() == checked[1].keys()
