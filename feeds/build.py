@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 from .catalog.catalog import Catalog, Group
 from .catalog.records import Fields
+from .logs import plural
 from .memory import collector_paused
 from .reading.article import Article, Entry
 from .reading.folder import Folder, Survey
@@ -69,11 +70,6 @@ class Summary:
             f"{self.scheduled} scheduled, {plural(len(self.duplicates), 'duplicate')}, "
             f"{plural(len(self.bad), 'bad file')}; {plural(self.feeds, 'feed')}"
         )
-
-
-def plural(count: int, noun: str) -> str:
-    """`1 feed`, `2 feeds`, `0 feeds`: counts in what a person reads."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,23 +9,25 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .build import Build, Summary, plural
-from .export import ExportError, ExportResult, export_folder, export_site
-from .logs import printable
-from .progress import Progress
+from .export_target import export_folder
+from .logs import plural, printable
 from .reading import fast_yaml
 from .reading.dates import rfc3339
 from .reading.fast_yaml import accelerator
-from .reading.folder import Folder
-from .render.site import Site
+from .reading.folder import Folder, Survey
 from .settings import Settings, SettingsError, load_settings
 from .stores.databases import UnsafeFolder, default_cache_dir
 from .stores.export_record import ExportRecord, fingerprint
 from .stores.keys import StoreKeys
+
+if TYPE_CHECKING:  # the builder, renderers and writer load only when a command builds (not for an up-to-date export)
+    from .build import Build, Summary
+    from .export import ExportResult
+    from .render.site import Site
 
 
 def _articles_argument(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -103,16 +105,23 @@ def make_settings(config: Path | None, **flags: Any) -> Settings:
         raise click.ClickException(str(error)) from None
 
 
-def load_build(articles: Path, settings: Settings, **read: Any) -> Build:
+def load_build(articles: Path, settings: Settings, *, survey: Survey | None = None, **read: Any) -> Build:
+    """A build of the whole folder, as `survey`ed when that was taken already (one walk and one stat
+    of each file per command, not one for the count, one for the export's fingerprint and one to read)."""
+    from .build import Build
+    from .progress import Progress
+
     build = Build(articles, settings, **read)
+    if survey is None:
+        survey = build.folder.survey()
     with Progress() as progress:
-        build.load(progress=progress.reading(len(build.folder.scan())), rendering=progress.rendering)
+        build.load(progress=progress.reading(len(survey)), rendering=progress.rendering, survey=survey)
     return build
 
 
 def no_articles(root: Path) -> str | None:
     """What to say when the folder holds no article file at all (a wrong folder, or a typo)."""
-    if Folder(root).scan():
+    if Folder(root).has_articles():
         return None
     return f"{root} holds no article files (*.txt or *.md, in it or in folders below it)"
 
@@ -207,7 +216,8 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
         click.echo(f"feedpub: {empty}; the site has no articles", err=True)
     folder = export_folder(out)
     record = ExportRecord.of(read["cache_dir"], folder) if read["cache_dir"] else None
-    inputs = fingerprint(Folder(root), StoreKeys(settings).export()) if record else None
+    survey = Folder(root).survey()  # taken before anything is read, as a stamp must be
+    inputs = fingerprint(survey, StoreKeys(settings).export()) if record else None
     previous = record.inputs(folder) if record else None
     due = previous.get("next_due") if previous else None
     if previous and previous.get("inputs") == inputs and (not due or str(due) > rfc3339(datetime.now(UTC))):
@@ -220,8 +230,10 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
         click.echo(f"{out} is up to date: no article, setting or feedpub file changed; "
                    f"{time.perf_counter() - started:.2f} s", err=True)
         return
+    from .export import ExportError, export_site
+
     # The fragments go to the cache from behind a spool, while the export is written (stores/write_behind.py).
-    build = load_build(root, settings, write_behind=True, **read)
+    build = load_build(root, settings, survey=survey, write_behind=True, **read)
     summary = build.summary()
     lines = report(summary, each_duplicate=False)
     try:

@@ -51,6 +51,7 @@ from pathlib import Path
 
 from .deploy.plan import upload_rank
 from .exchange import ExchangeUnsupported, exchange
+from .export_target import export_folder, legacy_generation, legacy_store
 from .export_writers import BATCH, DocumentWriters, Job, write_new
 from .render.outputs import Buffer
 from .render.paths import CATALOG
@@ -75,17 +76,6 @@ class ExportResult:
     changed_paths: frozenset[str] = frozenset()  # paths written anew: new, or their bytes changed
     previous: bool = False  # DIR held an export before (a first export announces nothing)
     atomic: bool = True  # False: files were replaced one by one (no exchange on this system)
-
-
-def export_folder(out: Path) -> Path:
-    """The folder an export to `out` writes: absolute, through the real path of its parent. A
-    symlink to a folder is followed, except an earlier feedpub's link into `.DIR.feedpub/`, which
-    is the export itself (and is converted)."""
-    out = Path(os.path.abspath(out))
-    out = Path(os.path.realpath(out.parent)) / out.name
-    if out.is_symlink() and _legacy_generation(out) is None and out.is_dir():
-        return Path(os.path.realpath(out))
-    return out
 
 
 def export_site(site: Site, out: Path, *, cache_dir: Path | None = None, jobs: int = 1) -> ExportResult:
@@ -113,19 +103,6 @@ def _locked(parent: Path) -> Iterator[None]:
         yield
     finally:
         os.close(handle)  # releases the lock
-
-
-def _legacy_store(out: Path) -> Path:
-    return out.parent / f".{out.name}.feedpub"
-
-
-def _legacy_generation(out: Path) -> Path | None:
-    """The generation folder an earlier feedpub's symlink at `out` points to, if it is one."""
-    if not out.is_symlink():
-        return None
-    target = Path(os.path.realpath(out))
-    store = Path(os.path.realpath(_legacy_store(out)))
-    return target if target.parent == store and target.is_dir() else None
 
 
 class _CrossDevice(Exception):
@@ -156,7 +133,7 @@ class _Export:
 
     def run(self) -> ExportResult:
         out = self.out
-        legacy = _legacy_generation(out)
+        legacy = legacy_generation(out)
         if out.is_symlink() and legacy is None:
             raise ExportError(f"{out} is a symlink to nothing; remove it or choose another --out")
         if out.exists() and not out.is_dir():
@@ -199,7 +176,7 @@ class _Export:
             self.record.write_manifest(tree, filled.entries)
         _remove(stage)  # the old tree, after an exchange
         if legacy is not None:
-            _remove(_legacy_store(out))
+            _remove(legacy_store(out))
         return ExportResult(files=len(self.site), written=len(filled.written), removed=len(filled.stale),
                             changed=True, changed_paths=frozenset(filled.written), previous=previous, atomic=atomic)
 
@@ -212,7 +189,7 @@ class _Export:
             if entry.name.startswith(prefix):
                 _remove(Path(entry.path))
         if legacy is None:
-            _remove(_legacy_store(self.out))
+            _remove(legacy_store(self.out))
         if self.record is not None and self.record.folder.is_dir():
             for entry in os.scandir(self.record.folder):
                 if entry.name.startswith(STAGING):

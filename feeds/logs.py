@@ -14,6 +14,11 @@ import re
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 feed`, `2 feeds`, `0 feeds`: counts in what a person reads."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def printable(text: str) -> str:
     """`text` with every character that could end or disguise a line written as an escape."""
     return _UNPRINTABLE.sub(_escape, text)

@@ -3,6 +3,7 @@ real command line (a subprocess where the terminal, signals or ports matter)."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,6 +60,23 @@ def test_check_and_export_say_when_a_folder_has_no_articles(tmp_path: Path) -> N
     assert code == 1 and f"{empty} holds no article files (*.txt or *.md" in output
     code, output = run("export", empty, "--out", tmp_path / "site", "--no-cache", "--base-url", BASE)
     assert code == 0 and "holds no article files" in output
+
+
+def test_a_folder_has_articles_exactly_when_its_scan_finds_some(tmp_path: Path) -> None:
+    """`has_articles` (the emptiness check, which stops at the first file) agrees with `scan`."""
+    from feedpub.reading.folder import Folder
+
+    root = tmp_path / "root"
+    layouts: list[list[str]] = [[], ["notes/readme.pdf"], [".hidden.txt"], [".git/a.txt"], ["a/.b/c.md"],
+                                ["x.txt.bak", "y.TXT"], ["deep/er/still/a.md"], ["a.txt"], ["z/.q.md", "z/b.txt"]]
+    for files in layouts:
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir()
+        for name in files:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text("x")
+        assert Folder(root).has_articles() == bool(Folder(root).scan()), files
 
 
 def test_out_equal_to_the_article_folder_says_so_and_touches_nothing(articles: Path) -> None:

@@ -51,6 +51,15 @@ class Folder:
         found.sort()
         return found
 
+    def has_articles(self) -> bool:
+        """Whether any article file is under the root: the walk stops at the first (`scan` would read
+        every folder, ~0.2 s at 100k files, to say what the first folder says)."""
+        for _, dirs, files in os.walk(os.path.normpath(str(self.root)), followlinks=False):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            if any(name.endswith(SUFFIXES) and not name.startswith(".") for name in files):
+                return True
+        return False
+
     def survey(self) -> Survey:
         """Every article file under the root, in path order, with its stamp and identity."""
         base = str(self.root)

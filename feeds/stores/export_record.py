@@ -28,7 +28,7 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..reading.folder import Folder
+from ..reading.folder import Survey
 
 INPUTS = "inputs.json"
 MANIFEST = "manifest.json"
@@ -37,9 +37,9 @@ Tree = tuple[int, int]  # (st_dev, st_ino) of the export folder
 Entry = tuple[str, int, int]  # (ETag, size, mtime_ns) of one file of the export
 
 
-def fingerprint(folder: Folder, key: str) -> str:
-    """A digest of everything an export is made from: each file's identity and the export's key."""
-    survey = folder.survey()
+def fingerprint(survey: Survey, key: str) -> str:
+    """A digest of everything an export is made from: each file's identity (the folder's `survey`)
+    and the export's key."""
     digest = hashlib.sha256(key.encode())
     digest.update(len(survey).to_bytes(8, "little"))  # where the paths end and the stamps begin
     digest.update("\0".join(survey).encode("utf-8", "surrogateescape"))  # paths have no NUL
