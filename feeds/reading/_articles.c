@@ -28,6 +28,35 @@ static PyObject *empty, *warn_excerpt, *warn_image, *warn_topics, *unknown;
 
 /* -- text ---------------------------------------------------------------------------------- */
 
+/* Whether the n characters at `data` (of one width) are printable (str.isprintable), with no '&' and
+ * no two spaces in a row: one pass, the width known outside the loop. */
+#define printable_plain(type, data, n) printable_plain_##type((const type *)(data), (n))
+#define PRINTABLE_PLAIN(type)                                                  \
+    static int printable_plain_##type(const type *p, Py_ssize_t n)             \
+    {                                                                          \
+        int space = 0;                                                         \
+        for (Py_ssize_t i = 0; i < n; i++) {                                   \
+            Py_UCS4 ch = p[i];                                                 \
+            if (ch > ' ' && ch < 0x7f) {                                       \
+                if (ch == '&')                                                 \
+                    return 0;                                                  \
+                space = 0;                                                     \
+            } else if (ch == ' ') {                                            \
+                if (space)                                                     \
+                    return 0;                                                  \
+                space = 1;                                                     \
+            } else if (ch < 0x80 || !Py_UNICODE_ISPRINTABLE(ch)) {             \
+                return 0;                                                      \
+            } else {                                                           \
+                space = 0;                                                     \
+            }                                                                  \
+        }                                                                      \
+        return 1;                                                              \
+    }
+PRINTABLE_PLAIN(Py_UCS1)
+PRINTABLE_PLAIN(Py_UCS2)
+PRINTABLE_PLAIN(Py_UCS4)
+
 /* clean_text(value, limit) where `_already_clean` holds: 1 and a new reference in *out; 0 when the
  * value is off the fast path (the caller gives up); -1 on an error. Not a str gives "". */
 static int clean(PyObject *value, Py_ssize_t limit, PyObject **out)
@@ -49,16 +78,14 @@ static int clean(PyObject *value, Py_ssize_t limit, PyObject **out)
     const void *data = PyUnicode_DATA(value);
     if (PyUnicode_READ(kind, data, 0) == ' ' || PyUnicode_READ(kind, data, n - 1) == ' ')
         return 0;
-    Py_UCS4 previous = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (ch == '&' || (ch == ' ' && previous == ' '))
-            return 0;
-        if (ch < 0x80 ? (ch < 0x20 || ch == 0x7f) : !Py_UNICODE_ISPRINTABLE(ch))
-            return 0;
-        previous = ch;
-    }
-    if (!PyUnicode_IS_ASCII(value)) {
+    int clean_so_far = kind == PyUnicode_1BYTE_KIND   ? printable_plain(Py_UCS1, data, n)
+                       : kind == PyUnicode_2BYTE_KIND ? printable_plain(Py_UCS2, data, n)
+                                                      : printable_plain(Py_UCS4, data, n);
+    if (!clean_so_far)
+        return 0;
+    /* Every character up to U+00FF is its own NFC (none composes or is a combining mark): only wider
+     * text needs the check (test_fast_article.py proves the first part for all 256). */
+    if (kind != PyUnicode_1BYTE_KIND) {
         PyObject *normal = PyObject_CallOneArg(is_nfc, value);
         if (normal == NULL)
             return -1;

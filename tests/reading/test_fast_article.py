@@ -233,3 +233,13 @@ def test_random_front_matter(title: Any, excerpt: Any, url: Any, original: Any, 
              "published": published, "provider": provider, "topics": topics, "images": images, "quality": quality,
              "heat": quality, "related": related}
     built_as_python_reads(front)
+
+
+def test_text_of_characters_up_to_u_00ff_is_its_own_nfc() -> None:
+    """The builder skips the NFC check for text of one-byte characters (a Python str's narrowest
+    kind): every such character, and every pair of them, is already NFC."""
+    import unicodedata
+
+    characters = [chr(code) for code in range(256)]
+    assert all(unicodedata.is_normalized("NFC", c) and unicodedata.combining(c) == 0 for c in characters)
+    assert all(unicodedata.normalize("NFC", a + b) == a + b for a in characters for b in characters)

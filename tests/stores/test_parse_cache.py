@@ -294,3 +294,29 @@ def test_an_entry_a_worker_sent_is_read_as_the_checked_path_reads_it() -> None:
         read += 1
     assert read > 200
     assert fresh[0].keys() == checked[0].keys() and fresh[1].keys() == checked[1].keys()
+
+
+def test_packing_from_threads_gives_what_packb_gives() -> None:
+    """`pack` keeps one packer per thread: from several threads at once, and after a value it
+    cannot pack, every blob is what `msgpack.packb` makes of its value."""
+    import threading
+
+    import msgpack
+
+    from feedpub.stores.packing import pack
+
+    values = [(n, "x" * n, ("\udc80", None, 1.5, True)) for n in range(300)]
+    wanted = [msgpack.packb(v, use_bin_type=True, unicode_errors="surrogatepass") for v in values]
+    found: list[list[bytes]] = []
+
+    def work() -> None:
+        with pytest.raises(TypeError):
+            pack((1, object()))
+        found.append([pack(v) for v in values])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert found == [wanted] * 4
