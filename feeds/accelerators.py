@@ -2,8 +2,9 @@
 
 `FEEDPUB_ACCELERATORS=0` turns every one off, leaving the straightforward path the tests compare
 with (tests/test_straightforward.py): front matter through PyYAML's own loader, not the C builder
-(reading/_frontmatter.c) or the node-tree builder (reading/fast_yaml.py), and items cut from
-feedgen's documents instead of written directly (render/items.py). The caches and worker processes
+(reading/_frontmatter.c) or the node-tree builder (reading/fast_yaml.py), articles built in Python,
+not by the C article builder (reading/_articles.c), and items cut from feedgen's documents instead of
+written directly (render/items.py). The caches and worker processes
 have switches of their own (`--no-cache`, `--jobs 1`).
 """
 
