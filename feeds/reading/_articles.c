@@ -348,23 +348,36 @@ static int mapping(PyObject *value)
     return value == NULL ? 0 : PyDict_CheckExact(value) ? 1 : PyDict_Check(value) ? -1 : 0;
 }
 
+/* The items of a field that holds one value or a list of them, as `[value] if isinstance(value, str)
+ * (or dict, with `dict_is_one`) else value if isinstance(value, list) else []` makes them for a
+ * missing value, one value or a list (borrowed, in *list, *count long; *single holds the one value).
+ * 0 for any other kind of value: the caller gives up. */
+static int items_of(PyObject *value, int dict_is_one, PyObject **single, PyObject ***list, Py_ssize_t *count)
+{
+    *single = value;
+    *list = single;
+    *count = 0;
+    if (value == NULL || value == Py_None)
+        return 1;
+    if (PyUnicode_Check(value) || (dict_is_one && PyDict_CheckExact(value))) {
+        *count = 1;
+        return 1;
+    }
+    if (PyList_CheckExact(value)) {
+        *list = PySequence_Fast_ITEMS(value);
+        *count = PyList_GET_SIZE(value);
+        return 1;
+    }
+    return 0;
+}
+
 /* _image: the first item with a usable URL, as (url, width, height); None when none has one. */
 static int image(PyObject *value, PyObject **out)
 {
-    PyObject *single[1];
-    PyObject **list = single;
-    Py_ssize_t count = 0;
-    if (value == NULL || value == Py_None) {
-        count = 0;
-    } else if (PyDict_CheckExact(value) || PyUnicode_Check(value)) {
-        single[0] = value;
-        count = 1;
-    } else if (PyList_CheckExact(value)) {
-        list = PySequence_Fast_ITEMS(value);
-        count = PyList_GET_SIZE(value);
-    } else {
+    PyObject *single, **list;
+    Py_ssize_t count;
+    if (!items_of(value, 1, &single, &list, &count))
         return 0;
-    }
     for (Py_ssize_t i = 0; i < count && i < 20; i++) {
         PyObject *item = list[i];
         int is_mapping = mapping(item);
@@ -409,22 +422,10 @@ static PyObject *key_of(PyObject *name)
 /* _topics: str items, cleaned, free of '<' (no tag to take out), one per topic_key. */
 static int topics(PyObject *value, PyObject **out)
 {
-    PyObject *single[1];
-    PyObject **list;
+    PyObject *single, **list;
     Py_ssize_t count;
-    if (value == NULL || value == Py_None) {
-        count = 0;
-        list = single;
-    } else if (PyUnicode_Check(value)) {
-        single[0] = value;
-        list = single;
-        count = 1;
-    } else if (PyList_CheckExact(value)) {
-        list = PySequence_Fast_ITEMS(value);
-        count = PyList_GET_SIZE(value);
-    } else {
+    if (!items_of(value, 0, &single, &list, &count))
         return 0;
-    }
     PyObject *seen = PyDict_New();
     if (seen == NULL)
         return -1;
