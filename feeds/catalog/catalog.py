@@ -161,9 +161,13 @@ class Catalog:
         return min((a.published for a in self._waiting.values()), default=None)
 
     def _groups_of(self, article: Entry) -> list[Group]:
+        groups = [EVERYTHING, (PROVIDER, article.provider.domain)]
         topics = self._topics
-        named = dict.fromkeys((TOPIC, topics.name(topics.key(t)) or t) for t in article.topics)
-        return [EVERYTHING, (PROVIDER, article.provider.domain), *named]
+        for spelling in article.topics:
+            group = (TOPIC, topics.name(topics.key(spelling)) or spelling)
+            if group not in groups:  # two spellings of one topic: one group (a handful of topics an article)
+                groups.append(group)
+        return groups
 
     def topic_key(self, spelling: str) -> str:
         """The key of the topic a spelling belongs to (aliases applied): a pure function of the settings."""

@@ -60,9 +60,15 @@ class Topics:
         """Count one article's topics in (+1) or out (-1); return the keys whose name changed,
         each with its name before and after (None: the topic was not there, or is gone)."""
         changed: dict[str, tuple[str | None, str | None]] = {}
-        for spelling in dict.fromkeys(self.spelling(name) for name in names):
+        aliases, spellings = self._aliases, self._spellings
+        # Without aliases each name is its own spelling; `setdefault(key, Counter())` made a Counter for
+        # every topic of every article (a tenth of a first load's catalog).
+        for spelling in dict.fromkeys(aliases.get(topic_key(name), name) for name in names) if aliases else \
+                dict.fromkeys(names):
             key = topic_key(spelling)
-            counts = self._spellings.setdefault(key, Counter())
+            counts = spellings.get(key)
+            if counts is None:
+                counts = spellings[key] = Counter()
             counts[spelling] += delta
             if counts[spelling] <= 0:
                 del counts[spelling]
