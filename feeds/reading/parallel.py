@@ -108,17 +108,13 @@ def _parse_chunk(job: tuple[Path, int, bool, list[str]]) -> list[tuple[str, Pack
     packed: list[tuple[str, Packed]] = []
     for rel in rels:
         outcome = read(rel)
-        if isinstance(outcome, tuple):  # built in C as the values the cache stores (`fast_article`)
-            built, warnings = outcome
+        if isinstance(outcome, ParsedFile):  # read in Python: its values, as the C builder gives them
+            outcome = (article_values(outcome.article), outcome.warnings)
+        if isinstance(outcome, tuple):  # the values the cache stores (`fast_article.Built`), packed once
+            built, warnings = outcome  # for the digest and inside the outcome sent
             article = pack(built)
             row = entry_row_of(built, digest_of_packed(article), warnings)
             packed.append((rel, (parse_cache.pack_entry_row(rel, row), parse_cache.pack_parsed(rel, article, warnings))))
-        elif isinstance(outcome, ParsedFile):
-            # The article's values are packed once: for its digest, and inside the outcome sent.
-            values = pack(article_values(outcome.article))
-            entry = Entry.of(outcome.article, outcome.warnings, digest=digest_of_packed(values))
-            packed.append((rel, (parse_cache.pack_entry(rel, entry), parse_cache.pack_parsed(rel, values,
-                                                                                             outcome.warnings))))
         else:
             packed.append((rel, _pack(rel, outcome, None)))
     return packed
