@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..stores import parse_cache
-from ..stores.packing import article_values, entry_from_fresh, entry_row_of, pack
+from ..stores.packing import article_values, entry_from_fresh, entry_row_of, pack, shared_entry
 from ..workers import process_pool
 from .article import Article, Entry, digest_of_packed
 from .article_file import ParsedFile
@@ -49,10 +49,8 @@ class Parsed:
             return outcome
         if self._entry is None:
             entry = Entry.of(outcome.article, outcome.warnings)
-            providers, topic_lists = shared
-            provider = providers.setdefault((entry.provider.name, entry.provider.domain), entry.provider)
-            self._entry = Entry(entry.url, entry.published, provider, topic_lists.setdefault(entry.topics, entry.topics),
-                                entry.draft, entry.digest, entry.source, entry.warnings)
+            self._entry = shared_entry(entry.url, entry.published, entry.provider.name, entry.provider.domain,
+                                       entry.topics, entry.draft, entry.digest, entry.source, entry.warnings, shared)
         return self._entry
 
     def article(self) -> Article:

@@ -244,14 +244,8 @@ def entry_from_row(row: object, source: str, shared: SharedValues) -> Entry:
     each, so 100,000 entries hold a few hundred of them."""
     try:
         url, published, name, domain, topics, draft, key, warnings = _tuple(row)
-        providers, topic_lists = shared
-        pair = (_str(name), _str(domain))
-        provider = providers.get(pair)
-        if provider is None:
-            provider = providers[pair] = Provider(*pair)
-        topics = _strings(topics)
-        return Entry(_str(url), moment(published), provider, topic_lists.setdefault(topics, topics), _bool(draft),
-                     _str(key), source, _strings(warnings))
+        return shared_entry(_str(url), moment(published), _str(name), _str(domain), _strings(topics), _bool(draft),
+                            _str(key), source, _strings(warnings), shared)
     except (TypeError, ValueError) as error:
         raise Corrupt(f"not an entry: {error}") from None
 
@@ -261,15 +255,20 @@ def entry_from_fresh(blob: bytes, source: str, shared: SharedValues) -> Entry:
     moment ago (`pack_entry_row`) and sent through its pipe: no disk lay between, so its digest is
     not checked nor its values' types, which `entry_from_row` checks for a store's rows (~6 µs of the
     parent's ~25 µs a file in a cold load, spent while both cores parse)."""
-    url, published, name, domain, topics, draft, key, warnings = msgpack.unpackb(
-        memoryview(blob)[DIGEST_BYTES:], raw=False, use_list=False, unicode_errors="surrogatepass")
+    url, published, name, domain, topics, draft, key, warnings = unpack(memoryview(blob)[DIGEST_BYTES:])
+    return shared_entry(url, EPOCH + MICROSECOND * published, name, domain, topics, draft, key, source, warnings,
+                        shared)
+
+
+def shared_entry(url: str, published: datetime, name: str, domain: str, topics: tuple[str, ...], draft: bool,
+                 digest: str, source: str, warnings: tuple[str, ...], shared: SharedValues) -> Entry:
+    """An entry whose provider and topic list are the objects `shared` holds for them (added when new)."""
     providers, topic_lists = shared
     pair = (name, domain)
     provider = providers.get(pair)
     if provider is None:
         provider = providers[pair] = Provider(name, domain)
-    return Entry(url, EPOCH + MICROSECOND * published, provider, topic_lists.setdefault(topics, topics), draft, key,
-                 source, warnings)
+    return Entry(url, published, provider, topic_lists.setdefault(topics, topics), draft, digest, source, warnings)
 
 
 # -- type checks: a value of the wrong type is a corrupt store, never a crash later -----------------
