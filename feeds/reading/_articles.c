@@ -110,7 +110,8 @@ static int in_path(unsigned char c)
 static int label_char(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 /* Whether `value` is a str text.py's _PLAIN_URL fully matches (and no longer than 2048): such a URL
- * is clean_url's result as it is. The host is found too (for a provider known only by its link). */
+ * is clean_url's result as it is. Its host is given too, when `host` is not NULL (for a provider
+ * known only by its link). */
 static int plain_url(PyObject *value, const char **host, Py_ssize_t *host_length)
 {
     if (value == NULL || !PyUnicode_Check(value) || !PyUnicode_IS_ASCII(value))
@@ -142,8 +143,10 @@ static int plain_url(PyObject *value, const char **host, Py_ssize_t *host_length
             return 0;
         }
     }
-    *host = s + start;
-    *host_length = i - start;
+    if (host != NULL) {
+        *host = s + start;
+        *host_length = i - start;
+    }
     for (; i < n && in_path((unsigned char)s[i]); i++)
         ;
     if (i == n)
@@ -384,11 +387,9 @@ static int image(PyObject *value, PyObject **out)
         if (is_mapping < 0)
             return 0;
         PyObject *raw = is_mapping ? get(item, "url") : item;
-        const char *host;
-        Py_ssize_t host_length;
         if (raw == NULL || !PyUnicode_Check(raw))
             continue; /* clean_url of what is not a str is None */
-        if (!plain_url(raw, &host, &host_length))
+        if (!plain_url(raw, NULL, NULL))
             return 0;
         PyObject *width = dimension(is_mapping ? get(item, "width") : NULL);
         PyObject *height = dimension(is_mapping ? get(item, "height") : NULL);
@@ -505,13 +506,11 @@ static int provider(PyObject *value, const char *host, Py_ssize_t host_length, P
 /* clean_url(value) where it is a plain URL or not a str (None); 0 for any other str. */
 static int url_or_none(PyObject *value, PyObject **out)
 {
-    const char *host;
-    Py_ssize_t host_length;
     if (value == NULL || !PyUnicode_Check(value)) {
         *out = NULL;
         return 1;
     }
-    if (!plain_url(value, &host, &host_length))
+    if (!plain_url(value, NULL, NULL))
         return 0;
     *out = value; /* borrowed */
     return 1;
@@ -553,9 +552,13 @@ static int related(PyObject *value, PyObject *own_url, PyObject **out)
                 break;
             continue;
         }
-        int same = PyUnicode_Compare(url, own_url) == 0 || PySet_Contains(urls, url) == 1;
-        if (same) {
+        int same = PyUnicode_Compare(url, own_url) == 0 ? 1 : PySet_Contains(urls, url);
+        if (same != 0) {
             Py_DECREF(title);
+            if (same < 0) {
+                result = -1;
+                break;
+            }
             continue;
         }
         PyObject *source = get(item, "provider");
