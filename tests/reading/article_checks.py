@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from feedpub.reading import article_file, fast_article
 from feedpub.stores.packing import article_values
+from tests.audit_log import AuditLog
 
 _ARTICLE_FROM = article_file._article_from  # the Python path itself, whatever the audit puts in its place
 
@@ -42,13 +42,13 @@ def _types(value: object) -> object:
     return type(value)
 
 
-class ArticleAudit:
+class ArticleAudit(AuditLog):
     """Every front matter the Python path turns into an article in this process (and in processes
-    forked from it) is built by the C builder too; a difference is written to `folder`, one file per
-    process, so the test session fails on it wherever it happened (see tests/conftest.py)."""
+    forked from it) is built by the C builder too; a difference is noted, so the test session fails
+    on it wherever it happened (see tests/conftest.py)."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
+        super().__init__(folder)
         self._original = _ARTICLE_FROM
 
     def install(self) -> None:
@@ -58,14 +58,10 @@ class ArticleAudit:
             if fast_article.available() and isinstance(front, dict):
                 found = difference(front, source)
                 if found is not None:
-                    with open(self.folder / f"mismatch-{os.getpid()}.txt", "a", encoding="utf-8") as out:
-                        out.write(f"{front!r}\n  {found}\n")
+                    self.note(f"{front!r}\n  {found}")
             return original(front, source, extras=extras)
 
         article_file._article_from = article_from
 
     def uninstall(self) -> None:
         article_file._article_from = self._original
-
-    def mismatches(self) -> list[str]:
-        return [path.read_text(encoding="utf-8") for path in sorted(self.folder.glob("mismatch-*.txt"))]

@@ -7,7 +7,6 @@ bench/yaml_equal.py.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import yaml
 
 from feedpub.reading import article_file, fast_yaml
+from tests.audit_log import AuditLog
 
 
 def same(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
@@ -68,13 +68,13 @@ def pyyaml(source: str) -> tuple[str, object]:
     return outcome(lambda text: yaml.load(text, Loader=article_file._Loader), source)
 
 
-class Audit:
+class Audit(AuditLog):
     """Every document the C accelerator builds in this process (and in processes forked from it)
-    is loaded by PyYAML too; a difference is written to `folder`, one file per process, so that
-    the test session can fail on it wherever it happened (see tests/conftest.py)."""
+    is loaded by PyYAML too; a difference is noted, so that the test session can fail on it
+    wherever it happened (see tests/conftest.py)."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
+        super().__init__(folder)
         self.checked = 0
         self._original = fast_yaml.load_accelerated
 
@@ -89,8 +89,7 @@ class Audit:
                     source = source.decode("utf-8")
                 theirs = pyyaml(source)
                 if theirs[0] != "value" or not same(value, theirs[1]):
-                    with open(self.folder / f"mismatch-{os.getpid()}.txt", "a", encoding="utf-8") as out:
-                        out.write(f"{source!r}\n  accelerator: {value!r}\n  PyYAML: {theirs!r}\n")
+                    self.note(f"{source!r}\n  accelerator: {value!r}\n  PyYAML: {theirs!r}")
             return value
 
         fast_yaml.load_accelerated = load_accelerated
@@ -98,5 +97,3 @@ class Audit:
     def uninstall(self) -> None:
         fast_yaml.load_accelerated = self._original
 
-    def mismatches(self) -> list[str]:
-        return [path.read_text(encoding="utf-8") for path in sorted(self.folder.glob("mismatch-*.txt"))]

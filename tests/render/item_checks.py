@@ -7,13 +7,13 @@ difference is written to a file for the session to fail on.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from feedpub.reading.article import Article
 from feedpub.render import formats
 from feedpub.render.feed import Feed
+from tests.audit_log import AuditLog
 
 
 def differences(fmt: formats.Format, template: Feed, articles: Sequence[Article]) -> list[str]:
@@ -25,9 +25,9 @@ def differences(fmt: formats.Format, template: Feed, articles: Sequence[Article]
             if ours != theirs]
 
 
-class ItemAudit:
+class ItemAudit(AuditLog):
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
+        super().__init__(folder)
         self.checked = 0
         self._original = formats.Format.items
 
@@ -40,8 +40,7 @@ class ItemAudit:
                 self.checked += len(articles)
                 found = differences(fmt, template, articles)
                 if found:
-                    with open(self.folder / f"items-{os.getpid()}.txt", "a", encoding="utf-8") as out:
-                        out.write("\n".join(found) + "\n")
+                    self.note("\n".join(found))
             return made
 
         formats.Format.items = items  # type: ignore[method-assign, assignment]  # the same method
@@ -49,5 +48,3 @@ class ItemAudit:
     def uninstall(self) -> None:
         formats.Format.items = self._original  # type: ignore[method-assign]
 
-    def mismatches(self) -> list[str]:
-        return [path.read_text(encoding="utf-8") for path in sorted(self.folder.glob("items-*.txt"))]
