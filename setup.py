@@ -1,6 +1,6 @@
 """The optional accelerators, built where a C compiler is: the YAML reader (feeds/reading/_frontmatter.c,
 with libyaml's headers: Debian's `apt-get install gcc libyaml-dev`) and the article builder
-(feeds/reading/_articles.c). Without them feedpub installs and reads every file in Python alone.
+(feeds/reading/_articles.c) and the item writer (feeds/render/_items.c). Without them feedpub installs and reads every file in Python alone.
 Everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
@@ -14,5 +14,6 @@ setup(
             optional=True,  # a failed build is a warning: the accelerator is only ever a speed-up
         ),
         Extension("feedpub.reading._articles", ["feeds/reading/_articles.c"], optional=True),
+        Extension("feedpub.render._items", ["feeds/render/_items.c"], optional=True),
     ]
 )

@@ -4,7 +4,8 @@
 with (tests/test_straightforward.py): front matter through PyYAML's own loader, not the C builder
 (reading/_frontmatter.c) or the node-tree builder (reading/fast_yaml.py), articles built in Python,
 not by the C article builder (reading/_articles.c), and items cut from feedgen's documents instead of
-written directly (render/items.py). The caches and worker processes
+written directly (render/items.py) or in C (render/_items.c, which writes JSON Feed and feed page items
+too). The caches and worker processes
 have switches of their own (`--no-cache`, `--jobs 1`).
 """
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .. import accelerators
 from ..reading.article import Article
+from . import fast_items
 from .atom import render_atom
 from .feed import Feed
 from .items import atom_entry, rss_item
@@ -44,7 +45,19 @@ class Format:
         return document[:cut], document[cut:]
 
     def items(self, template: Feed, articles: Sequence[Article]) -> list[bytes]:
-        """Each article's item as `render` writes it in any feed of the site (`template`)."""
+        """Each article's item as `render` writes it in any feed of the site (`template`): by the C
+        writer (fast_items.py) where it can, else by `python_items`."""
+        made = fast_items.write(self.name, template, articles) if articles else None
+        if made is None:
+            return self.python_items(template, articles)
+        if None in made:  # articles the C writer leaves to Python: an early date, say
+            written = iter(self.python_items(template, [a for a, piece in zip(articles, made, strict=True)
+                                                         if piece is None]))
+            return [piece if piece is not None else next(written) for piece in made]
+        return made  # type: ignore[return-value]  # no None in it
+
+    def python_items(self, template: Feed, articles: Sequence[Article]) -> list[bytes]:
+        """The items as the Python writers write them: the reference for the C writer."""
         if self.item_of is not None:
             return [self.item_of(template, article) for article in articles]
         if self.write_item is not None and accelerators.enabled():

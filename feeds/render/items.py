@@ -78,7 +78,8 @@ def _media(article: Article, indent: str) -> list[str]:
     # feedgen's media extension sets the attributes it knows in its own order, skipping empty ones.
     ordered = "".join(f' {name}="{_attribute(attributes[name])}"'
                       for name in ("url", "medium", "height", "width") if attributes.get(name))
-    return [f'{indent}<media:content{ordered}/>', f'{indent}<media:thumbnail url="{_attribute(image.url)}"/>']
+    thumbnail = f' url="{_attribute(image.url)}"' if image.url else ""
+    return [f'{indent}<media:content{ordered}/>', f'{indent}<media:thumbnail{thumbnail}/>']
 
 
 def rss_item(feed: Feed, article: Article) -> bytes:

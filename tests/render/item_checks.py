@@ -1,8 +1,12 @@
-"""Checking the direct item writers (feeds/render/items.py) against feedgen.
+"""Checking the item writers against their references.
 
-`ItemAudit` is the suite-wide check (tests/conftest.py): every batch of items any test renders with
-a direct writer, in this process or a worker forked from it, is rendered by feedgen too, and a
-difference is written to a file for the session to fail on.
+RSS and Atom items are written directly (the C writer, feeds/render/_items.c, and the Python one,
+feeds/render/items.py) and must be feedgen's bytes; JSON Feed items and feed pages' items have no
+feedgen, and the C writer's must be the Python writer's (jsonfeed.json_item, feed_pages.page_item).
+
+`ItemAudit` is the suite-wide check (tests/conftest.py): every batch of items any test renders, in
+this process or a worker forked from it, is compared with its reference, and a difference is written
+to a file for the session to fail on.
 """
 
 from __future__ import annotations
@@ -10,18 +14,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from feedpub import accelerators
 from feedpub.reading.article import Article
-from feedpub.render import formats
+from feedpub.render import fast_items, formats
 from feedpub.render.feed import Feed
 from tests.audit_log import AuditLog
 
 
-def differences(fmt: formats.Format, template: Feed, articles: Sequence[Article]) -> list[str]:
-    """Each article whose written item differs from the one cut from feedgen's document."""
-    assert fmt.write_item is not None
-    written = [fmt.write_item(template, article) for article in articles]
-    return [f"{fmt.name} {article.url!r}\n  written: {ours!r}\n  feedgen: {theirs!r}"
-            for article, ours, theirs in zip(articles, written, fmt.cut_items(template, articles), strict=True)
+def reference_items(fmt: formats.Format, template: Feed, articles: Sequence[Article]) -> list[bytes]:
+    """What the items of `fmt` must be: cut from feedgen's document for RSS and Atom, the Python
+    writer's for the formats feedpub writes itself."""
+    if fmt.write_item is not None:
+        return fmt.cut_items(template, articles)
+    return fmt.python_items(template, articles)
+
+
+def differences(fmt: formats.Format, template: Feed, articles: Sequence[Article],
+                written: Sequence[bytes] | None = None) -> list[str]:
+    """Each article whose item differs from its reference: the item `written` (by default, the one
+    the Python writer `fmt.write_item` writes)."""
+    if written is None:
+        assert fmt.write_item is not None
+        written = [fmt.write_item(template, article) for article in articles]
+    return [f"{fmt.name} {article.url!r}\n  written:   {ours!r}\n  reference: {theirs!r}"
+            for article, ours, theirs in zip(articles, written, reference_items(fmt, template, articles), strict=True)
             if ours != theirs]
 
 
@@ -36,9 +52,12 @@ class ItemAudit(AuditLog):
 
         def items(fmt: formats.Format, template: Feed, articles: Sequence[Article]) -> list[bytes]:
             made = original(fmt, template, articles)
-            if fmt.write_item is not None and articles:
+            # Items cut from feedgen's documents (accelerators off), and JSON items written by the
+            # Python writer, are their own reference.
+            written = fast_items.available() or (fmt.write_item is not None and accelerators.enabled())
+            if articles and written:
                 self.checked += len(articles)
-                found = differences(fmt, template, articles)
+                found = differences(fmt, template, articles, made)
                 if found:
                     self.note("\n".join(found))
             return made
@@ -47,4 +66,3 @@ class ItemAudit(AuditLog):
 
     def uninstall(self) -> None:
         formats.Format.items = self._original  # type: ignore[method-assign]
-
