@@ -137,12 +137,20 @@ class FragmentRenderer:
     def add(self, digests: Sequence[str], pieces: Sequence[bytes], *, hold: Container[str] | None = None) -> None:
         """Put freshly rendered fragments in the store, and keep in memory those in `hold` (all of
         them without a store): documents put together when asked for take theirs from the store."""
-        for digest, piece in zip(digests, pieces, strict=True):
-            if hold is None or self.store is None or digest in hold:
-                self._items[digest] = piece
+        if hold is None or self.store is None:
+            self._items.update(zip(digests, pieces, strict=True))
+        else:
+            self._items.update((digest, piece) for digest, piece in zip(digests, pieces, strict=True) if digest in hold)
         self.rendered_items += len(digests)
         if self.store is not None:
-            self.store.put([(self.key(digest), piece) for digest, piece in zip(digests, pieces, strict=True)])
+            prefix = self.fmt.name + ":"  # `key`, inlined: ~400,000 fragments in an export at 100k
+            self.store.put(list(zip([prefix + digest for digest in digests], pieces, strict=True)))
+
+    def new(self, digests: Sequence[str]) -> list[int]:
+        """The positions of the digests whose fragment is not in memory."""
+        if not self._items.keys() & digests:  # a cold build's every chunk: one set operation
+            return list(range(len(digests)))
+        return [n for n, digest in enumerate(digests) if digest not in self._items]
 
     def key(self, digest: str) -> str:
         return f"{self.fmt.name}:{digest}"

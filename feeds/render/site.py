@@ -298,11 +298,15 @@ class SiteBuilder:
         digests: list[list[str]] = []
         with process_pool(self.jobs) as pool:
             for index, pieces in enumerate(ordered_map(pool, render_chunk, jobs(), ahead=4 * self.jobs)):
+                chunk = digests[index]
+                digests[index] = []  # done with: the list of chunks does not grow with the corpus
                 for renderer in self._item_renderers:
-                    keep = [(d, piece) for d, piece in zip(digests[index], pieces[renderer.fmt.name], strict=True)
-                            if not renderer.has(d)]
-                    if keep:
-                        renderer.add([d for d, _ in keep], [piece for _, piece in keep], hold=held)
+                    made = pieces[renderer.fmt.name]
+                    new = renderer.new(chunk)
+                    if len(new) == len(chunk):
+                        renderer.add(chunk, made, hold=held)
+                    elif new:
+                        renderer.add([chunk[n] for n in new], [made[n] for n in new], hold=held)
 
     # -- 3. assemble -----------------------------------------------------------------------
 
@@ -406,8 +410,9 @@ class SiteBuilder:
         page = spec.archives[index]
         feed = make_archive_feed(spec, index, self.settings)
         outputs: dict[str, Document] = {}
+        shared = _MadeOf(feed, page.items)
         for position, fmt in enumerate(FORMATS):
-            made_of = _made_of(self._code, fmt, feed, page.items)
+            made_of = shared.of(self._code, fmt)
             media_type = f"{fmt.media_type}; charset=utf-8"
             path = archive_path(spec.kind, spec.key, page.name, fmt)
             if self._fragments is not None:
@@ -516,9 +521,30 @@ def _shown(spec: FeedSpec) -> Iterable[Entry]:
         yield from page.items
 
 
-def _made_of(code: str, fmt: Format, feed: Feed, items: Sequence[Entry]) -> Callable[[], str]:
-    """What an archive document is made of: the same code, frame and items give the same bytes."""
-    return lambda: f"{code}\0{fmt.name}\0{feed!r}\0" + ",".join(entry.digest for entry in items)
+class _MadeOf:
+    """What an archive document is made of: the same code, frame and items give the same bytes. The
+    part its formats share (the frame's feed and the items' digests, ~4 KB) is made once for the three,
+    when the first ETag is asked for (an export at 100k asks for ~14,000), and let go once each format
+    took it: a server holds every archive document's `LazyOutput`, and so this, for its whole life."""
+
+    __slots__ = ("_feed", "_items", "_shared", "_takers")
+
+    def __init__(self, feed: Feed, items: Sequence[Entry]) -> None:
+        self._feed = feed
+        self._items = items
+        self._shared: str | None = None
+        self._takers = len(FORMATS)
+
+    def of(self, code: str, fmt: Format) -> Callable[[], str]:
+        return lambda: f"{code}\0{fmt.name}\0" + self._take()
+
+    def _take(self) -> str:
+        shared = self._shared
+        if shared is None:
+            shared = f"{self._feed!r}\0" + ",".join([entry.digest for entry in self._items])
+        self._takers -= 1
+        self._shared = shared if self._takers > 0 else None  # asked again later: made again
+        return shared
 
 
 def _assembler(renderer: FragmentRenderer, feed: Feed, items: tuple[Entry, ...]) -> Callable[[], bytes]:

@@ -30,6 +30,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable
+from itertools import accumulate
 
 log = logging.getLogger("feedpub")
 
@@ -127,29 +128,31 @@ class FragmentSpool:
             return {key for key in keys if key in index}
 
     def put(self, rows: Iterable[tuple[str, bytes]]) -> None:
+        # A cold export puts ~400,000 fragments at 100k articles, 200 a call: the per-row work is done
+        # by list, set and dict operations in C rather than a loop of Python statements.
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not rows:
+            return
+        keys = [key for key, _ in rows]
+        bodies = [body for _, body in rows]
+        lengths = list(map(len, bodies))
         with self._lock:
-            batch: list[bytes] = []
-            placed: dict[str, int] = {}
-            offset = self._end
-            for key, body in rows:
-                if key in placed:  # the same key twice in one batch: the later body wins
-                    self._dead += placed[key] & _LENGTH
-                placed[key] = offset << _LENGTH_BITS | len(body)
-                batch.append(body)
-                offset += len(body)
-            if not batch:
-                return
+            starts = accumulate(lengths, initial=self._end)
+            places = [start << _LENGTH_BITS | length for start, length in zip(starts, lengths, strict=False)]  # one more start
             try:
-                _write_all(self._fd, b"".join(batch), self._end)
+                _write_all(self._fd, b"".join(bodies), self._end)
             except OSError as error:
                 self._failed(error)
                 return  # not stored: those items are rendered again when next needed
-            for key, where in placed.items():
-                old = self._index.get(key)
-                if old is not None:
-                    self._dead += old & _LENGTH
-                self._index[key] = where
-            self._end = offset
+            index = self._index
+            placed = dict(zip(keys, places, strict=True))  # the same key twice in one batch: the later wins
+            if len(placed) != len(keys):
+                self._dead += sum(lengths) - sum(where & _LENGTH for where in placed.values())
+            replaced = index.keys() & placed.keys()
+            if replaced:
+                self._dead += sum(index[key] & _LENGTH for key in replaced)
+            index.update(placed)
+            self._end += sum(lengths)
             self._compact_if_due()
 
     def keep_only(self, keys: Iterable[str]) -> None:

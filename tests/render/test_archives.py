@@ -19,6 +19,8 @@ import pytest
 
 from feedpub.build import Build
 from feedpub.export import export_site
+from feedpub.render.outputs import LazyOutput, made_of_etag
+from feedpub.render.site import make_archive_feed
 from feedpub.settings import Settings
 from tests.helpers import article_text, sample_fields
 
@@ -321,3 +323,24 @@ def _inside(files: dict[str, bytes], name: str) -> datetime:
     newest = datetime.fromisoformat(ids[0]["date_published"].replace("Z", "+00:00"))
     return start + (newest - start) / 2
 
+
+
+def test_an_archive_document_s_etag_is_the_digest_of_its_code_format_frame_and_items(folder: Path) -> None:
+    # Its formats share the frame's feed and the digests, made once for the three and let go after
+    # (site._MadeOf): asked in any order, any number of times, each ETag is still the digest of what
+    # that format's document is made of.
+    build = Build(folder, SETTINGS)
+    build.load()
+    catalog = build.catalog
+    spec = next(catalog.spec(g) for g in catalog.groups() if len(catalog.spec(g).archives) > 1)
+    code = build.builder._code
+    for index, page in enumerate(spec.archives):
+        feed = make_archive_feed(spec, index, SETTINGS)
+        outputs = build.builder._render_page(spec, index)
+        for _ in range(2):
+            for path, output in reversed(list(outputs.items())):
+                assert isinstance(output, LazyOutput)
+                name = path.rsplit(".", 1)[1]
+                expected = f"{code}\0{name}\0{feed!r}\0" + ",".join(entry.digest for entry in page.items)
+                assert output.made_of() == expected
+                assert output.etag == made_of_etag(expected)

@@ -31,6 +31,22 @@ def test_what_is_put_is_got_back_byte_for_byte_and_the_latest_body_wins() -> Non
     spool.close()
 
 
+def test_replaced_bodies_are_counted_dead_whether_replaced_in_the_same_batch_or_a_later_one() -> None:
+    spool = FragmentSpool()
+    spool.put([("rss:a", b"1" * 10), ("rss:b", b"2" * 20)])
+    assert (spool.size_on_disk, spool.dead_bytes) == (30, 0)
+    spool.put([("rss:a", b"3" * 5), ("rss:c", b"4" * 7), ("rss:c", b"5" * 3), ("rss:d", b"6")])
+    # a's first 10 bytes (replaced) and c's first 7 (replaced within the batch) are dead
+    assert (spool.size_on_disk, spool.dead_bytes) == (46, 17)
+    assert spool.get(["rss:a", "rss:b", "rss:c", "rss:d"]) == {
+        "rss:a": b"33333", "rss:b": b"2" * 20, "rss:c": b"555", "rss:d": b"6"}
+    spool.keep_only(["rss:a", "rss:c"])
+    assert spool.dead_bytes == 17 + 20 + 1
+    spool.put(iter([("rss:e", b"77")]))  # any iterable of rows
+    assert spool.get(["rss:e"]) == {"rss:e": b"77"}
+    spool.close()
+
+
 def test_dropped_and_replaced_bodies_are_reclaimed_once_they_outweigh_the_live_ones() -> None:
     spool = FragmentSpool(compact_min=100_000)
     live = {f"json:{n}": bytes([n % 256]) * 1000 for n in range(50)}  # 50 kB that stay
