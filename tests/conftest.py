@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, settings
 from tests.helpers import article_text, sample_fields
 from tests.reading.article_checks import ArticleAudit
 from tests.reading.yaml_checks import Audit
-from tests.render.item_checks import ItemAudit
+from tests.render.item_checks import FrameAudit, ItemAudit
 
-AuditT = TypeVar("AuditT", Audit, ItemAudit, ArticleAudit)
+AuditT = TypeVar("AuditT", Audit, ItemAudit, FrameAudit, ArticleAudit)
 
 pytest_plugins = ["tests.deploy.s3_server"]  # the session's SeaweedFS S3 server, for the deploy tests
 
@@ -38,6 +38,13 @@ def item_writer_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Item
     reference (feedgen's for RSS and Atom, the Python writer's for what the C writer writes of JSON Feed
     and the feed pages); one difference fails the session."""
     yield from _audited(ItemAudit(tmp_path_factory.mktemp("item-audit")), "the item writers and their references differ")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def frame_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrameAudit]:
+    """Every RSS and Atom frame made during the whole suite (filled into a template, frames.py), here
+    and in forked workers, is compared with feedgen's; one difference fails the session."""
+    yield from _audited(FrameAudit(tmp_path_factory.mktemp("frame-audit")), "the templated frames and feedgen's differ")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,6 +14,7 @@ from ..reading.article import Article
 from . import fast_items
 from .atom import render_atom
 from .feed import Feed
+from .frames import Templates
 from .items import atom_entry, rss_item
 from .jsonfeed import json_frame, json_item, render_json
 from .rss import render_rss
@@ -35,12 +36,23 @@ class Format:
     separator: bytes = b""  # between items
     # An XML format's items written directly (items.py): the bytes `render` would give, faster.
     write_item: Callable[[Feed, Article], bytes] | None = None
+    # An XML format's frames filled into templates feedgen wrote (frames.py): `render`'s bytes, faster.
+    templates: Templates | None = None
 
     def frame(self, feed: Feed, has_items: bool) -> tuple[bytes, bytes]:
         """The document around the items: the bytes before the first and after the last."""
         if self.frame_of is not None:
             return self.frame_of(feed, has_items)
-        document = self.render(feed, ())
+        document = self.templates.document(feed) if self.templates is not None else None
+        if document is None:
+            document = self.render(feed, ())
+        return self.cut_frame(document)
+
+    def reference_frame(self, feed: Feed) -> tuple[bytes, bytes]:
+        """The frame cut from the document `render` writes: the reference for `templates`."""
+        return self.cut_frame(self.render(feed, ()))
+
+    def cut_frame(self, document: bytes) -> tuple[bytes, bytes]:
         cut = document.rindex(self.close)
         return document[:cut], document[cut:]
 
@@ -75,9 +87,9 @@ class Format:
 
 
 RSS = Format("rss", ".rss", "application/rss+xml", "RSS", render_rss, b"\n    <item>", b"\n  </channel>",
-             write_item=rss_item)
+             write_item=rss_item, templates=Templates("rss", render_rss))
 ATOM = Format("atom", ".atom", "application/atom+xml", "Atom", render_atom, b"\n  <entry>", b"\n</feed>",
-              write_item=atom_entry)
+              write_item=atom_entry, templates=Templates("atom", render_atom))
 JSON_FEED = Format("json", ".json", "application/feed+json", "JSON Feed", render_json,
                    frame_of=json_frame, item_of=lambda _, article: json_item(article), separator=b",\n")
 FORMATS = (RSS, ATOM, JSON_FEED)

@@ -39,7 +39,29 @@ def page_path(kind: str, key: str) -> str:
 def relative(source: str, target: str) -> str:
     """The link from the page at site path `source` to site path `target`, relative and
     percent-encoded, so a copy of the site served from another host or folder still browses."""
-    return quote(posixpath.relpath(target, posixpath.dirname(source) or "."), safe="/")
+    return quote(_relpath(target, posixpath.dirname(source)), safe="/")
+
+
+def _relpath(target: str, start: str) -> str:
+    """`posixpath.relpath(target, start or ".")` for site paths, without its two `abspath`s (each a
+    `getcwd` call: ~60 µs a link, ~3,400 links in a build at 10k). Paths that are not plain (absolute,
+    `.` or `..` segments, doubled or trailing slashes) go to `relpath` itself."""
+    if not (_plain(target) and (not start or _plain(start))):
+        return posixpath.relpath(target, start or ".")
+    to = target.split("/")
+    here = start.split("/") if start else []
+    common = 0
+    for a, b in zip(to, here, strict=False):
+        if a != b:
+            break
+        common += 1
+    parts = [".."] * (len(here) - common) + to[common:]
+    return "/".join(parts) if parts else "."
+
+
+def _plain(path: str) -> bool:
+    # No segment starting with "." (so none that is "." or ".."; a hidden name is sent to relpath too).
+    return bool(path) and path[0] != "/" and path[-1] != "/" and "//" not in path and "/." not in "/" + path
 
 
 def archive_path(kind: str, key: str, name: str, fmt: Format) -> str:

@@ -66,3 +66,29 @@ class ItemAudit(AuditLog):
 
     def uninstall(self) -> None:
         formats.Format.items = self._original  # type: ignore[method-assign]
+
+
+class FrameAudit(AuditLog):
+    """Every RSS and Atom frame any test makes, compared with the one cut from feedgen's document."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.checked = 0
+        self._original = formats.Format.frame
+
+    def install(self) -> None:
+        original = self._original
+
+        def frame(fmt: formats.Format, feed: Feed, has_items: bool) -> tuple[bytes, bytes]:
+            made = original(fmt, feed, has_items)
+            if fmt.templates is not None and accelerators.enabled():
+                self.checked += 1
+                expected = fmt.reference_frame(feed)
+                if made != expected:
+                    self.note(f"{fmt.name} frame of {feed.title!r}\n  templated: {made!r}\n  feedgen:   {expected!r}")
+            return made
+
+        formats.Format.frame = frame  # type: ignore[method-assign, assignment]  # the same method
+
+    def uninstall(self) -> None:
+        formats.Format.frame = self._original  # type: ignore[method-assign]
