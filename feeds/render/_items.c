@@ -17,7 +17,7 @@
 #include <datetime.h>
 #include <string.h>
 
-#define INTERFACE 1
+#define INTERFACE 2
 
 enum { RSS, ATOM, JSON, PAGE };
 
@@ -124,23 +124,28 @@ static int text_of(PyObject *owner, PyObject *name, Text *out, PyObject **keep)
 
 /* An image dimension: 0 for None or 0 (not printed), else its digits in `digits`; -1 for anything
  * that is not an int (the Python writer decides what to do with it). */
+static int dimension_of(PyObject *value, char *digits, size_t size)
+{
+    if (value == Py_None)
+        return 0;
+    if (!PyLong_CheckExact(value))
+        return -1;
+    int overflow;
+    long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow || (number == -1 && PyErr_Occurred()))
+        return -1;
+    if (number == 0)
+        return 0;
+    snprintf(digits, size, "%lld", number);
+    return 1;
+}
+
 static int dimension(PyObject *image, PyObject *name, char *digits, size_t size)
 {
     PyObject *value = PyObject_GetAttr(image, name);
     if (value == NULL)
         return -1;
-    int result = -1;
-    if (value == Py_None) {
-        result = 0;
-    } else if (PyLong_CheckExact(value)) {
-        int overflow;
-        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
-        if (!overflow && !(number == -1 && PyErr_Occurred())) {
-            result = number != 0;
-            if (result)
-                snprintf(digits, size, "%lld", number);
-        }
-    }
+    int result = dimension_of(value, digits, size);
     Py_DECREF(value);
     return result;
 }
@@ -151,7 +156,9 @@ typedef struct {
     Text image_url;
     char width[24], height[24];
     int has_width, has_height;
-    PyObject *topics, *related; /* tuples, borrowed from `refs` */
+    PyObject *topics, *related; /* tuples, borrowed from `refs` (or from the values tuple) */
+    PyObject *title_obj, *summary_obj; /* the str objects, for looks_like_markup */
+    int related_values;                /* related links as value tuples (title, url, provider, date) */
     int year, month, day, hour, minute, second, microsecond, weekday;
     PyObject *refs[16]; /* what the texts' bytes belong to */
     int nrefs;
@@ -180,9 +187,12 @@ static int days_from_civil(int y, int m, int d) /* days since 1970-01-01, prolep
 static int read_values(PyObject *article, Values *v)
 {
     PyObject *provider, *published, *image;
-    if (!text_of(article, s_url, &v->url, KEEP(v)) || !text_of(article, s_title, &v->title, KEEP(v)) ||
-        !text_of(article, s_summary, &v->summary, KEEP(v)))
+    if (!text_of(article, s_url, &v->url, KEEP(v)) || !text_of(article, s_title, &v->title, KEEP(v)))
         return 0;
+    v->title_obj = v->refs[v->nrefs - 1];
+    if (!text_of(article, s_summary, &v->summary, KEEP(v)))
+        return 0;
+    v->summary_obj = v->refs[v->nrefs - 1];
     if ((provider = PyObject_GetAttr(article, s_provider)) == NULL)
         return 0;
     *KEEP(v) = provider;
@@ -237,17 +247,123 @@ static int read_values(PyObject *article, Values *v)
     return 1;
 }
 
+/* -- the same values from the tuple the parse cache stores (stores/packing.article_values) -------- */
+
+/* The str at `index` of a tuple; 0 when it is not one (or not encodable). */
+static int text_at(PyObject *tuple, Py_ssize_t index, Text *out)
+{
+    PyObject *value = PyTuple_GET_ITEM(tuple, index);
+    if (!PyUnicode_CheckExact(value))
+        return 0;
+    out->s = PyUnicode_AsUTF8AndSize(value, &out->n);
+    return out->s != NULL;
+}
+
+static int optional_int(PyObject *value) { return value == Py_None || PyLong_CheckExact(value); }
+
+#define MICROS_PER_DAY 86400000000LL
+
+/* A stored date (microseconds since 1970, UTC: packing.micros) as fields; 0 when packing.moment
+ * would refuse it (not an int, or beyond the years datetime holds). */
+static int date_of(PyObject *value, Values *v)
+{
+    if (!PyLong_CheckExact(value))
+        return 0;
+    int overflow;
+    long long micros = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow || (micros == -1 && PyErr_Occurred()))
+        return 0;
+    const long long first = -719162LL * MICROS_PER_DAY, end = 2932897LL * MICROS_PER_DAY; /* 0001-01-01, 10000-01-01 */
+    if (micros < first || micros >= end)
+        return 0;
+    long long days = micros / MICROS_PER_DAY, rest = micros % MICROS_PER_DAY;
+    if (rest < 0) {
+        rest += MICROS_PER_DAY;
+        days -= 1;
+    }
+    /* civil_from_days (Howard Hinnant's algorithm), the inverse of days_from_civil */
+    long long z = days + 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    long long doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    v->day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    v->month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    v->year = (int)(yoe + era * 400 + (v->month <= 2));
+    long long seconds = rest / 1000000;
+    v->microsecond = (int)(rest % 1000000);
+    v->hour = (int)(seconds / 3600);
+    v->minute = (int)(seconds / 60 % 60);
+    v->second = (int)(seconds % 60);
+    v->weekday = (int)(((days + 3) % 7 + 7) % 7);
+    return 1;
+}
+
+/* 1 with every value read from `values`, when packing.article_from would take them (every value of the
+ * type it checks) and the article is the usual kind; 0 otherwise (the caller unpacks the article). */
+static int read_tuple(PyObject *values, Values *v)
+{
+    if (!PyTuple_CheckExact(values) || PyTuple_GET_SIZE(values) != 16)
+        return 0;
+    if (!text_at(values, 0, &v->url) || !text_at(values, 1, &v->title) || !text_at(values, 2, &v->summary) ||
+        !text_at(values, 4, &v->name) || !text_at(values, 5, &v->domain))
+        return 0;
+    v->title_obj = PyTuple_GET_ITEM(values, 1);
+    v->summary_obj = PyTuple_GET_ITEM(values, 2);
+    if (!date_of(PyTuple_GET_ITEM(values, 3), v) || v->year < 1000)
+        return 0;
+    v->topics = PyTuple_GET_ITEM(values, 6);
+    if (!PyTuple_CheckExact(v->topics))
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(v->topics); i++)
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(v->topics, i)))
+            return 0;
+    PyObject *image = PyTuple_GET_ITEM(values, 7);
+    v->has_image = image != Py_None;
+    if (v->has_image) {
+        if (!PyTuple_CheckExact(image) || PyTuple_GET_SIZE(image) != 3 || !text_at(image, 0, &v->image_url))
+            return 0;
+        PyObject *width = PyTuple_GET_ITEM(image, 1), *height = PyTuple_GET_ITEM(image, 2);
+        if (!optional_int(width) || !optional_int(height))
+            return 0;
+        v->has_width = dimension_of(width, v->width, sizeof v->width);
+        v->has_height = dimension_of(height, v->height, sizeof v->height);
+        if (v->has_width < 0 || v->has_height < 0)
+            return 0;
+    }
+    v->related = PyTuple_GET_ITEM(values, 8);
+    v->related_values = 1;
+    if (!PyTuple_CheckExact(v->related))
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(v->related); i++) {
+        PyObject *related = PyTuple_GET_ITEM(v->related, i);
+        if (!PyTuple_CheckExact(related) || PyTuple_GET_SIZE(related) != 4)
+            return 0;
+        for (Py_ssize_t k = 0; k < 3; k++)
+            if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(related, k)))
+                return 0;
+        PyObject *published = PyTuple_GET_ITEM(related, 3);
+        Values when;
+        if (published != Py_None && !date_of(published, &when))
+            return 0;
+    }
+    /* category, kind, quality, heat, draft, source: checked as article_from checks them */
+    PyObject *quality = PyTuple_GET_ITEM(values, 11), *heat = PyTuple_GET_ITEM(values, 12);
+    if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(values, 9)) || !PyUnicode_CheckExact(PyTuple_GET_ITEM(values, 10)) ||
+        !(quality == Py_None || PyFloat_CheckExact(quality)) || !(heat == Py_None || PyFloat_CheckExact(heat)) ||
+        !PyBool_Check(PyTuple_GET_ITEM(values, 13)) || !PyUnicode_CheckExact(PyTuple_GET_ITEM(values, 14)))
+        return 0;
+    return PyTuple_GET_ITEM(values, 15) == Py_None; /* the JSON API's fields: the Python path checks those */
+}
+
 /* feed.looks_like_markup(text): asked of Python only when the text could hold markup at all (an end
  * tag needs '<', an entity '&'). -1 on an error. */
-static int markup(PyObject *article, PyObject *name, const Text *t)
+static int markup(PyObject *value, const Text *t)
 {
     if (memchr(t->s, '<', t->n) == NULL && memchr(t->s, '&', t->n) == NULL)
         return 0;
-    PyObject *value = PyObject_GetAttr(article, name);
-    if (value == NULL)
-        return -1;
     PyObject *result = PyObject_CallOneArg(looks_like_markup, value);
-    Py_DECREF(value);
     if (result == NULL)
         return -1;
     int truth = PyObject_IsTrue(result);
@@ -302,8 +418,10 @@ static int content_html(const Values *v, Buf *b)
         PyObject *related = PyTuple_GET_ITEM(v->related, i);
         Text url, title, provider;
         PyObject *refs[3] = {NULL, NULL, NULL};
-        int ok = text_of(related, s_url, &url, &refs[0]) && text_of(related, s_title, &title, &refs[1]) &&
-                 text_of(related, s_provider, &provider, &refs[2]);
+        int ok = v->related_values
+                     ? text_at(related, 1, &url) && text_at(related, 0, &title) && text_at(related, 2, &provider)
+                     : text_of(related, s_url, &url, &refs[0]) && text_of(related, s_title, &title, &refs[1]) &&
+                           text_of(related, s_provider, &provider, &refs[2]);
         if (ok) {
             PUTS(b, "<li><a href=\"");
             put_escaped(b, url.s, url.n, HTML);
@@ -468,10 +586,10 @@ static void atom_text(Buf *b, const char *tag, const Text *t, int is_markup)
     PUTS(b, ">");
 }
 
-static int atom_entry(PyObject *article, const Values *v, Buf *b, Buf *html)
+static int atom_entry(const Values *v, Buf *b, Buf *html)
 {
-    int title_markup = markup(article, s_title, &v->title);
-    int summary_markup = v->summary.n ? markup(article, s_summary, &v->summary) : 0;
+    int title_markup = markup(v->title_obj, &v->title);
+    int summary_markup = v->summary.n ? markup(v->summary_obj, &v->summary) : 0;
     if (title_markup < 0 || summary_markup < 0)
         return -1;
     PUTS(b, "\n  <entry>" ATOM_I "<id>");
@@ -601,7 +719,7 @@ static int page_item(const Values *v, Buf *b) /* feed_pages.page_item */
 /* items(kind, articles, source_before, source_after) -> list of bytes, None where the Python writer
  * must write the item. `source_before`/`source_after`: the RSS <source url> around the provider's
  * domain (Feed.sources). */
-static PyObject *items(PyObject *self, PyObject *args)
+static PyObject *write_items(PyObject *args, int from_values)
 {
     int kind;
     PyObject *articles;
@@ -627,13 +745,13 @@ static PyObject *items(PyObject *self, PyObject *args)
         Values v = {0};
         b.len = html.len = 0;
         b.failed = html.failed = 0;
-        int ok = read_values(article, &v);
+        int ok = from_values ? read_tuple(article, &v) : read_values(article, &v);
         if (ok && kind != PAGE)
             ok = content_html(&v, &html);
         if (ok) {
             switch (kind) {
             case RSS: ok = rss_item(&v, &before, &after, &b, &html); break;
-            case ATOM: ok = atom_entry(article, &v, &b, &html); break;
+            case ATOM: ok = atom_entry(&v, &b, &html); break;
             case JSON: ok = json_item(&v, &b, &html); break;
             default: ok = page_item(&v, &b); break;
             }
@@ -660,6 +778,12 @@ static PyObject *items(PyObject *self, PyObject *args)
     return made;
 }
 
+static PyObject *items(PyObject *self, PyObject *args) { return write_items(args, 0); }
+
+/* items_from_values(kind, values, source_before, source_after): the same, each article given as the
+ * tuple the parse cache stores (stores/packing.article_values), None where it is not the usual kind. */
+static PyObject *items_from_values(PyObject *self, PyObject *args) { return write_items(args, 1); }
+
 static PyObject *configure(PyObject *self, PyObject *markup_test)
 {
     Py_INCREF(markup_test);
@@ -669,6 +793,7 @@ static PyObject *configure(PyObject *self, PyObject *markup_test)
 
 static PyMethodDef methods[] = {
     {"items", items, METH_VARARGS, "Each article's item of one kind (0 RSS, 1 Atom, 2 JSON, 3 page), or None."},
+    {"items_from_values", items_from_values, METH_VARARGS, "items() of articles as their stored values."},
     {"configure", configure, METH_O, "configure(looks_like_markup)"},
     {NULL, NULL, 0, NULL},
 };

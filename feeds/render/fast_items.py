@@ -19,13 +19,14 @@ from collections.abc import Sequence
 
 from .. import accelerators
 from ..reading.article import Article
+from ..stores.packing import ARTICLE, Corrupt, opened
 from .feed import Feed, looks_like_markup
 
 try:
     from . import _items  # type: ignore[attr-defined]  # built by setup.py where it can be
 except ImportError:  # no C compiler at install time: the Python writers alone
     _items = None
-_INTERFACE = 1
+_INTERFACE = 2
 if _items is not None and getattr(_items, "INTERFACE", 0) != _INTERFACE:
     _items = None  # a build left from another checkout: it may write other bytes
 if _items is not None:
@@ -48,3 +49,31 @@ def write(kind: str, template: Feed, articles: Sequence[Article]) -> list[bytes 
     before, after = template.sources
     made: list[bytes | None] = _items.items(KINDS[kind], list(articles), before, after)
     return made
+
+
+def write_values(kind: str, template: Feed, values: Sequence[tuple[object, ...]]) -> list[bytes | None] | None:
+    """`write` for articles given as the values the parse cache stores (`stores.packing.article_values`),
+    as a render worker is sent them: no `Article` is built for the usual one (unpacking one took as
+    long as writing its four items). None for an article whose values `packing.article_from` would
+    not take, or that is not the usual kind: the caller unpacks that one."""
+    if not available() or kind not in KINDS:
+        return None
+    before, after = template.sources
+    made: list[bytes | None] = _items.items_from_values(KINDS[kind], list(values), before, after)
+    return made
+
+
+def stored_values(value: Article | tuple[str, bytes]) -> tuple[object, ...] | None:
+    """The article values inside a packed outcome (`library.PackedArticle`), once its digest matches;
+    None for anything else (an `Article`, a damaged blob, a bad file's outcome)."""
+    if not isinstance(value, tuple):
+        return None
+    rel, blob = value
+    try:
+        outcome = opened(blob, rel + "\0outcome")
+    except Corrupt:
+        return None
+    if (type(outcome) is tuple and len(outcome) == 3 and outcome[0] == ARTICLE and type(outcome[1]) is tuple
+            and type(outcome[2]) is tuple and all(type(warning) is str for warning in outcome[2])):
+        return outcome[1]
+    return None

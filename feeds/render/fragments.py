@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..reading.article import Article, Entry
 from ..reading.library import PackedArticle, unpacked
 from ..stores.fragment_store import Fragments
+from . import fast_items
 from .feed import Feed
 from .feed_pages import PAGE
 from .formats import FORMATS, Format
@@ -166,7 +167,28 @@ class FragmentRenderer:
 
 def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article | PackedArticle]]) -> dict[str, list[bytes]]:
     """In a worker process: the fragments of a chunk of articles (some still packed), in each of the
-    named formats."""
+    named formats. A packed article the C writer takes is written from its stored values, never
+    unpacked into an `Article` (fast_items.write_values); any other is unpacked and written by
+    `Format.items`."""
     template, names, values = job
-    articles = [unpacked(value) for value in values]
-    return {fmt.name: fmt.items(template, articles) for fmt in ITEM_FORMATS if fmt.name in names}
+    wanted = [fmt for fmt in ITEM_FORMATS if fmt.name in names]
+    made: dict[str, list[bytes | None]] = {fmt.name: [None] * len(values) for fmt in wanted}
+    if fast_items.available():
+        stored = [fast_items.stored_values(value) for value in values]
+        direct = [n for n, found in enumerate(stored) if found is not None]
+        if direct:
+            for fmt in wanted:
+                written = fast_items.write_values(fmt.name, template, [found for found in stored if found is not None])
+                if written is not None:
+                    pieces = made[fmt.name]
+                    for n, piece in zip(direct, written, strict=True):
+                        pieces[n] = piece
+    rest = sorted({n for pieces in made.values() for n, piece in enumerate(pieces) if piece is None})
+    if rest:
+        articles = {n: unpacked(values[n]) for n in rest}
+        for fmt in wanted:
+            pieces = made[fmt.name]
+            todo = [n for n in rest if pieces[n] is None]
+            for n, piece in zip(todo, fmt.items(template, [articles[n] for n in todo]), strict=True):
+                pieces[n] = piece
+    return made  # type: ignore[return-value]  # every piece written

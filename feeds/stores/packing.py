@@ -28,6 +28,7 @@ _NO_EXTRAS = Extras()
 
 # One parsed file as the parse cache keeps it: a tag, then its values.
 _ARTICLE, _REASON, _NOTHING = 1, 2, 3
+ARTICLE = _ARTICLE  # what begins a good file's stored outcome (render/fast_items.py reads one)
 
 
 class Corrupt(ValueError):

@@ -18,7 +18,11 @@ from feedpub import accelerators
 from feedpub.reading.article import Article
 from feedpub.render import fast_items, formats
 from feedpub.render.feed import Feed
+from feedpub.render.feed_pages import PAGE
+from feedpub.stores.packing import article_from
 from tests.audit_log import AuditLog
+
+BY_KIND = {fmt.name: fmt for fmt in (*formats.FORMATS, PAGE)}
 
 
 def reference_items(fmt: formats.Format, template: Feed, articles: Sequence[Article]) -> list[bytes]:
@@ -46,6 +50,7 @@ class ItemAudit(AuditLog):
         super().__init__(folder)
         self.checked = 0
         self._original = formats.Format.items
+        self._original_values = fast_items.write_values
 
     def install(self) -> None:
         original = self._original
@@ -63,9 +68,25 @@ class ItemAudit(AuditLog):
             return made
 
         formats.Format.items = items  # type: ignore[method-assign, assignment]  # the same method
+        write_values = self._original_values
+
+        def from_values(kind: str, template: Feed, values: Sequence[tuple[object, ...]]) -> list[bytes | None] | None:
+            made = write_values(kind, template, values)
+            if made is not None:  # what was written, against the reference for the article the values make
+                fmt = BY_KIND[kind]
+                written = [(article_from(v), piece) for v, piece in zip(values, made, strict=True) if piece is not None]
+                self.checked += len(written)
+                found = differences(fmt, template, [a for a, _ in written], [piece for _, piece in written]) \
+                    if written else []
+                if found:
+                    self.note("\n".join(found))
+            return made
+
+        fast_items.write_values = from_values
 
     def uninstall(self) -> None:
         formats.Format.items = self._original  # type: ignore[method-assign]
+        fast_items.write_values = self._original_values
 
 
 class FrameAudit(AuditLog):

@@ -22,12 +22,16 @@ from feedpub import accelerators
 from feedpub.catalog.catalog import ALL, FeedSpec
 from feedpub.corpus import generate
 from feedpub.reading.article import Article, Image, Provider, Related
+from feedpub.reading.article_file import ParsedFile
 from feedpub.render import fast_items
 from feedpub.render.feed import Feed
 from feedpub.render.feed_pages import PAGE
 from feedpub.render.formats import ATOM, FORMATS, JSON_FEED, RSS, Format
+from feedpub.render.fragments import render_chunk
 from feedpub.render.site import make_feed
 from feedpub.settings import Settings
+from feedpub.stores.packing import article_from, article_values
+from feedpub.stores.parse_cache import pack_outcome
 from tests.helpers import SEEDS
 from tests.render.item_checks import differences
 from tests.render.test_item_writers import articles_of, raw_articles
@@ -196,3 +200,103 @@ def test_switched_off_nothing_is_written_in_c(monkeypatch: pytest.MonkeyPatch) -
 def test_an_unknown_format_is_not_written_in_c() -> None:
     unknown = Format("text", ".txt", "text/plain", "Text", lambda feed, items: b"")
     assert fast_items.write(unknown.name, template_of(), [BASE]) is None
+
+
+# -- from the stored values: what a render worker is sent ----------------------------------------------
+
+
+def from_values_mismatches(template: Feed, articles: list[Article]) -> list[str]:
+    """Every item written from an article's stored values that differs from the Python writer's item of
+    the article those values make (`packing.article_from`: what the worker would otherwise render)."""
+    values = [article_values(article) for article in articles]
+    found = []
+    for fmt in KINDS:
+        written = fast_items.write_values(fmt.name, template, values)
+        assert written is not None
+        for value, piece in zip(values, written, strict=True):
+            if piece is not None and [piece] != fmt.python_items(template, [article_from(value)]):
+                found.append(f"{fmt.name} {value[0]!r}: {piece!r}")
+    return found
+
+
+def test_every_seed_article_s_stored_values_give_its_items() -> None:
+    build, articles = articles_of(SEEDS)
+    template = build.builder._template
+    assert from_values_mismatches(template, articles) == []
+    values = [article_values(article) for article in articles]
+    for fmt in KINDS:
+        assert fast_items.write_values(fmt.name, template, values) == fast_items.write(fmt.name, template, articles)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_a_generated_corpus_s_stored_values_give_its_items(tmp_path: Path, seed: int) -> None:
+    generate(tmp_path / "corpus", 300, seed=seed)
+    _, articles = articles_of(tmp_path / "corpus")
+    assert from_values_mismatches(template_of(), articles) == []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(raw_articles(), min_size=1, max_size=3))
+def test_awkward_articles_stored_values_give_their_items(articles: list[Article]) -> None:
+    assert from_values_mismatches(template_of(), articles) == []
+
+
+@pytest.mark.parametrize(("change", "left"), EDGES, ids=lambda value: repr(value)[:60])
+def test_edge_cases_stored_values_give_their_items(change: dict[str, object], left: set[str]) -> None:
+    article = replace(BASE, **change)  # type: ignore[arg-type]  # the fields of an Article
+    if "lone \ud800 surrogate" in article.title:
+        assert all(fast_items.write_values(fmt.name, template_of(), [article_values(article)]) == [None]
+                   for fmt in KINDS)
+        return
+    assert from_values_mismatches(template_of(), [article]) == []
+
+
+def _with(index: int, value: object) -> tuple[object, ...]:
+    values = list(article_values(BASE))
+    values[index] = value
+    return tuple(values)
+
+
+@pytest.mark.parametrize("values", [
+    _with(0, 5), _with(1, b"bytes"), _with(3, "2024-01-01"), _with(3, True), _with(3, 10**20), _with(3, -(10**17)),
+    _with(6, ["a list"]), _with(6, ("AI", 3)), _with(7, ("u", True, None)), _with(7, ("u", 1)), _with(7, ("u", 1.5, 2)),
+    _with(8, (("t", "u", "p", "when"),)), _with(8, (("t", "u", "p"),)), _with(8, (("t", "u", "p", 10**19),)),
+    _with(9, None), _with(11, 1), _with(12, "hot"), _with(13, 0), _with(14, None),
+    _with(15, ("anything",)),  # the JSON API's fields: the Python path checks and shows them
+    article_values(BASE)[:15], [*article_values(BASE)], "not values",
+], ids=lambda values: repr(values)[:50])
+def test_values_article_from_would_refuse_or_with_api_fields_are_left_to_python(values: object) -> None:
+    for fmt in KINDS:
+        assert fast_items.write_values(fmt.name, template_of(), [values]) == [None]  # type: ignore[list-item]
+
+
+def test_dates_at_the_ends_of_what_datetime_holds_are_written_or_left_to_python() -> None:
+    for when, written in [(datetime(1000, 1, 1, tzinfo=UTC), True), (datetime(999, 12, 31, 23, 59, tzinfo=UTC), False),
+                          (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), True),
+                          (datetime(1969, 12, 31, 23, 59, 59, 1, tzinfo=UTC), True)]:
+        values = article_values(replace(BASE, published=when))
+        for fmt in KINDS:
+            made = fast_items.write_values(fmt.name, template_of(), [values])
+            assert made is not None and (made[0] is not None) == written
+            if written:
+                assert made == fmt.python_items(template_of(), [article_from(values)])
+
+
+def test_a_packed_outcome_opens_to_its_values_and_nothing_else_does() -> None:
+    good = ("a.txt", pack_outcome("a.txt", ParsedFile(BASE, ("a warning",))))
+    assert fast_items.stored_values(good) == article_values(BASE)
+    assert fast_items.stored_values(("b.txt", good[1])) is None  # sealed under another name
+    assert fast_items.stored_values(("a.txt", good[1][:-1] + b"x")) is None  # damaged
+    assert fast_items.stored_values(("a.txt", pack_outcome("a.txt", "a reason"))) is None  # a bad file's
+    assert fast_items.stored_values(BASE) is None  # an Article: written as one
+
+
+def test_a_render_worker_s_chunk_is_what_format_items_gives_for_its_articles() -> None:
+    early = replace(BASE, url="https://a.example.com/early", published=datetime(999, 1, 1, tzinfo=UTC))
+    articles = [BASE, early, replace(BASE, url="https://a.example.com/b", title="</b>")]
+    chunk: list[Article | tuple[str, bytes]] = [
+        (f"{n}.txt", pack_outcome(f"{n}.txt", ParsedFile(article, ()))) for n, article in enumerate(articles)]
+    chunk.append(BASE)  # an article held whole
+    made = render_chunk((template_of(), tuple(fmt.name for fmt in KINDS), chunk))
+    for fmt in KINDS:
+        assert made[fmt.name] == fmt.items(template_of(), [*articles, BASE])
