@@ -1,7 +1,7 @@
 """The optional accelerators, built where a C compiler is: the YAML reader (feeds/reading/_frontmatter.c,
-with libyaml's headers: Debian's `apt-get install gcc libyaml-dev`) and the article builder
-(feeds/reading/_articles.c) and the item writer (feeds/render/_items.c). Without them feedpub installs and reads every file in Python alone.
-Everything else is in pyproject.toml."""
+with libyaml's headers: Debian's `apt-get install gcc libyaml-dev`), the article builder
+(feeds/reading/_articles.c) and the item writer (feeds/render/_items.c). Without them feedpub installs,
+reads every file and writes every item in Python alone. Everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
 

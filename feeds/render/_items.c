@@ -373,25 +373,34 @@ static int markup(PyObject *value, const Text *t)
 
 /* -- what several formats share ------------------------------------------------------------ */
 
+/* ` name="digits"` when the dimension is printed (`name` given with its `="`). */
+static void number_attribute(Buf *b, const char *name, int has, const char *digits)
+{
+    if (!has)
+        return;
+    put(b, name, (Py_ssize_t)strlen(name));
+    put(b, digits, (Py_ssize_t)strlen(digits));
+    PUTS(b, "\"");
+}
+
+/* `<img src="…" alt=""` and the dimensions, as content_html and page_item open it (HTML-escaped URL). */
+static void image_tag(const Values *v, Buf *b)
+{
+    PUTS(b, "<img src=\"");
+    put_escaped(b, v->image_url.s, v->image_url.n, HTML);
+    PUTS(b, "\" alt=\"\"");
+    number_attribute(b, " width=\"", v->has_width, v->width);
+    number_attribute(b, " height=\"", v->has_height, v->height);
+}
+
 /* feed.content_html(article): the item's HTML, unescaped for the format. 0 when a related link is
  * not the usual kind. */
 static int content_html(const Values *v, Buf *b)
 {
     int first = 1;
     if (v->has_image) {
-        PUTS(b, "<p><img src=\"");
-        put_escaped(b, v->image_url.s, v->image_url.n, HTML);
-        PUTS(b, "\" alt=\"\"");
-        if (v->has_width) {
-            PUTS(b, " width=\"");
-            put(b, v->width, (Py_ssize_t)strlen(v->width));
-            PUTS(b, "\"");
-        }
-        if (v->has_height) {
-            PUTS(b, " height=\"");
-            put(b, v->height, (Py_ssize_t)strlen(v->height));
-            PUTS(b, "\"");
-        }
+        PUTS(b, "<p>");
+        image_tag(v, b);
         PUTS(b, "></p>");
         first = 0;
     }
@@ -444,6 +453,15 @@ static int content_html(const Values *v, Buf *b)
     return 1;
 }
 
+static void url_attribute(const Values *v, Buf *b) /* ` url="…"` of the image, unless its URL is empty */
+{
+    if (v->image_url.n) {
+        PUTS(b, " url=\"");
+        put_escaped(b, v->image_url.s, v->image_url.n, XML_ATTR);
+        PUTS(b, "\"");
+    }
+}
+
 /* Media RSS, as feedgen's extension writes it (items.py `_media`): the attributes it knows in its own
  * order, empty ones skipped (an empty URL too, in the thumbnail as well). */
 static void media(const Values *v, Buf *b, const char *indent, Py_ssize_t indent_n)
@@ -452,30 +470,14 @@ static void media(const Values *v, Buf *b, const char *indent, Py_ssize_t indent
         return;
     put(b, indent, indent_n);
     PUTS(b, "<media:content");
-    if (v->image_url.n) {
-        PUTS(b, " url=\"");
-        put_escaped(b, v->image_url.s, v->image_url.n, XML_ATTR);
-        PUTS(b, "\"");
-    }
+    url_attribute(v, b);
     PUTS(b, " medium=\"image\"");
-    if (v->has_height) {
-        PUTS(b, " height=\"");
-        put(b, v->height, (Py_ssize_t)strlen(v->height));
-        PUTS(b, "\"");
-    }
-    if (v->has_width) {
-        PUTS(b, " width=\"");
-        put(b, v->width, (Py_ssize_t)strlen(v->width));
-        PUTS(b, "\"");
-    }
+    number_attribute(b, " height=\"", v->has_height, v->height);
+    number_attribute(b, " width=\"", v->has_width, v->width);
     PUTS(b, "/>");
     put(b, indent, indent_n);
     PUTS(b, "<media:thumbnail");
-    if (v->image_url.n) {
-        PUTS(b, " url=\"");
-        put_escaped(b, v->image_url.s, v->image_url.n, XML_ATTR);
-        PUTS(b, "\"");
-    }
+    url_attribute(v, b);
     PUTS(b, "/>");
 }
 
@@ -509,6 +511,25 @@ static int quote_keeps(const Text *t)
 
 /* -- the formats --------------------------------------------------------------------------- */
 
+/* Each topic between `open` and `close`, escaped by `table`, `between` between two; 0 when one is not
+ * UTF-8 (the caller gives up). */
+static int topics(const Values *v, Buf *b, const char *open, const char *close, const char *between,
+                  const char **table)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(v->topics); i++) {
+        Py_ssize_t n;
+        const char *topic = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(v->topics, i), &n);
+        if (topic == NULL)
+            return 0;
+        if (i)
+            put(b, between, (Py_ssize_t)strlen(between));
+        put(b, open, (Py_ssize_t)strlen(open));
+        put_escaped(b, topic, n, table);
+        put(b, close, (Py_ssize_t)strlen(close));
+    }
+    return 1;
+}
+
 static const char *DAYS[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 static const char *MONTHS[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -538,15 +559,8 @@ static int rss_item(const Values *v, const Text *before, const Text *after, Buf 
     PUTS(b, RSS_I "<guid isPermaLink=\"true\">");
     put_escaped(b, v->url.s, v->url.n, XML_TEXT);
     PUTS(b, "</guid>");
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(v->topics); i++) {
-        Py_ssize_t n;
-        const char *topic = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(v->topics, i), &n);
-        if (topic == NULL)
-            return 0;
-        PUTS(b, RSS_I "<category>");
-        put_escaped(b, topic, n, PLAIN);
-        PUTS(b, "</category>");
-    }
+    if (!topics(v, b, RSS_I "<category>", "</category>", "", PLAIN))
+        return 0;
     PUTS(b, RSS_I "<pubDate>");
     putf(b, "%s, %02d %s %d %02d:%02d:%02d +0000", DAYS[v->weekday], v->day, MONTHS[v->month - 1], v->year,
          v->hour, v->minute, v->second);
@@ -609,15 +623,8 @@ static int atom_entry(const Values *v, Buf *b, Buf *html)
     PUTS(b, "\"/>");
     if (v->summary.n)
         atom_text(b, "summary", &v->summary, summary_markup);
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(v->topics); i++) {
-        Py_ssize_t n;
-        const char *topic = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(v->topics, i), &n);
-        if (topic == NULL)
-            return 0;
-        PUTS(b, ATOM_I "<category term=\"");
-        put_escaped(b, topic, n, XML_ATTR);
-        PUTS(b, "\"/>");
-    }
+    if (!topics(v, b, ATOM_I "<category term=\"", "\"/>", "", XML_ATTR))
+        return 0;
     PUTS(b, ATOM_I "<published>");
     isoformat(v, b);
     PUTS(b, "</published>");
@@ -657,15 +664,8 @@ static int json_item(const Values *v, Buf *b, Buf *html) /* jsonfeed.json_item: 
     Py_ssize_t count = PyTuple_GET_SIZE(v->topics);
     if (count) {
         PUTS(b, ",\"tags\":[");
-        for (Py_ssize_t i = 0; i < count; i++) {
-            Py_ssize_t n;
-            const char *topic = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(v->topics, i), &n);
-            if (topic == NULL)
-                return 0;
-            if (i)
-                PUTS(b, ",");
-            json_string(b, topic, n);
-        }
+        if (!topics(v, b, "\"", "\"", ",", JSON_STRING))
+            return 0;
         PUTS(b, "]");
     }
     PUTS(b, ",\"authors\":[{\"name\":");
@@ -690,19 +690,8 @@ static int page_item(const Values *v, Buf *b) /* feed_pages.page_item */
     putf(b, "%04d-%02d-%02d %02d:%02d", v->year, v->month, v->day, v->hour, v->minute);
     PUTS(b, " UTC</time></p>");
     if (v->has_image) {
-        PUTS(b, "\n<img src=\"");
-        put_escaped(b, v->image_url.s, v->image_url.n, HTML);
-        PUTS(b, "\" alt=\"\"");
-        if (v->has_width) {
-            PUTS(b, " width=\"");
-            put(b, v->width, (Py_ssize_t)strlen(v->width));
-            PUTS(b, "\"");
-        }
-        if (v->has_height) {
-            PUTS(b, " height=\"");
-            put(b, v->height, (Py_ssize_t)strlen(v->height));
-            PUTS(b, "\"");
-        }
+        PUTS(b, "\n");
+        image_tag(v, b);
         PUTS(b, " loading=\"lazy\">");
     }
     if (v->summary.n) {
