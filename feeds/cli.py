@@ -125,7 +125,8 @@ def load_build(articles: Path, settings: Settings, *, surveyed: list[Survey] | N
 def no_articles(root: Path, survey: Survey | None = None) -> str | None:
     """What to say when the folder holds no article file at all (a wrong folder, or a typo); from its
     `survey` when one was taken (a second walk of 100,000 files costs ~0.2 s)."""
-    if survey if survey is not None else Folder(root).has_articles():
+    found = bool(survey) if survey is not None else Folder(root).has_articles()
+    if found:
         return None
     return f"{root} holds no article files (*.txt or *.md, in it or in folders below it)"
 

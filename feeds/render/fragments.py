@@ -176,9 +176,10 @@ def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article | PackedArticle]
     if fast_items.available():
         stored = [fast_items.stored_values(value) for value in values]
         direct = [n for n, found in enumerate(stored) if found is not None]
+        found = [values for values in stored if values is not None]  # made once for every format
         if direct:
             for fmt in wanted:
-                written = fast_items.write_values(fmt.name, template, [found for found in stored if found is not None])
+                written = fast_items.write_values(fmt.name, template, found)
                 if written is not None:
                     pieces = made[fmt.name]
                     for n, piece in zip(direct, written, strict=True):

@@ -30,7 +30,7 @@ from feedgen.util import formatRFC2822
 
 from .. import accelerators
 from .feed import Feed, looks_like_markup
-from .items import _rfc2822
+from .items import rfc2822
 
 # Marker n is OPEN + n + PROBE + CLOSE: PROBE is every character an escaping step changes, each
 # followed by SEPARATOR, so what each became can be read off the rendered document.
@@ -81,7 +81,7 @@ class Templates:
         out = [literals[0]]
         for slot, literal in zip(slots, literals[1:], strict=True):
             if slot is None:
-                out.append(_rfc2822(feed.updated) if self.name == "rss" else feed.updated.isoformat())
+                out.append(rfc2822(feed.updated) if self.name == "rss" else feed.updated.isoformat())
             else:
                 value = values[slot[0]]
                 out.append(value.translate(slot[1]) if _NEEDS_ESCAPING.search(value) else value)
@@ -125,8 +125,6 @@ def _dated(text: str, date: str, literals: list[str], slots: list[Slot]) -> None
             literals[-1] += part
         else:
             literals.append(part)
-    if not literals:
-        literals.append("")
 
 
 def _values(feed: Feed) -> list[str]:

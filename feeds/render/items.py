@@ -46,7 +46,7 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _rfc2822(when: datetime) -> str:
+def rfc2822(when: datetime) -> str:
     """feedgen's `formatRFC2822` (strftime in the C locale, which it sets and resets around every
     call) without touching the locale."""
     if when.year < 1000:  # strftime's %Y does not pad: leave the odd case to feedgen itself
@@ -96,7 +96,7 @@ def rss_item(feed: Feed, article: Article) -> bytes:
     lines.append(f'{i}<guid isPermaLink="true">{url}</guid>')
     lines += [f"{i}<category>{_plain(topic)}</category>" for topic in article.topics]
     name = _plain(article.provider.name)
-    lines += [f"{i}<pubDate>{_rfc2822(article.published)}</pubDate>",
+    lines += [f"{i}<pubDate>{rfc2822(article.published)}</pubDate>",
               f'{i}<source url="{_attribute(feed.source_url(article))}">{name}</source>',
               *_media(article, i), f"{i}<dc:creator>{name}</dc:creator>", "\n    </item>"]
     return "".join(lines).encode("utf-8")

@@ -136,6 +136,7 @@ class FragmentSpool:
         keys = [key for key, _ in rows]
         bodies = [body for _, body in rows]
         lengths = list(map(len, bodies))
+        total = sum(lengths)
         with self._lock:
             starts = accumulate(lengths, initial=self._end)
             places = [start << _LENGTH_BITS | length for start, length in zip(starts, lengths, strict=False)]  # one more start
@@ -147,12 +148,12 @@ class FragmentSpool:
             index = self._index
             placed = dict(zip(keys, places, strict=True))  # the same key twice in one batch: the later wins
             if len(placed) != len(keys):
-                self._dead += sum(lengths) - sum(where & _LENGTH for where in placed.values())
+                self._dead += total - sum(where & _LENGTH for where in placed.values())
             replaced = index.keys() & placed.keys()
             if replaced:
                 self._dead += sum(index[key] & _LENGTH for key in replaced)
             index.update(placed)
-            self._end += sum(lengths)
+            self._end += total
             self._compact_if_due()
 
     def keep_only(self, keys: Iterable[str]) -> None:

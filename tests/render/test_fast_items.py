@@ -9,7 +9,6 @@ checked the same way (`item_writer_audit` in conftest.py).
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -34,7 +33,7 @@ from feedpub.stores.packing import article_from, article_values
 from feedpub.stores.parse_cache import pack_outcome
 from tests.helpers import SEEDS
 from tests.render.item_checks import differences
-from tests.render.test_item_writers import articles_of, raw_articles
+from tests.render.test_item_writers import articles_of, articles_of_files, raw_articles
 from tests.test_properties import article_files
 
 pytestmark = pytest.mark.skipif(not fast_items.available(), reason="the C item writer is not built here")
@@ -91,10 +90,7 @@ def test_every_generated_article_is_written_in_c_as_python_writes_it(tmp_path: P
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(article_files())
 def test_the_robustness_tests_awkward_texts_as_read_are_written_as_python_writes_them(files: list[bytes]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        for n, data in enumerate(files):
-            (Path(folder) / f"{n:03d}.txt").write_bytes(data)
-        build, articles = articles_of(Path(folder))
+    build, articles = articles_of_files(files)
     assert mismatches(build.builder._template, articles) == []
 
 
