@@ -47,7 +47,7 @@ def main() -> None:
         template = make_feed(catalog.spec(catalog.groups()[0]), Settings())
         for fmt in FORMATS:
             started = time.perf_counter()
-            render_chunk((template, (fmt.name,), articles))
+            render_chunk((template, (fmt.name,), articles, None))
             timings[f"render {fmt.name}"].append((time.perf_counter() - started) / len(articles))
     total = 0.0
     for stage, values in timings.items():

@@ -53,3 +53,6 @@ def test_the_shipped_export_equals_the_straightforward_one_byte_for_byte(tmp_pat
     assert files(shipped) == reference
     export(articles, shipped, "--cache-dir", str(cache), "--jobs", "2")  # warm: from the caches
     assert files(shipped) == reference
+    spooled = tmp_path / "spooled"  # no cache: the render workers write into the process's own spool
+    export(articles, spooled, "--no-cache", "--jobs", "2")
+    assert files(spooled) == reference

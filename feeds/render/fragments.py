@@ -9,12 +9,15 @@ output (`Format.items`), so an assembled feed is byte-identical to rendering it 
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..reading.article import Article, Entry
 from ..reading.library import PackedArticle, unpacked
+from ..stores.fragment_spool import FragmentSpool, SpoolAppender
 from ..stores.fragment_store import Fragments
+from ..stores.write_behind import WriteBehind
 from . import fast_items
 from .feed import Feed
 from .feed_pages import PAGE
@@ -147,6 +150,17 @@ class FragmentRenderer:
             prefix = self.fmt.name + ":"  # `key`, inlined: ~400,000 fragments in an export at 100k
             self.store.put(list(zip([prefix + digest for digest in digests], pieces, strict=True)))
 
+    def place(self, digests: Sequence[str], places: Sequence[int], generation: int, held: dict[str, bytes]) -> None:
+        """Register fragments a render worker wrote into the store's spool itself (`Spooled`), at these
+        places of its file of that generation, and keep in memory the `held` ones' bytes."""
+        store = self.store
+        if not isinstance(store, (FragmentSpool, WriteBehind)):
+            raise TypeError("only a spool's fragments are written by the workers")
+        self.rendered_items += len(self.new(digests))
+        self._items.update(held)
+        prefix = self.fmt.name + ":"
+        store.place([prefix + digest for digest in digests], places, generation)  # False: not stored, as a failed put
+
     def new(self, digests: Sequence[str]) -> list[int]:
         """The positions of the digests whose fragment is not in memory."""
         if not self._items.keys() & digests:  # a cold build's every chunk: one set operation
@@ -165,12 +179,44 @@ class FragmentRenderer:
         return len(self._items)
 
 
-def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article | PackedArticle]]) -> dict[str, list[bytes]]:
+@dataclass(frozen=True, slots=True)
+class Spooled:
+    """A chunk's fragments as a render worker wrote them into the spool's file (`appending_workers`):
+    where each one lies, by format, in the file of that generation, and the bytes of the ones at the
+    positions the job asked to hold (the subscription documents', put together in memory)."""
+
+    generation: int
+    places: dict[str, list[int]]
+    held: dict[str, list[bytes]]
+
+
+_APPENDER: SpoolAppender | None = None  # set in the parent before it forks the render workers
+
+
+@contextmanager
+def appending_workers(appender: SpoolAppender) -> Iterator[None]:
+    """Render workers forked inside this block write their fragments with `appender` (`render_chunk`)."""
+    global _APPENDER
+    _APPENDER = appender
+    try:
+        yield
+    finally:
+        _APPENDER = None
+
+
+ChunkJob = tuple[Feed, tuple[str, ...], list[Article | PackedArticle], tuple[int, ...] | None]
+
+
+def render_chunk(job: ChunkJob) -> dict[str, list[bytes]] | Spooled:
     """In a worker process: the fragments of a chunk of articles (some still packed), in each of the
     named formats. A packed article the C writer takes is written from its stored values, never
     unpacked into an `Article` (fast_items.write_values); any other is unpacked and written by
-    `Format.items`."""
-    template, names, values = job
+    `Format.items`.
+
+    With positions to hold (the job's last part) and a worker forked inside `appending_workers`, the
+    fragments are written into the spool's file here, all formats in one write, and only their places
+    and the held ones' bytes go back (`Spooled`); otherwise (or when the write fails) their bytes."""
+    template, names, values, hold = job
     wanted = [fmt for fmt in ITEM_FORMATS if fmt.name in names]
     made: dict[str, list[bytes | None]] = {fmt.name: [None] * len(values) for fmt in wanted}
     if fast_items.available():
@@ -192,4 +238,15 @@ def render_chunk(job: tuple[Feed, tuple[str, ...], list[Article | PackedArticle]
             todo = [n for n in rest if pieces[n] is None]
             for n, piece in zip(todo, fmt.items(template, [articles[n] for n in todo]), strict=True):
                 pieces[n] = piece
-    return made  # type: ignore[return-value]  # every piece written
+    done: dict[str, list[bytes]] = made  # type: ignore[assignment]  # every piece written
+    appender = _APPENDER
+    if hold is None or appender is None:
+        return done
+    order = list(done)
+    places = appender.append([piece for name in order for piece in done[name]])
+    if places is None:
+        return done  # the write failed: the bytes go back, and the parent stores them
+    count = len(values)
+    return Spooled(appender.generation,
+                   {name: places[at * count : (at + 1) * count] for at, name in enumerate(order)},
+                   {name: [done[name][n] for n in hold] for name in order})

@@ -15,22 +15,26 @@ Each feed's page for people (`feed_pages.py`) is made the same way when there is
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..catalog.catalog import ALL, PROVIDER, TOPIC, ArchiveSpec, Catalog, FeedSpec, Group
 from ..reading.article import Article, Entry
-from ..reading.library import Fetched, PackedArticle
+from ..reading.library import Fetched
 from ..settings import Settings
+from ..stores.fragment_spool import FragmentSpool, SpoolAppender
 from ..stores.fragment_store import Fragments
+from ..stores.write_behind import WriteBehind
 from ..workers import ordered_map, process_pool
 from . import formats
 from .api import ApiPages
 from .feed import EPOCH, Feed
 from .feed_pages import PAGE, page_frame
 from .formats import FORMATS, RSS, Format
-from .fragments import FragmentRenderer, StoredDocument, framed, render_chunk
+from .fragments import ChunkJob, FragmentRenderer, Spooled, StoredDocument, appending_workers, framed, render_chunk
 from .front_page import render_index
 from .headers import render_headers_file
 from .outputs import Buffer, Document, LazyOutput, Output, made_of_etag, make_output
@@ -279,8 +283,10 @@ class SiteBuilder:
                                  held: frozenset[str]) -> None:
         assert self._fragments is not None
         names = tuple(renderer.fmt.name for renderer in self._item_renderers)
+        spool = self._spool_for_workers()
+        appender: SpoolAppender | None = None  # set below, before the first job is made
 
-        def jobs() -> Iterable[tuple[Feed, tuple[str, ...], list[Article | PackedArticle]]]:
+        def jobs() -> Iterable[ChunkJob]:
             for articles in chunks:
                 for digest in articles:
                     if digest in latest and digest not in self._latest:
@@ -293,13 +299,25 @@ class SiteBuilder:
                 for start in range(0, len(keys), _RENDER_CHUNK):
                     part = keys[start : start + _RENDER_CHUNK]
                     digests.append(part)
-                    yield self._template, names, [raw(digest) for digest in part]
+                    hold = tuple(n for n, digest in enumerate(part) if digest in held) if appender is not None else None
+                    yield self._template, names, [raw(digest) for digest in part], hold
 
         digests: list[list[str]] = []
-        with process_pool(self.jobs) as pool:
+        with ExitStack() as stack:
+            appender = stack.enter_context(spool.appending()) if spool is not None else None
+            if appender is not None:
+                stack.enter_context(appending_workers(appender))
+            pool = stack.enter_context(process_pool(self.jobs))
             for index, pieces in enumerate(ordered_map(pool, render_chunk, jobs(), ahead=4 * self.jobs)):
                 chunk = digests[index]
                 digests[index] = []  # done with: the list of chunks does not grow with the corpus
+                if isinstance(pieces, Spooled):
+                    kept = [digest for digest in chunk if digest in held]
+                    for renderer in self._item_renderers:
+                        name = renderer.fmt.name
+                        renderer.place(chunk, pieces.places[name], pieces.generation,
+                                       dict(zip(kept, pieces.held[name], strict=True)))
+                    continue
                 for renderer in self._item_renderers:
                     made = pieces[renderer.fmt.name]
                     new = renderer.new(chunk)
@@ -307,6 +325,15 @@ class SiteBuilder:
                         renderer.add(chunk, made, hold=held)
                     elif new:
                         renderer.add([chunk[n] for n in new], [made[n] for n in new], hold=held)
+
+    def _spool_for_workers(self) -> FragmentSpool | WriteBehind | None:
+        """The spool the render workers write their fragments into themselves, when every item renderer
+        keeps its fragments in the same one and the workers are forked (they inherit its file)."""
+        stores = {id(renderer.store): renderer.store for renderer in self._item_renderers}
+        store = next(iter(stores.values())) if len(stores) == 1 else None
+        if sys.platform != "linux" or not isinstance(store, (FragmentSpool, WriteBehind)):
+            return None
+        return store
 
     # -- 3. assemble -----------------------------------------------------------------------
 

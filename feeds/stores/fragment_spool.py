@@ -21,6 +21,10 @@ is written as its pieces with one `writev` (`export_writers.write_new`), never j
 map of the file was tried instead of the reads: each fragment touched mapped the page cache's whole
 folio around it (up to ~1 MB), which was slower than the copies (~3× in a micro-benchmark) and
 needed an `madvise` after every few documents to keep resident memory from growing by the file.
+
+A cold build's render workers write their fragments into the file themselves (`appending`, `place`):
+sending ~530 MB of fragments back through the pool's pipes at 100k articles with archives, to be
+unpickled and written here by the parent, made the parent the render step's bottleneck.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import accumulate
+from typing import Any
 
 log = logging.getLogger("feedpub")
 
@@ -50,6 +56,7 @@ class FragmentSpool:
         self._compact_min = compact_min
         self._lock = threading.Lock()
         self.generation = 0  # counts the files the spool has had: a place is only good in its own
+        self._appender: SpoolAppender | None = None  # while forked processes append (`appending`)
 
     @classmethod
     def temporary(cls) -> FragmentSpool | None:
@@ -138,23 +145,52 @@ class FragmentSpool:
         lengths = list(map(len, bodies))
         total = sum(lengths)
         with self._lock:
-            starts = accumulate(lengths, initial=self._end)
-            places = [start << _LENGTH_BITS | length for start, length in zip(starts, lengths, strict=False)]  # one more start
+            appender = self._appender
+            if appender is not None and appender.generation == self.generation:
+                start = appender.reserve(total)  # forked processes append to this file meanwhile
+            else:
+                start = self._end
+            places = [at << _LENGTH_BITS | length
+                      for at, length in zip(accumulate(lengths, initial=start), lengths, strict=False)]  # one more start
             try:
-                _write_all(self._fd, b"".join(bodies), self._end)
+                _write_all(self._fd, b"".join(bodies), start)
             except OSError as error:
                 self._failed(error)
                 return  # not stored: those items are rendered again when next needed
-            index = self._index
-            placed = dict(zip(keys, places, strict=True))  # the same key twice in one batch: the later wins
-            if len(placed) != len(keys):
-                self._dead += total - sum(where & _LENGTH for where in placed.values())
-            replaced = index.keys() & placed.keys()
-            if replaced:
-                self._dead += sum(index[key] & _LENGTH for key in replaced)
-            index.update(placed)
-            self._end += total
-            self._compact_if_due()
+            self._end = max(self._end, start + total)
+            self._register(keys, places)
+
+    @contextmanager
+    def appending(self) -> Iterator[SpoolAppender | None]:
+        """While this block runs, processes forked inside it may append to the file with the appender
+        it gives (`SpoolAppender.append`, at offsets it reserves, as `put` here does meanwhile), and
+        the places they report are registered with `place`. The file is not compacted meanwhile.
+        None when no appender can be made (no descriptor left): the fragments come back as bytes."""
+        with self._lock:
+            try:
+                appender = SpoolAppender(self._fd, self.generation, self._end)
+            except OSError:
+                appender = None
+            self._appender = appender
+        try:
+            yield appender
+        finally:
+            with self._lock:
+                self._appender = None
+                if appender is not None:
+                    appender.close()
+                    if appender.generation == self.generation:
+                        self._end = max(self._end, appender.end)
+                self._compact_if_due()
+
+    def place(self, keys: Sequence[str], places: Sequence[int], generation: int) -> bool:
+        """Register fragments a forked process appended (`appending`) at these places of the file of
+        that generation; False (not stored) when the file was replaced since."""
+        with self._lock:
+            if generation != self.generation or self._fd < 0:
+                return False
+            self._register(list(keys), list(places))
+            return True
 
     def keep_only(self, keys: Iterable[str]) -> None:
         keep = set(keys)
@@ -186,7 +222,21 @@ class FragmentSpool:
 
     # -- inside the lock -----------------------------------------------------------------------
 
+    def _register(self, keys: list[str], places: list[int]) -> None:
+        """Index fragments just written at these places (one each, in order)."""
+        index = self._index
+        placed = dict(zip(keys, places, strict=True))  # the same key twice in one batch: the later wins
+        if len(placed) != len(keys):
+            self._dead += sum(where & _LENGTH for where in places) - sum(where & _LENGTH for where in placed.values())
+        replaced = index.keys() & placed.keys()
+        if replaced:
+            self._dead += sum(index[key] & _LENGTH for key in replaced)
+        index.update(placed)
+        self._compact_if_due()
+
     def _compact_if_due(self) -> None:
+        if self._appender is not None:
+            return  # forked processes write into this file: compacted when they are done
         live = self._end - self._dead
         if self._dead < self._compact_min or self._dead < live:
             return
@@ -228,6 +278,52 @@ class FragmentSpool:
         os.close(self._fd)
         self._fd, self._index, self._end, self._dead = fd, {}, 0, 0
         self.generation += 1
+
+
+class SpoolAppender:
+    """Appends to a spool's file from a process forked while the spool's `appending` block runs (a
+    render worker): each `append` reserves its span from a counter in memory the processes share, and
+    writes there through the descriptor the fork inherited. The spool learns of the fragments only
+    when `place` is called with what `append` returned."""
+
+    def __init__(self, fd: int, generation: int, end: int) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")  # shared memory and a lock a fork inherits
+        # A descriptor of its own: should the spool replace its file meanwhile (a failed write), the
+        # appenders go on writing into the old one, never at the counter's offsets of the new one.
+        self.fd = os.dup(fd)
+        self.generation = generation
+        self._end: Any = context.RawValue("Q", end)
+        self._lock = context.Lock()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def reserve(self, length: int) -> int:
+        """The start of `length` bytes of the file no other process writes."""
+        with self._lock:
+            start: int = self._end.value
+            self._end.value = start + length
+        return start
+
+    @property
+    def end(self) -> int:
+        return int(self._end.value)
+
+    def append(self, pieces: Sequence[bytes]) -> list[int] | None:
+        """Write the pieces end to end; each one's place (offset << 32 | length), or None when the
+        write failed (the caller sends the bytes instead)."""
+        lengths = list(map(len, pieces))
+        start = self.reserve(sum(lengths))
+        try:
+            _write_all(self.fd, b"".join(pieces), start)
+        except OSError:
+            return None
+        return [at << _LENGTH_BITS | length
+                for at, length in zip(accumulate(lengths, initial=start), lengths, strict=False)]
 
 
 _RUN_BYTES = 1 << 20

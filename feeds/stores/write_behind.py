@@ -17,9 +17,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 
-from .fragment_spool import FragmentSpool
+from .fragment_spool import FragmentSpool, SpoolAppender
 from .fragment_store import Fragments
 
 log = logging.getLogger("feedpub")
@@ -57,6 +58,15 @@ class WriteBehind:
         rows = list(rows)
         self.spool.put(rows)
         self._jobs.put(("copy", [key for key, _ in rows]))
+
+    def appending(self) -> AbstractContextManager[SpoolAppender | None]:
+        return self.spool.appending()
+
+    def place(self, keys: Sequence[str], places: Sequence[int], generation: int) -> bool:
+        if not self.spool.place(keys, places, generation):
+            return False
+        self._jobs.put(("copy", list(keys)))
+        return True
 
     def keep_only(self, keys: Iterable[str]) -> None:
         keep = set(keys)

@@ -26,9 +26,10 @@ from feedpub.render import fast_items
 from feedpub.render.feed import Feed
 from feedpub.render.feed_pages import PAGE
 from feedpub.render.formats import ATOM, FORMATS, JSON_FEED, RSS, Format
-from feedpub.render.fragments import render_chunk
+from feedpub.render.fragments import Spooled, appending_workers, render_chunk
 from feedpub.render.site import make_feed
 from feedpub.settings import Settings
+from feedpub.stores.fragment_spool import FragmentSpool
 from feedpub.stores.packing import article_from, article_values
 from feedpub.stores.parse_cache import pack_outcome
 from tests.helpers import SEEDS
@@ -293,6 +294,32 @@ def test_a_render_worker_s_chunk_is_what_format_items_gives_for_its_articles() -
     chunk: list[Article | tuple[str, bytes]] = [
         (f"{n}.txt", pack_outcome(f"{n}.txt", ParsedFile(article, ()))) for n, article in enumerate(articles)]
     chunk.append(BASE)  # an article held whole
-    made = render_chunk((template_of(), tuple(fmt.name for fmt in KINDS), chunk))
+    made = render_chunk((template_of(), tuple(fmt.name for fmt in KINDS), chunk, None))
+    assert isinstance(made, dict)
     for fmt in KINDS:
         assert made[fmt.name] == fmt.items(template_of(), [*articles, BASE])
+
+
+def test_a_render_worker_writing_into_the_spool_reports_where_each_fragment_lies_and_the_held_ones_bytes() -> None:
+    early = replace(BASE, url="https://a.example.com/early", published=datetime(999, 1, 1, tzinfo=UTC))
+    articles = [BASE, early, replace(BASE, url="https://a.example.com/b", title="</b> & <c>")]
+    chunk: list[Article | tuple[str, bytes]] = [
+        (f"{n}.txt", pack_outcome(f"{n}.txt", ParsedFile(article, ()))) for n, article in enumerate(articles)]
+    chunk.append(early)  # an article held whole
+    names = tuple(fmt.name for fmt in KINDS)
+    spool = FragmentSpool()
+    spool.put([("rss:before", b"before")])
+    with spool.appending() as appender:
+        assert appender is not None
+        with appending_workers(appender):  # as a worker forked inside would
+            made = render_chunk((template_of(), names, chunk, (1, 3)))
+    assert isinstance(made, Spooled) and made.generation == spool.generation
+    for fmt in KINDS:
+        expected = fmt.items(template_of(), [*articles, early])
+        keys = [f"{fmt.name}:{n}" for n in range(4)]
+        assert spool.place(keys, made.places[fmt.name], made.generation)
+        assert spool.get(keys) == dict(zip(keys, expected, strict=True))
+        assert made.held[fmt.name] == [expected[1], expected[3]]
+    assert spool.get(["rss:before"]) == {"rss:before": b"before"}
+    assert render_chunk((template_of(), names, chunk, (1,))) == render_chunk((template_of(), names, chunk, None))
+    spool.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feedpub.build import Build
+from feedpub.render.fragments import FragmentRenderer
 from feedpub.render.site import SiteBuilder
 from feedpub.settings import Settings
 from tests.helpers import SEEDS, article_text, fragments_of, loaded, sample_fields
@@ -118,9 +120,19 @@ def test_fragments_rendered_across_processes_are_identical(monkeypatch: pytest.M
     import feedpub.render.site
 
     monkeypatch.setattr(feedpub.render.site, "PARALLEL_RENDER_MIN", 1)
+    # The workers write their fragments into the build's spool themselves: every one is placed there.
+    placed: list[int] = []
+    place = FragmentRenderer.place
+
+    def counted(self: FragmentRenderer, digests: Sequence[str], *rest: Any) -> None:
+        placed.append(len(digests))
+        place(self, digests, *rest)
+
+    monkeypatch.setattr(FragmentRenderer, "place", counted)
     parallel = Build(SEEDS, Settings(), jobs=2)
     fast = {p: o.body for p, o in loaded(parallel, now=NOW).items()}
     assert fragments_of(parallel)["rss"].rendered_items > 100
+    assert sum(placed) == sum(renderer.rendered_items for renderer in parallel.builder._item_renderers)
     plain = Build(SEEDS, Settings())
     plain.builder = SiteBuilder(plain.settings, fragments=False)
     assert fast == {p: o.body for p, o in loaded(plain, now=NOW).items()}

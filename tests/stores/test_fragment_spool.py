@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
+import sys
 import threading
 from pathlib import Path
 
@@ -142,4 +144,81 @@ def test_gets_in_several_threads_read_whole_runs_and_see_every_put_and_compactio
     assert not errors, errors[:5]
     assert spool.get(keys) == {key: body(key, version) for key, version in latest.items()}
     assert spool.dead_bytes < spool.size_on_disk  # it did compact along the way
+    spool.close()
+
+
+# -- forked processes appending (the render workers of a cold build) -----------------------------
+
+needs_fork = pytest.mark.skipif(sys.platform != "linux", reason="the render workers write the spool only when forked")
+
+
+@needs_fork
+def test_forked_processes_append_beside_the_parent_and_every_fragment_reads_back_whole() -> None:
+    spool = FragmentSpool()
+    spool.put([("rss:before", b"b" * 100)])
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    with spool.appending() as appender:
+        assert appender is not None
+
+        def child(number: int) -> None:
+            for round_ in range(20):  # appends racing each other's and the parent's puts
+                pieces = [f"{number}:{round_}:{k}:".encode() * (k + 1) for k in range(30)]
+                results.put((number, round_, appender.append(pieces)))
+
+        children = [context.Process(target=child, args=(number,)) for number in range(3)]
+        for process in children:
+            process.start()
+        for round_ in range(20):
+            spool.put([(f"atom:{round_}:{k}", f"parent:{round_}:{k}:".encode() * 7) for k in range(30)])
+        reported = [results.get(timeout=60) for _ in range(3 * 20)]
+        for process in children:
+            process.join(timeout=60)
+            assert process.exitcode == 0
+        for number, round_, places in reported:
+            assert places is not None
+            keys = [f"rss:{number}:{round_}:{k}" for k in range(30)]
+            assert spool.place(keys, places, appender.generation)
+    expected = {"rss:before": b"b" * 100}
+    expected |= {f"rss:{n}:{r}:{k}": f"{n}:{r}:{k}:".encode() * (k + 1) for n in range(3) for r in range(20)
+                 for k in range(30)}
+    expected |= {f"atom:{r}:{k}": f"parent:{r}:{k}:".encode() * 7 for r in range(20) for k in range(30)}
+    assert spool.get(list(expected)) == expected
+    # No span was written twice or left empty: the file is exactly what it holds, and goes on from its end.
+    assert (spool.size_on_disk, spool.dead_bytes) == (sum(map(len, expected.values())), 0)
+    spool.put([("json:after", b"after")])
+    assert spool.get(["json:after", "rss:before"]) == {"json:after": b"after", "rss:before": b"b" * 100}
+    spool.close()
+
+
+@needs_fork
+def test_places_in_a_file_since_replaced_are_refused_and_compaction_waits_for_the_appenders(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    spool = FragmentSpool(compact_min=1000)
+    spool.put([(f"rss:{n}", b"x" * 100) for n in range(40)])
+    with spool.appending() as appender:
+        assert appender is not None
+        spool.keep_only([])  # 4,000 dead bytes, none live: due, but the appenders write into this file
+        places = appender.append([b"late" * 10])
+        assert places is not None
+        assert spool.size_on_disk >= 4000
+        assert spool.place(["rss:late"], places, appender.generation)
+    assert spool.size_on_disk == 40 and spool.get(["rss:late"]) == {"rss:late": b"late" * 10}  # compacted after
+
+    with spool.appending() as appender:
+        assert appender is not None
+        places = appender.append([b"lost"])
+        assert places is not None
+
+        def full(fd: int, data: object, offset: int) -> int:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "pwrite", full)
+        spool.put([("rss:b", b"B")])  # fails: the spool starts a new file
+        monkeypatch.undo()
+        assert not spool.place(["rss:lost"], places, appender.generation)  # a place in the old file
+        assert appender.append([b"also lost"]) is not None  # the old file still takes the write
+        spool.put([("rss:c", b"C")])  # the new file: from its own start, not the appenders' counter
+    assert spool.get(["rss:lost", "rss:late", "rss:c"]) == {"rss:c": b"C"}
+    assert spool.size_on_disk == 1
     spool.close()
