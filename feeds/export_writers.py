@@ -99,7 +99,7 @@ class DocumentWriters:
         """What a worker needs to write `document` at `target`; None when it must be made here."""
         if spool_of(document.renderer.store) is not self.spool:
             return None
-        found = self.spool.locate(document.keys())
+        found = self.spool.locate(document.renderer.fmt.name, [entry.digest for entry in document.entries])
         if found is None:
             return None
         fd, generation, places = found

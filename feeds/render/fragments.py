@@ -59,10 +59,6 @@ class StoredDocument:
     feed: Feed
     entries: tuple[Entry, ...]
 
-    def keys(self) -> list[str]:
-        prefix = self.renderer.fmt.name + ":"
-        return [prefix + entry.digest for entry in self.entries]
-
 
 class FragmentMissing(LookupError):
     """A document's fragment is gone from the store: the document belongs to a site since replaced."""
@@ -158,8 +154,7 @@ class FragmentRenderer:
             raise TypeError("only a spool's fragments are written by the workers")
         self.rendered_items += len(self.new(digests))
         self._items.update(held)
-        prefix = self.fmt.name + ":"
-        store.place([prefix + digest for digest in digests], places, generation)  # False: not stored, as a failed put
+        store.place(self.fmt.name, digests, places, generation)  # False: not stored, as a failed put
 
     def new(self, digests: Sequence[str]) -> list[int]:
         """The positions of the digests whose fragment is not in memory."""

@@ -19,13 +19,15 @@ import queue
 import threading
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 from .fragment_spool import FragmentSpool, SpoolAppender
 from .fragment_store import Fragments
 
 log = logging.getLogger("feedpub")
 
-_Job = tuple[str, list[str] | set[str]] | None  # ("copy", keys), ("keep", keys), or None: stop
+# ("copy", keys), ("place", (kind, names)): keys `kind:name` to copy; ("keep", keys); or None: stop
+_Job = tuple[str, Any] | None
 
 
 class WriteBehind:
@@ -62,10 +64,10 @@ class WriteBehind:
     def appending(self) -> AbstractContextManager[SpoolAppender | None]:
         return self.spool.appending()
 
-    def place(self, keys: Sequence[str], places: Sequence[int], generation: int) -> bool:
-        if not self.spool.place(keys, places, generation):
+    def place(self, kind: str, names: Sequence[str], places: Sequence[int], generation: int) -> bool:
+        if not self.spool.place(kind, names, places, generation):
             return False
-        self._jobs.put(("copy", list(keys)))
+        self._jobs.put(("place", (kind, list(names))))  # the keys are made in the copying thread
         return True
 
     def keep_only(self, keys: Iterable[str]) -> None:
@@ -86,12 +88,15 @@ class WriteBehind:
     def _copy(self) -> None:
         while (job := self._jobs.get()) is not None:
             try:
-                kind, keys = job
-                if kind == "copy":
+                what, keys = job
+                if what == "place":
+                    prefix, names = keys
+                    keys = [f"{prefix}:{name}" for name in names]
+                if what == "keep":
+                    self.store.keep_only(keys)
+                else:
                     bodies = self.spool.get(list(keys))
                     self.store.put([(key, bodies[key]) for key in keys if key in bodies])
-                else:
-                    self.store.keep_only(keys)
             except Exception as error:  # never the build's failure: those fragments are rendered again
                 log.warning("feedpub: fragments not stored (%s: %s)", type(error).__name__, error)
             finally:

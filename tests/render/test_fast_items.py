@@ -317,7 +317,7 @@ def test_a_render_worker_writing_into_the_spool_reports_where_each_fragment_lies
     for fmt in KINDS:
         expected = fmt.items(template_of(), [*articles, early])
         keys = [f"{fmt.name}:{n}" for n in range(4)]
-        assert spool.place(keys, made.places[fmt.name], made.generation)
+        assert spool.place(fmt.name, [str(n) for n in range(4)], made.places[fmt.name], made.generation)
         assert spool.get(keys) == dict(zip(keys, expected, strict=True))
         assert made.held[fmt.name] == [expected[1], expected[3]]
     assert spool.get(["rss:before"]) == {"rss:before": b"before"}

@@ -14,7 +14,7 @@ import pytest
 
 from feedpub.build import Build
 from feedpub.settings import Settings
-from feedpub.stores.fragment_spool import FragmentSpool
+from feedpub.stores.fragment_spool import FragmentSpool, read_places
 from tests.helpers import article_text, sample_fields
 
 
@@ -177,8 +177,8 @@ def test_forked_processes_append_beside_the_parent_and_every_fragment_reads_back
             assert process.exitcode == 0
         for number, round_, places in reported:
             assert places is not None
-            keys = [f"rss:{number}:{round_}:{k}" for k in range(30)]
-            assert spool.place(keys, places, appender.generation)
+            names = [f"{number}:{round_}:{k}" for k in range(30)]  # keys rss:0:1:2 ...: a kind, then the rest
+            assert spool.place("rss", names, places, appender.generation)
     expected = {"rss:before": b"b" * 100}
     expected |= {f"rss:{n}:{r}:{k}": f"{n}:{r}:{k}:".encode() * (k + 1) for n in range(3) for r in range(20)
                  for k in range(30)}
@@ -202,7 +202,7 @@ def test_places_in_a_file_since_replaced_are_refused_and_compaction_waits_for_th
         places = appender.append([b"late" * 10])
         assert places is not None
         assert spool.size_on_disk >= 4000
-        assert spool.place(["rss:late"], places, appender.generation)
+        assert spool.place("rss", ["late"], places, appender.generation)
     assert spool.size_on_disk == 40 and spool.get(["rss:late"]) == {"rss:late": b"late" * 10}  # compacted after
 
     with spool.appending() as appender:
@@ -216,9 +216,27 @@ def test_places_in_a_file_since_replaced_are_refused_and_compaction_waits_for_th
         monkeypatch.setattr(os, "pwrite", full)
         spool.put([("rss:b", b"B")])  # fails: the spool starts a new file
         monkeypatch.undo()
-        assert not spool.place(["rss:lost"], places, appender.generation)  # a place in the old file
+        assert not spool.place("rss", ["lost"], places, appender.generation)  # a place in the old file
         assert appender.append([b"also lost"]) is not None  # the old file still takes the write
         spool.put([("rss:c", b"C")])  # the new file: from its own start, not the appenders' counter
     assert spool.get(["rss:lost", "rss:late", "rss:c"]) == {"rss:c": b"C"}
     assert spool.size_on_disk == 1
+    spool.close()
+
+
+def test_keys_of_every_shape_are_kept_apart_by_kind_and_found_by_locate_with_their_names() -> None:
+    spool = FragmentSpool(compact_min=1)
+    bodies = {"plain": b"no kind", "rss:a": b"rss a", "atom:a": b"atom a", "rss:b:c": b"two colons", ":x": b"empty kind",
+              "rss:": b"empty name"}
+    spool.put(list(bodies.items()))
+    assert spool.get([*bodies, "rss:plain", "atom:b:c", "x"]) == bodies
+    assert spool.present(["rss:a", "json:a", "plain", "rss:b"]) == {"rss:a", "plain"}
+    found = spool.locate("rss", ["b:c", "a", ""])
+    assert found is not None
+    fd, generation, places = found
+    assert generation == spool.generation and read_places(fd, places) == [b"two colons", b"rss a", b"empty name"]
+    assert spool.locate("rss", ["a", "missing"]) is None and spool.locate("json", ["a"]) is None
+    spool.keep_only(["atom:a", "rss:b:c", "plain"])  # the dead outweigh the live: compacted
+    assert spool.get(list(bodies)) == {key: bodies[key] for key in ("atom:a", "rss:b:c", "plain")}
+    assert spool.size_on_disk == len(b"atom a" + b"two colons" + b"no kind")
     spool.close()
