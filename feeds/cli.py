@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from . import accelerators
 from .export_target import export_folder
 from .logs import plural, printable
 from .reading import fast_yaml
@@ -159,11 +160,28 @@ def report(summary: Summary, *, each_duplicate: bool = True) -> list[str]:
     return lines
 
 
-def _version_message() -> str:
-    version = accelerator()
-    off = "off (PyYAML alone; see README, Performance)" if not fast_yaml.STALE_BUILD else \
-        "off (built for another feedpub version: reinstall, `pip install -e .`)"
-    return "%(prog)s %(version)s; YAML accelerator: " + (f"on (libyaml {version})" if version else off)
+def _show_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    """`--version`: feedpub's, and whether each C accelerator is in use, and why not (README, Performance).
+    Asked for only then: the other commands do not import the item writer before they need it."""
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    from .reading import fast_article
+    from .render import fast_items
+
+    def state(built: bool, stale: bool, on: str = "on") -> str:
+        if stale:
+            return "off (built for another feedpub version: reinstall, `pip install -e .`)"
+        if not built:
+            return "not built (no C compiler or libyaml headers at install: Python alone, the same output)"
+        return on if accelerators.enabled() else f"off ({accelerators.SWITCH}=0)"
+
+    click.echo(f"feedpub {version('feedpub')}; C accelerators: "
+               f"YAML reader {state(fast_yaml.BUILT, fast_yaml.STALE_BUILD, f'on (libyaml {accelerator()})')}; "
+               f"article builder {state(fast_article.BUILT, fast_article.STALE_BUILD)}; "
+               f"item writer {state(fast_items.BUILT, fast_items.STALE_BUILD)}")
+    ctx.exit()
 
 
 class _Main(click.Group):
@@ -181,7 +199,8 @@ class _Main(click.Group):
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
-@click.version_option(package_name="feedpub", message=_version_message())
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version, and which C accelerators are in use, and exit.")
 def main() -> None:
     """Publish a folder of news articles as RSS, Atom and JSON feeds: one of everything, one per topic
     and one per provider, served live or exported as static files.

@@ -267,3 +267,23 @@ def test_export_takes_max_age_as_serve_and_deploy_do(articles: Path, tmp_path: P
     assert code == 0, output
     assert {p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()} == \
         {p.relative_to(tmp_path / "by-config"): p.read_bytes() for p in (tmp_path / "by-config").rglob("*") if p.is_file()}
+
+
+def test_version_names_each_c_accelerator_and_whether_it_is_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from feedpub import accelerators
+    from feedpub.reading import fast_article, fast_yaml
+    from feedpub.render import fast_items
+
+    code, output = run("--version")
+    assert code == 0 and output.startswith("feedpub ")
+    for name, module in (("YAML reader", fast_yaml), ("article builder", fast_article), ("item writer", fast_items)):
+        said = output.split(f"{name} ", 1)[1].split(";")[0].strip()
+        assert said.startswith("on") == module.BUILT, (name, said)
+        if not module.BUILT:
+            assert said.startswith("not built") or "another feedpub version" in said
+    if os.environ.get("FEEDPUB_REQUIRE_ACCELERATOR") == "1":  # CI builds every one
+        assert output.count(" on") == 3, output
+    monkeypatch.setenv(accelerators.SWITCH, "0")
+    code, output = run("--version")
+    built = [module.BUILT for module in (fast_yaml, fast_article, fast_items)]
+    assert code == 0 and output.count(f"off ({accelerators.SWITCH}=0)") == sum(built), output

@@ -27,8 +27,10 @@ try:
 except ImportError:  # no C compiler at install time: the Python path alone
     _articles = None
 _INTERFACE = 1
-if _articles is not None and getattr(_articles, "INTERFACE", 0) != _INTERFACE:
+STALE_BUILD = _articles is not None and getattr(_articles, "INTERFACE", 0) != _INTERFACE
+if STALE_BUILD:
     _articles = None  # a build left from another checkout: its values could be laid out otherwise
+BUILT = _articles is not None  # compiled, for this version (`feedpub --version` says)
 _configured = False
 
 Built = tuple[tuple[Any, ...], tuple[str, ...]]  # `article_values` of the article, and its warnings

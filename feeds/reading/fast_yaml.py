@@ -37,6 +37,7 @@ _INTERFACE = 3
 STALE_BUILD = _frontmatter is not None and getattr(_frontmatter, "INTERFACE", 1) != _INTERFACE
 if STALE_BUILD:
     _frontmatter = None
+BUILT = _frontmatter is not None  # compiled, for this version (`feedpub --version` says)
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"  # feedpub's loaders read timestamps as strings

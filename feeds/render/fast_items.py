@@ -27,8 +27,10 @@ try:
 except ImportError:  # no C compiler at install time: the Python writers alone
     _items = None
 _INTERFACE = 2
-if _items is not None and getattr(_items, "INTERFACE", 0) != _INTERFACE:
+STALE_BUILD = _items is not None and getattr(_items, "INTERFACE", 0) != _INTERFACE
+if STALE_BUILD:
     _items = None  # a build left from another checkout: it may write other bytes
+BUILT = _items is not None  # compiled, for this version (`feedpub --version` says)
 if _items is not None:
     _items.configure(looks_like_markup)
 
