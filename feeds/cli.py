@@ -343,6 +343,10 @@ def check(articles: Path | None, config: Path | None, **flags: Any) -> None:
     report(summary)
     for rel, warning in build.warnings():
         click.echo(printable(f"{rel}: warning: {warning}"), err=True)
+    # Passed over in silence by a build (an export or server must never block on a FIFO, and a broken
+    # link may be a sync under way); a check says so, so that a missing article has its reason.
+    for rel, what in build.folder.not_read(build.library.known()):
+        click.echo(printable(f"{rel}: warning: not read: {what}"), err=True)
     click.echo(summary.describe(), err=True)
     if summary.bad:
         sys.exit(1)

@@ -74,6 +74,37 @@ class Folder:
             found[rel] = (stamp(info), identity_of(info))
         return found
 
+    def not_read(self, known: set[str]) -> list[tuple[str, str]]:
+        """(path, what it is) for each article name under the root that is not a file to read, and so
+        was passed over without a word: a FIFO, socket or device (opening one could block for ever), or
+        a symlink to nothing. `known`: the paths read (good or bad), which are not looked at again."""
+        found = []
+        for rel in self.scan():
+            if rel in known:
+                continue
+            path = f"{self.root}/{rel}"
+            try:
+                info = os.lstat(path)
+            except (OSError, ValueError):
+                continue  # gone since: nothing to say
+            what = _kind(info.st_mode)
+            if stat_module.S_ISLNK(info.st_mode):
+                try:
+                    info = os.stat(path)
+                except OSError:
+                    try:
+                        found.append((rel, f"a symlink to {os.readlink(path)!r}, which is not there"))
+                    except OSError:
+                        found.append((rel, "a symlink that cannot be followed"))
+                    continue
+                what = f"a symlink to {_kind(info.st_mode)}"
+                if stat_module.S_ISREG(info.st_mode):
+                    continue  # read, or reported as bad
+            elif stat_module.S_ISREG(info.st_mode):
+                continue  # a file read since, or vanished in between
+            found.append((rel, what))
+        return found
+
     def survey_behind(self) -> Callable[[], Survey]:
         """Start a `survey` in a forked process; the returned function waits for its result.
 
@@ -176,6 +207,15 @@ class Folder:
                 return str(error) if isinstance(error, ArticleError) else f"{CANNOT_READ} {error.strerror or error}"
 
         return read
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat_module.S_ISFIFO, "a FIFO"), (stat_module.S_ISSOCK, "a socket"),
+                       (stat_module.S_ISCHR, "a character device"), (stat_module.S_ISBLK, "a block device"),
+                       (stat_module.S_ISDIR, "a folder"), (stat_module.S_ISREG, "a file")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def stamp(info: os.stat_result) -> int:

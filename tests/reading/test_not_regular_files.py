@@ -86,3 +86,26 @@ def test_an_export_and_a_rebuild_pass_over_fifos_and_devices(tmp_path: Path) -> 
     os.mkfifo(articles / "good.md")
     bounded(lambda: build.refresh(["good.md", "fifo.md"]), release=articles / "good.md")
     assert build.summary().published == 0
+
+
+def test_check_names_each_article_name_passed_over_and_what_it_is(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from feedpub.cli import main
+
+    articles = tmp_path / "articles"
+    (articles / "news").mkdir(parents=True)
+    (articles / "good.md").write_text(article_text(**sample_fields(1)))
+    os.mkfifo(articles / "news" / "fifo.md")
+    os.symlink(tmp_path / "gone.md", articles / "dangling.txt")
+    os.symlink("/dev/null", articles / "null.txt")
+    os.symlink("good.md", articles / "alias.md")  # a link to an article: read (a duplicate), not listed
+    (articles / "folder.md").mkdir()  # a folder is no candidate at all
+    result = bounded(lambda: CliRunner().invoke(main, ["check", str(articles)], catch_exceptions=False),
+                     release=articles / "news" / "fifo.md")
+    lines = [line for line in result.output.splitlines() if "not read" in line]
+    assert lines == [f"dangling.txt: warning: not read: a symlink to {str(tmp_path / 'gone.md')!r}, which is not there",
+                     "news/fifo.md: warning: not read: a FIFO",
+                     "null.txt: warning: not read: a symlink to a character device"], result.output
+    assert result.exit_code == 0  # passed over, as an export does: warnings, not bad files
+    assert "1 published" in result.output
