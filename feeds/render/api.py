@@ -201,8 +201,10 @@ class ApiPages:
         """Every article an API page shows (to keep its item in the store): those of everything."""
         return {entry.digest for entry in self._entries.get(EVERYTHING, ())}
 
+    kind = API_ITEMS.name  # its items' keys are `kind:digest`
+
     def key(self, digest: str) -> str:
-        return API_ITEMS.name + ":" + digest
+        return self.kind + ":" + digest
 
 
 def _page_maker(items: FragmentRenderer, number: int, has_next: bool,

@@ -516,17 +516,22 @@ class SiteBuilder:
         stores = {id(f.store): f.store for f in self._fragments if f.store is not None}
         if not stores:
             return
-        digests = {entry.digest for rendered in self._rendered.values() for entry in rendered.signature[3]}
-        digests |= {entry.digest for made in self._pages.values() for page in made.values() for entry in page.page.items}
         shown = {entry.digest for rendered in self._rendered.values() for entry in rendered.signature[3]}
-        keys = [fragments.key(digest) for fragments in self._fragments
-                for digest in digests | {entry.digest for entry in keep}]
+        digests = shown | {entry.digest for made in self._pages.values() for page in made.values()
+                           for entry in page.page.items}
+        digests |= {entry.digest for entry in keep}
+        # By kind (the key's part before ":") and digest: the spool keeps them so, and ~400,000 keys
+        # made here only to be taken apart again were ~0.4 s of a cold export at 100k.
+        kinds: dict[str, set[str]] = {fragments.fmt.name: digests for fragments in self._fragments}
         if self._page is not None:
-            keys += [self._page.key(digest) for digest in shown]
+            kinds[self._page.fmt.name] = shown
         if self._api is not None:
-            keys += [self._api.key(digest) for digest in self._api.digests()]
+            kinds[self._api.kind] = self._api.digests()
         for store in stores.values():
-            store.keep_only(keys)
+            if isinstance(store, (FragmentSpool, WriteBehind)):
+                store.keep_kinds(kinds)
+            else:
+                store.keep_only([f"{kind}:{digest}" for kind, names in kinds.items() for digest in names])
 
     @property
     def fragments(self) -> Sequence[FragmentRenderer]:

@@ -37,7 +37,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import accumulate
 from typing import Any
@@ -211,9 +211,14 @@ class FragmentSpool:
         for key in keys:
             kind, _, name = _split(key)
             keep.setdefault(kind, set()).add(name)
+        self.keep_kinds(keep)
+
+    def keep_kinds(self, keep: Mapping[str, Container[str]]) -> None:
+        """`keep_only` of the keys `kind:name` for each kind and each of its names: for a caller that
+        knows them so (the builder's prune, by format and digest) and need not make ~400,000 keys."""
         with self._lock:
             for kind, index in list(self._index.items()):
-                kept = keep.get(kind, set())
+                kept = keep.get(kind, ())
                 gone = [name for name in index if name not in kept]
                 for name in gone:
                     self._dead += index.pop(name) & _LENGTH

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -26,7 +26,8 @@ from .fragment_store import Fragments
 
 log = logging.getLogger("feedpub")
 
-# ("copy", keys), ("place", (kind, names)): keys `kind:name` to copy; ("keep", keys); or None: stop
+# ("copy", keys), ("place", (kind, names)): keys `kind:name` to copy; ("keep", keys), ("keep kinds", {kind:
+# names}): the keys to keep; or None: stop
 _Job = tuple[str, Any] | None
 
 
@@ -75,6 +76,10 @@ class WriteBehind:
         self.spool.keep_only(keep)
         self._jobs.put(("keep", keep))  # after the copies already asked for, in order
 
+    def keep_kinds(self, keep: Mapping[str, Container[str]]) -> None:
+        self.spool.keep_kinds(keep)
+        self._jobs.put(("keep kinds", keep))  # the store's keys are made in the copying thread
+
     def flush(self) -> None:
         """Wait until every fragment put so far is in the store (or failed to go there)."""
         self._jobs.join()
@@ -92,7 +97,9 @@ class WriteBehind:
                 if what == "place":
                     prefix, names = keys
                     keys = [f"{prefix}:{name}" for name in names]
-                if what == "keep":
+                if what == "keep kinds":
+                    keys = [f"{kind}:{name}" for kind, names in keys.items() for name in names]
+                if what in ("keep", "keep kinds"):
                     self.store.keep_only(keys)
                 else:
                     bodies = self.spool.get(list(keys))

@@ -240,3 +240,19 @@ def test_keys_of_every_shape_are_kept_apart_by_kind_and_found_by_locate_with_the
     assert spool.get(list(bodies)) == {key: bodies[key] for key in ("atom:a", "rss:b:c", "plain")}
     assert spool.size_on_disk == len(b"atom a" + b"two colons" + b"no kind")
     spool.close()
+
+
+def test_keeping_by_kind_and_name_keeps_what_keeping_the_keys_keeps() -> None:
+    rng = random.Random(9)
+    rows = [(f"{kind}:{n}", rng.randbytes(rng.randrange(1, 300))) for kind in ("rss", "atom", "html") for n in range(200)]
+    rows.append(("plain", b"no kind"))
+    keep = {"rss": {str(n) for n in range(0, 200, 3)}, "html": {"7", "nope"}, "json": {"1"}}
+    by_keys, by_kinds = FragmentSpool(compact_min=1), FragmentSpool(compact_min=1)
+    for spool in (by_keys, by_kinds):
+        spool.put(rows)
+    by_keys.keep_only([f"{kind}:{name}" for kind, names in keep.items() for name in names])
+    by_kinds.keep_kinds(keep)
+    everything = [key for key, _ in rows]
+    kept = {key: body for key, body in rows if key.partition(":")[2] in keep.get(key.partition(":")[0], ())}
+    assert by_kinds.get(everything) == by_keys.get(everything) == kept
+    assert (by_kinds.size_on_disk, by_kinds.dead_bytes) == (by_keys.size_on_disk, by_keys.dead_bytes)
