@@ -240,8 +240,16 @@ class SiteBuilder:
         if self._api is not None:
             needed += self._api.plan(api)
             self._api_all = False
-        return Plan(feeds, frozenset(stale), frozenset(pages), list({entry.digest: entry for entry in needed}.values()),
-                    frozenset(entry.digest for entry in shown), MappingProxyType(api))
+        needed = list({entry.digest: entry for entry in needed}.values())
+        if len(needed) >= PARALLEL_RENDER_MIN:
+            # Rendered in the order of the feed of everything, and so stored: each of its archive
+            # documents' fragments then lie end to end in the spool, one read a format instead of ~50
+            # (at 10k, 77,163 fragment reads of the archive documents came in 75,555 runs before).
+            rank = {entry.digest: n for n, entry in enumerate(_shown(feeds[0][1]))}
+            last = len(rank)
+            needed.sort(key=lambda entry: rank.get(entry.digest, last))
+        return Plan(feeds, frozenset(stale), frozenset(pages), needed, frozenset(entry.digest for entry in shown),
+                    MappingProxyType(api))
 
     def _changed(self, group: Group, spec: FeedSpec) -> bool:
         previous = self._rendered.get(group)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from feedpub.build import Build
 from feedpub.render.fragments import FragmentRenderer
 from feedpub.render.site import SiteBuilder
 from feedpub.settings import Settings
+from feedpub.stores.fragment_spool import FragmentSpool
 from tests.helpers import SEEDS, article_text, fragments_of, loaded, sample_fields
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -144,3 +146,23 @@ def test_framed_is_head_pieces_and_tail_joined(head: bytes, pieces: list[bytes],
     from feedpub.render.fragments import framed
 
     assert framed(head, pieces, separator, tail) == head + separator.join(pieces) + tail
+
+
+def test_a_big_build_stores_the_feed_of_everythings_items_in_its_order_so_its_archives_read_in_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import feedpub.render.site
+
+    monkeypatch.setattr(feedpub.render.site, "PARALLEL_RENDER_MIN", 1)  # the order big builds render in
+    build = Build(SEEDS, Settings(archive_size=20))
+    build.load(now=NOW)
+    spool = fragments_of(build)["rss"].store
+    assert isinstance(spool, FragmentSpool)
+    spec = build.catalog.spec(build.catalog.groups()[0])
+    assert len(spec.archives) > 5
+    for page in spec.archives:
+        found = spool.locate("rss", [entry.digest for entry in page.items])
+        assert found is not None
+        places = found[2]
+        runs = 1 + sum(1 for before, after in pairwise(places)
+                       if (before >> 32) + (before & 0xFFFFFFFF) != after >> 32)
+        assert runs == 1, (page.name, runs)  # one read for the whole page (the seeds are one chunk)
