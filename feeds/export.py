@@ -111,7 +111,7 @@ class _CrossDevice(Exception):
 
 WRITERS = 2  # threads that make and write documents (see `_Export._fill`)
 # A path, its write (a thread's, or a worker's batch) and its place in the batch.
-_Pending = tuple[str, "Future[tuple[int, int]] | Future[list[tuple[int, int]]]", "int | None"]
+_Pending = tuple[str, "Future[tuple[int, int]] | Future[list[tuple[int, int] | None]]", "int | None"]
 _IN_FLIGHT = 8  # documents made or being written at once: bounds the bodies held in memory
 
 
@@ -237,13 +237,13 @@ class _Export:
         writers: DocumentWriters | None = None
         try:
             if self.jobs > 1 and not comparing:
-                writers = DocumentWriters.for_site(stored, self.jobs)
+                writers = DocumentWriters.for_site(stored, self.jobs, self.site)
             with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="feedpub-write") as pool:
                 pending: deque[_Pending] = deque()
                 try:
                     self._fill_with(pool, writers, pending, filled, stage, source, manifest)
                     while pending:
-                        self._finish(pending, filled)
+                        self._finish(pending, filled, stage)
                 finally:
                     for _, future, _ in pending:
                         future.cancel()
@@ -263,12 +263,13 @@ class _Export:
                     _carry(source / name, stage / name)
         return filled
 
-    @staticmethod
-    def _finish(pending: deque[_Pending], filled: _Filled) -> None:
+    def _finish(self, pending: deque[_Pending], filled: _Filled, stage: Path) -> None:
         path, future, index = pending.popleft()
         # The etag was put in its place by `_fill_with`; a failed write raises here, as it did inline.
         result = future.result()
         stamp = result[index] if index is not None else result
+        if stamp is None:  # a worker could not make it (a fragment it has no place for): made here
+            stamp = _write(stage / path, self.site[path])
         assert isinstance(stamp, tuple)
         filled.entries[path] = (filled.entries[path][0], *stamp)
 
@@ -310,14 +311,14 @@ class _Export:
             filled.entries[path] = (etag, 0, 0)  # its place in the record's order; filled in by _finish
             filled.written.add(path)
             if (body is None and writers is not None and isinstance(output, LazyOutput) and output.stored is not None
-                    and (job := writers.job(target, output.stored)) is not None):
+                    and (job := writers.job(target, path, output.stored)) is not None):
                 batch.append((path, job))
                 if len(batch) >= BATCH:
                     send()
             else:
                 pending.append((path, pool.submit(_write, target, output if body is None else body), None))
             while len(pending) >= in_flight:
-                self._finish(pending, filled)
+                self._finish(pending, filled, stage)
         if batch:
             send()
 

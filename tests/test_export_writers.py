@@ -43,8 +43,8 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     given: list[str] = []
     job = export_writers.DocumentWriters.job
 
-    def noted(self: export_writers.DocumentWriters, target: Path, document: object) -> object:
-        found = job(self, target, document)  # type: ignore[arg-type]
+    def noted(self: export_writers.DocumentWriters, target: Path, path: str, document: object) -> object:
+        found = job(self, target, path, document)  # type: ignore[arg-type]
         if found is not None:
             given.append(target.name)
         return found
@@ -105,14 +105,14 @@ def test_a_worker_that_dies_fails_the_export_with_a_clear_error(folder: Path, tm
 
 def test_a_document_whose_fragments_moved_since_the_fork_is_made_in_the_parent(folder: Path) -> None:
     _, site = built(folder, None)
-    document = next(o.stored for o in site.values() if isinstance(o, LazyOutput) and o.stored is not None)
+    path, document = next((path, o.stored) for path, o in site.items() if isinstance(o, LazyOutput) and o.stored)
     spool = export_writers.spool_of(document.renderer.store)
     assert isinstance(spool, FragmentSpool)
-    writers = export_writers.DocumentWriters(spool, 2)
+    writers = export_writers.DocumentWriters(spool, 2, site)
     try:
-        assert writers.job(Path("/nowhere/x.rss"), document) is not None
+        assert writers.job(Path("/nowhere/x.rss"), path, document) is not None
         spool._failed(OSError(errno.EIO, "Input/output error"))  # the spool starts a new file
-        assert writers.job(Path("/nowhere/x.rss"), document) is None
+        assert writers.job(Path("/nowhere/x.rss"), path, document) is None
     finally:
         writers.close()
 
@@ -125,9 +125,9 @@ def test_an_export_that_rewrites_a_few_documents_forks_no_workers(folder: Path, 
     forks: list[int] = []
     start = export_writers.DocumentWriters.__init__
 
-    def counted(self: export_writers.DocumentWriters, spool: FragmentSpool, jobs: int) -> None:
+    def counted(self: export_writers.DocumentWriters, spool: FragmentSpool, jobs: int, site: Site) -> None:
         forks.append(jobs)
-        start(self, spool, jobs)
+        start(self, spool, jobs, site)
 
     monkeypatch.setattr(export_writers.DocumentWriters, "__init__", counted)
     out, record = tmp_path / "site", tmp_path / "cache"
@@ -164,3 +164,27 @@ def test_a_second_fork_refused_leaves_no_worker_behind(folder: Path, tmp_path: P
         export_site(site, tmp_path / "site", jobs=2)
     assert calls["n"] == 2 and multiprocessing.active_children() == []
     assert not (tmp_path / "site").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["articles"]
+
+
+def test_a_document_with_a_fragment_the_workers_have_no_place_for_is_made_in_the_parent(
+        folder: Path, tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers find places in their copy of the spool's index, as it was at the fork: a fragment
+    stored only after it (none is, in an export; a bug might) sends that document back to the parent."""
+    _, site = built(folder, None)
+    path, document = next((path, o.stored) for path, o in site.items() if isinstance(o, LazyOutput) and o.stored)
+    spool = export_writers.spool_of(document.renderer.store)
+    assert isinstance(spool, FragmentSpool)
+    kind, name = document.renderer.fmt.name, document.entries[0].digest
+    start = export_writers.DocumentWriters.__init__
+
+    def forked_without_it(self: export_writers.DocumentWriters, spool: FragmentSpool, jobs: int, site: Site) -> None:
+        where = spool._index[kind].pop(name)  # not there when the workers fork...
+        try:
+            start(self, spool, jobs, site)
+        finally:
+            spool._index[kind][name] = where  # ...and there again at once in the parent
+
+    monkeypatch.setattr(export_writers.DocumentWriters, "__init__", forked_without_it)
+    export_site(site, tmp_path / "site", jobs=2)
+    assert Path(path).name in counted  # handed to a worker, which gave it back
+    assert tree(tmp_path / "site") == {p: o.body for p, o in site.items()}

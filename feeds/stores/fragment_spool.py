@@ -133,6 +133,21 @@ class FragmentSpool:
             except KeyError:
                 return None
 
+    def places_in_fork(self, kind: str, names: Sequence[str]) -> list[int] | None:
+        """`locate`'s places, in a process forked from this one (the export's document writers): read
+        from its copy of the index without the lock, which another thread may have held at the fork
+        and which would then never be released here. Only what was in the spool at the fork is found."""
+        index = self._index.get(kind, {})
+        try:
+            return [index[name] for name in names]
+        except KeyError:
+            return None
+
+    @property
+    def fd_in_fork(self) -> int:
+        """The file's descriptor, as the fork inherited it (see `places_in_fork`)."""
+        return self._fd
+
     def present(self, keys: list[str]) -> set[str]:
         with self._lock:
             index = self._index
