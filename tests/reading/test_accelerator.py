@@ -259,11 +259,13 @@ def test_a_build_left_from_an_older_checkout_is_not_used_and_the_version_says_so
         "old = types.ModuleType('feedpub.reading._frontmatter'); old.LIBYAML_VERSION = '0.2.5'\n"
         "sys.modules['feedpub.reading._frontmatter'] = old\n"
         "from feedpub.reading import fast_yaml\n"
-        "from feedpub.cli import _version_message\n"
-        "print(fast_yaml.STALE_BUILD, fast_yaml.accelerator(), _version_message())\n"
+        "from click.testing import CliRunner\n"
+        "from feedpub.cli import main\n"
+        "print(fast_yaml.STALE_BUILD, fast_yaml.accelerator(), CliRunner().invoke(main, ['--version']).output)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
-    assert done.stdout.startswith("True None ") and "built for another feedpub version: reinstall" in done.stdout
+    assert done.stdout.startswith("True None ") and "YAML reader off (built for another feedpub version: reinstall" \
+        in done.stdout, done.stdout
 
 
 # -- the quick path (`quick_load` in _frontmatter.c) -----------------------------------------------
