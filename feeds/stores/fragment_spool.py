@@ -19,7 +19,7 @@ dropped fragments leave dead bytes behind; once they outweigh the live ones (and
 ones are copied to a new file, so a long-running `feedpub serve --no-cache` stays bounded on disk.
 
 An export writes each archive document once, from ~50 fragments: its worker processes read them
-from this file themselves (`locate` says where they lie, `read_places` reads them), or `get` does, one
+from this file themselves (`places_in_fork` says where they lie, `read_places` reads them), or `get` does, one
 `pread` each (fragments asked for one after another that lie end to end, with one), and the document
 is written as its pieces with one `writev` (`export_writers.write_new`), never joined. A read-only
 map of the file was tried instead of the reads: each fragment touched mapped the page cache's whole
@@ -124,8 +124,8 @@ class FragmentSpool:
 
     def locate(self, kind: str, names: Sequence[str]) -> tuple[int, int, list[int]] | None:
         """Where the fragments of these keys (`kind:name` each) are: (the file's descriptor, its
-        generation, each one's offset << 32 | length), for a process forked with the descriptor to read
-        them itself (`export_writers`); None unless every one is here."""
+        generation, each one's offset << 32 | length), taken under the lock; None unless every one is
+        here. (The export's workers use `places_in_fork`, from the index they were forked with.)"""
         with self._lock:
             index = self._index.get(kind, {})
             try:
