@@ -288,24 +288,26 @@ def test_a_packed_outcome_opens_to_its_values_and_nothing_else_does() -> None:
     assert fast_items.stored_values(BASE) is None  # an Article: written as one
 
 
-def test_a_render_worker_s_chunk_is_what_format_items_gives_for_its_articles() -> None:
+def worker_chunk(title: str) -> tuple[list[Article], list[Article | tuple[str, bytes]]]:
+    """Three articles, packed as a render worker gets them, and a fourth held whole (the second again)."""
     early = replace(BASE, url="https://a.example.com/early", published=datetime(999, 1, 1, tzinfo=UTC))
-    articles = [BASE, early, replace(BASE, url="https://a.example.com/b", title="</b>")]
+    articles = [BASE, early, replace(BASE, url="https://a.example.com/b", title=title)]
     chunk: list[Article | tuple[str, bytes]] = [
         (f"{n}.txt", pack_outcome(f"{n}.txt", ParsedFile(article, ()))) for n, article in enumerate(articles)]
-    chunk.append(BASE)  # an article held whole
+    chunk.append(early)
+    return [*articles, early], chunk
+
+
+def test_a_render_worker_s_chunk_is_what_format_items_gives_for_its_articles() -> None:
+    articles, chunk = worker_chunk("</b>")
     made = render_chunk((template_of(), tuple(fmt.name for fmt in KINDS), chunk, None))
     assert isinstance(made, dict)
     for fmt in KINDS:
-        assert made[fmt.name] == fmt.items(template_of(), [*articles, BASE])
+        assert made[fmt.name] == fmt.items(template_of(), articles)
 
 
 def test_a_render_worker_writing_into_the_spool_reports_where_each_fragment_lies_and_the_held_ones_bytes() -> None:
-    early = replace(BASE, url="https://a.example.com/early", published=datetime(999, 1, 1, tzinfo=UTC))
-    articles = [BASE, early, replace(BASE, url="https://a.example.com/b", title="</b> & <c>")]
-    chunk: list[Article | tuple[str, bytes]] = [
-        (f"{n}.txt", pack_outcome(f"{n}.txt", ParsedFile(article, ()))) for n, article in enumerate(articles)]
-    chunk.append(early)  # an article held whole
+    articles, chunk = worker_chunk("</b> & <c>")
     names = tuple(fmt.name for fmt in KINDS)
     spool = FragmentSpool()
     spool.put([("rss:before", b"before")])
@@ -315,7 +317,7 @@ def test_a_render_worker_writing_into_the_spool_reports_where_each_fragment_lies
             made = render_chunk((template_of(), names, chunk, (1, 3)))
     assert isinstance(made, Spooled) and made.generation == spool.generation
     for fmt in KINDS:
-        expected = fmt.items(template_of(), [*articles, early])
+        expected = fmt.items(template_of(), articles)
         keys = [f"{fmt.name}:{n}" for n in range(4)]
         assert spool.place(fmt.name, [str(n) for n in range(4)], made.places[fmt.name], made.generation)
         assert spool.get(keys) == dict(zip(keys, expected, strict=True))
