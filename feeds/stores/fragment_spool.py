@@ -127,16 +127,14 @@ class FragmentSpool:
         generation, each one's offset << 32 | length), taken under the lock; None unless every one is
         here. (The export's workers use `places_in_fork`, from the index they were forked with.)"""
         with self._lock:
-            index = self._index.get(kind, {})
-            try:
-                return self._fd, self.generation, [index[name] for name in names]
-            except KeyError:
-                return None
+            places = self.places_in_fork(kind, names)
+            return None if places is None else (self._fd, self.generation, places)
 
     def places_in_fork(self, kind: str, names: Sequence[str]) -> list[int] | None:
         """`locate`'s places, in a process forked from this one (the export's document writers): read
         from its copy of the index without the lock, which another thread may have held at the fork
-        and which would then never be released here. Only what was in the spool at the fork is found."""
+        and which would then never be released here (`locate` asks it under the lock). Only what was in
+        the spool at the fork is found."""
         index = self._index.get(kind, {})
         try:
             return [index[name] for name in names]
@@ -169,8 +167,7 @@ class FragmentSpool:
                 start = appender.reserve(total)  # forked processes append to this file meanwhile
             else:
                 start = self._end
-            places = [at << _LENGTH_BITS | length
-                      for at, length in zip(accumulate(lengths, initial=start), lengths, strict=False)]  # one more start
+            places = _places(start, lengths)
             try:
                 _write_all(self._fd, b"".join(bodies), start)
             except OSError as error:
@@ -178,7 +175,7 @@ class FragmentSpool:
                 return  # not stored: those items are rendered again when next needed
             self._end = max(self._end, start + total)
             kinds: dict[str, tuple[list[str], list[int]]] = {}
-            for key, where in zip(keys, places, strict=False):  # places has one more
+            for key, where in zip(keys, places, strict=True):
                 kind, _, name = _split(key)
                 names, spots = kinds.setdefault(kind, ([], []))
                 names.append(name)
@@ -363,11 +360,16 @@ class SpoolAppender:
             _write_all(self.fd, b"".join(pieces), start)
         except OSError:
             return None
-        return [at << _LENGTH_BITS | length
-                for at, length in zip(accumulate(lengths, initial=start), lengths, strict=False)]
+        return _places(start, lengths)
 
 
 _RUN_BYTES = 1 << 20
+
+
+def _places(start: int, lengths: list[int]) -> list[int]:
+    """The places (offset << 32 | length) of pieces of these lengths written end to end from `start`."""
+    return [at << _LENGTH_BITS | length
+            for at, length in zip(accumulate(lengths, initial=start), lengths, strict=False)]  # one more start
 
 
 def _split(key: str) -> tuple[str, str, str]:
