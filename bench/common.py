@@ -42,6 +42,21 @@ def feedpub_exe() -> str:
     raise SystemExit("feedpub not found: install the project (pip install -e .) into .venv")
 
 
+def compile_bytecode() -> str:
+    """Compile feedpub's modules to bytecode, as `pip install` does for a regular install, and say so.
+
+    An editable install caches bytecode on first import, unless PYTHONDONTWRITEBYTECODE is set (this
+    machine sets it): then every `feedpub` command compiled its ~100 modules from source, ~0.13 s a
+    start, which a user's installed feedpub never pays."""
+    code = ("import compileall, os, sys, feedpub, server; "
+            "ok = all(compileall.compile_dir(os.path.dirname(m.__file__), quiet=1) for m in (feedpub, server)); "
+            "sys.exit(0 if ok else 1)")
+    done = subprocess.run([python_exe(), "-c", code], capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        return f"bytecode not compiled ({(done.stderr or done.stdout).strip()[-200:]}): every start compiles feedpub"
+    return "feedpub's bytecode compiled first (`compileall`), as `pip install` does"
+
+
 def python_exe() -> str:
     venv = ROOT / ".venv" / "bin" / "python"
     return str(venv) if venv.exists() else sys.executable

@@ -31,6 +31,7 @@ from common import (
     RESULTS,
     Stat,
     check,
+    compile_bytecode,
     ensure_corpus,
     feedpub_exe,
     help_text,
@@ -552,6 +553,7 @@ def main() -> None:
     fp = Feedpub(work)
     notes: list[str] = fp.notes()
     notes.append(f"machine: {os.cpu_count()} cores; load average at start {os.getloadavg()[0]:.2f}")
+    notes.append(compile_bytecode())
     results: dict = {"args": vars(args), "sizes": {}, "notes": notes}
     hugo_ok = "hugo" in groups and shutil.which("hugo")
     if "hugo" in groups:
