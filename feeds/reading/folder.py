@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal, overload
 
 from ..workers import release_held_signals, signals_held
-from .article_file import MAX_FILE_BYTES, ArticleError, NotRegularFile, ParsedFile, read_article
+from .article_file import CAN_REFUSE_LINKS, MAX_FILE_BYTES, ArticleError, NotRegularFile, ParsedFile, read_article
 from .fast_article import Built
 
 SUFFIXES = (".txt", ".md")
@@ -167,7 +167,8 @@ class Folder:
         by the next batch. With `built`, a usual file may come as `Built` (`parse_article`)."""
         base = str(self.root)
         real_root = os.path.realpath(base)
-        folders: dict[str, bool] = {}
+        folders: dict[str, bool] = {}  # filled by `inside`: whether each folder really is in the root
+        quick = CAN_REFUSE_LINKS
 
         def inside(rel: str, path: str) -> bool | None:
             """Whether the file is in the folder, links followed; None when there is no regular file."""
@@ -194,6 +195,19 @@ class Folder:
             if not is_candidate(rel):
                 return None
             path = f"{base}/{rel}"
+            if quick:
+                parent = rel.rpartition("/")[0]
+                known = folders.get(parent)
+                if known:  # in a folder inside: opened without following a link, with no lstat first (~4 µs)
+                    try:
+                        return read_article(path, max_bytes=self.max_bytes, name=rel, extras=self.extras,
+                                            built=built, follow=False)
+                    except (FileNotFoundError, NotADirectoryError, NotRegularFile):
+                        return None
+                    except ArticleError as error:
+                        return str(error)
+                    except OSError:
+                        pass  # a link (ELOOP), a socket (ENXIO), no permission: decided below, as before
             where = inside(rel, path)
             if where is None:
                 return None

@@ -109,3 +109,56 @@ def test_check_names_each_article_name_passed_over_and_what_it_is(tmp_path: Path
                      "null.txt: warning: not read: a symlink to a character device"], result.output
     assert result.exit_code == 0  # passed over, as an export does: warnings, not bad files
     assert "1 published" in result.output
+
+
+def test_a_folder_read_quickly_gives_what_checking_each_name_first_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a file of a folder showed the folder is inside, its next files are opened without a look
+    first (no lstat; a link is refused by the open itself): each kind of name must come out as it
+    does when every name is looked at before it is opened."""
+    import socket
+
+    from feedpub.reading import folder as folder_module
+
+    root, outside = tmp_path / "articles", tmp_path / "outside"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "o.md").write_text(article_text(**sample_fields(9)))
+    for where in ("", "sub/"):
+        (root / f"{where}a.md").write_text(article_text(**sample_fields(1)))  # regular, read first
+        (root / f"{where}b.md").symlink_to(outside / "o.md")  # a link out: refused with its reason
+        (root / f"{where}c.md").symlink_to(root / f"{where}a.md")  # a link inside: followed
+        (root / f"{where}d.md").symlink_to(root / "gone.md")  # dangling: no file
+        os.mkfifo(root / f"{where}e.md")
+        (root / f"{where}f.md").write_bytes(b"\xff\xfe\x00")  # bad bytes: its reason
+        (root / f"{where}g.md").mkdir()  # a folder with an article's name
+        (root / f"{where}h.md").write_text(article_text(**sample_fields(2)))
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(root / "sub" / "s.md"))
+    try:
+        names = sorted(str(path.relative_to(root)) for path in root.rglob("*.md"))
+
+        def outcomes() -> list[object]:
+            read = Folder(root).reader()
+            return [bounded(lambda rel=rel: read(rel), release=root / "e.md") for rel in names]  # type: ignore[misc]
+
+        quick = outcomes()
+        monkeypatch.setattr(folder_module, "CAN_REFUSE_LINKS", False)
+        assert quick == outcomes()
+    finally:
+        server.close()
+    by_name = dict(zip(names, quick, strict=True))
+    assert by_name["a.md"] == by_name["c.md"] and by_name["sub/a.md"] == by_name["sub/c.md"]
+    assert by_name["b.md"] == by_name["sub/b.md"] == "a symlink to outside the article folder; not followed"
+    assert by_name["d.md"] is by_name["e.md"] is by_name["g.md"] is by_name["sub/s.md"] is None
+    assert isinstance(by_name["f.md"], str) and by_name["h.md"] is not None
+
+
+def test_a_short_read_goes_on_to_the_end_of_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read that gives fewer bytes than the file holds (FUSE, NFS) is not the file's end."""
+    path = tmp_path / "a.md"
+    path.write_text(article_text(**sample_fields(1)))
+    whole = read_article(path)
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, size: real_read(fd, min(size, 100)))
+    assert read_article(path) == whole
