@@ -85,20 +85,28 @@ class FragmentRenderer:
         missing = list({e.digest: e for e in entries if e.digest not in items}.values())
         if missing and self.store is not None:
             stored = self.store.get([self.key(e.digest) for e in missing])
-            for entry in missing:
-                piece = stored.get(self.key(entry.digest))
-                if piece is not None:
-                    items[entry.digest] = piece
-            missing = [e for e in missing if e.digest not in items]
+            if stored:  # a cold build's store holds none
+                for entry in missing:
+                    piece = stored.get(self.key(entry.digest))
+                    if piece is not None:
+                        items[entry.digest] = piece
+                missing = [e for e in missing if e.digest not in items]
         return missing
 
-    def missing(self, entries: Iterable[Entry]) -> list[Entry]:
-        """The entries with a fragment neither in memory nor in the store (which is asked, not read)."""
+    def missing(self, entries: Iterable[Entry], *, distinct: bool = False) -> list[Entry]:
+        """The entries with a fragment neither in memory nor in the store (which is asked, not read).
+        `distinct`: no two of the entries are of one article (they need not be made so)."""
         items = self._items
-        missing = list({e.digest: e for e in entries if e.digest not in items}.values())
+        if distinct:
+            missing = [e for e in entries if e.digest not in items]
+        else:
+            missing = list({e.digest: e for e in entries if e.digest not in items}.values())
         if missing and self.store is not None:
-            present = self.store.present([self.key(e.digest) for e in missing])
-            missing = [e for e in missing if self.key(e.digest) not in present]
+            prefix = self.fmt.name + ":"  # `key`, inlined, each key made once: ~370,000 at 100k
+            keys = [prefix + e.digest for e in missing]
+            present = self.store.present(keys)
+            if present:  # a cold build's store holds none
+                missing = [e for e, key in zip(missing, keys, strict=True) if key not in present]
         return missing
 
     def assemble_stored(self, feed: Feed, entries: Sequence[Entry]) -> bytes:

@@ -228,7 +228,7 @@ class SiteBuilder:
             # Subscription documents are put together now: their items are taken into memory.
             # Archive documents are put together when asked for: their items need only be stored.
             needed = [entry for renderer in self._fragments for entry in renderer.lookup(shown)]
-            needed += [entry for renderer in self._fragments for entry in renderer.missing(archived)]
+            needed += [entry for renderer in self._fragments for entry in renderer.missing(archived, distinct=True)]
             needed += [entry for renderer in self._fragments for entry in renderer.missing(keep)]
             # Pages are put together when asked for when there is a store, so their items need only be stored.
             on_pages = [entry for group, spec in feeds if self._page_key(spec) != self._feed_pages.get(group, ((),))[0]

@@ -81,6 +81,8 @@ class FragmentSpool:
         # every read made them take turns), and a compaction meanwhile closes only the original.
         with self._lock:
             index = self._index
+            if not index:
+                return {}
             spans = [(key, where) for key in keys if (where := _find(index, key)) is not None]
             if not spans:
                 return {}
@@ -149,6 +151,8 @@ class FragmentSpool:
     def present(self, keys: list[str]) -> set[str]:
         with self._lock:
             index = self._index
+            if not index:  # nothing put yet: a cold build asks about every archived item
+                return set()
             return {key for key in keys if _find(index, key) is not None}
 
     def put(self, rows: Iterable[tuple[str, bytes]]) -> None:
