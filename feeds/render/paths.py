@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from urllib.parse import quote
 
 from ..catalog.catalog import ALL, PROVIDER, TOPIC
@@ -24,6 +25,8 @@ OPML = "feeds/index.opml"
 CATALOG = "feeds/index.json"
 HEADERS = "_headers"  # read by static hosts (Netlify, Cloudflare Pages); not a page to serve
 NOT_FOUND = "404.html"  # the page for a path that is not published: static hosts serve it for every one
+
+_AS_IT_IS = re.compile(r"[A-Za-z0-9_.~/-]*")  # the characters `quote(path, safe="/")` leaves alone
 
 
 def feed_path(kind: str, key: str, fmt: Format) -> str:
@@ -80,6 +83,8 @@ def url_of(settings: Settings, path: str) -> str:
 
 def href(path: str) -> str:
     """A site path as a relative URL from the site's root folder (where the index page is)."""
+    if _AS_IT_IS.fullmatch(path):  # nearly every path: `quote` took ~4 µs each, ~100,000 at 100k
+        return path
     return quote(path, safe="/")
 
 

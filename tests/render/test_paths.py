@@ -30,3 +30,9 @@ def test_the_site_s_usual_links() -> None:
     assert paths.relative("feeds/topics/ai.html", "feeds") == ".."
     assert paths.relative("feeds/topics/ai.html", "feeds/topics") == "."
     assert paths.relative("feeds/providers/人工知能.html", "feeds/providers/人工知能.rss") == quote("人工知能.rss")
+
+
+@given(st.text(alphabet=st.sampled_from([*"az09_.~/-", *" %?#&+=:@!$'()*,;é\u00a0人\U0001f600\x00\t"]), max_size=20))
+def test_a_site_path_is_quoted_as_urllib_quotes_it(path: str) -> None:
+    """`href` leaves a path of unreserved characters as it is, without asking `quote`: the same URL."""
+    assert paths.href(path) == quote(path, safe="/")
