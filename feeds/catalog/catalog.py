@@ -27,6 +27,7 @@ from .slugs import Slugs
 from .topics import Topics, topic_key
 
 _URL = operator.itemgetter(1)  # a member's url: members are (sort key, url)
+_MEMO_MAX = 100_000  # topic spellings whose groups are remembered at once
 
 ALL = "all"
 TOPIC = "topic"
@@ -89,6 +90,7 @@ class Catalog:
         self._groups: dict[Group, list[tuple[float, str]]] = defaultdict(list)
         self._names: dict[str, Counter[str]] = defaultdict(Counter)  # domain → provider names seen
         self._slugs = Slugs()
+        self._memo: dict[str, Group] = {}  # a topic spelling's group, see `_topic_group`
         self._specs: dict[Group, FeedSpec] = {}  # memo: a group's spec changes only when it is touched
         # A touched group's spec as it was, and the dates (seconds) of the articles that came or went
         # since: the archive documents away from those dates are taken over as they were.
@@ -134,7 +136,7 @@ class Catalog:
                 self._waiting[url] = article
                 continue
             self._members[url] = article
-            added |= self._add(article, sort=not bulk)
+            self._add(article, added, sort=not bulk)
         if bulk:
             for group in added:
                 if group in self._groups:  # not a topic renamed later in the batch
@@ -165,12 +167,24 @@ class Catalog:
 
     def _groups_of(self, article: Entry) -> list[Group]:
         groups = [EVERYTHING, (PROVIDER, article.provider.domain)]
-        topics = self._topics
+        memo = self._memo
         for spelling in article.topics:
-            group = (TOPIC, topics.name(topics.key(spelling)) or spelling)
+            group = memo.get(spelling)
+            if group is None:
+                group = self._topic_group(spelling)
             if group not in groups:  # two spellings of one topic: one group (a handful of topics an article)
                 groups.append(group)
         return groups
+
+    def _topic_group(self, spelling: str) -> Group:
+        """The group of a topic's spelling, remembered until a topic's name changes (`_counted`): its
+        key is NFKC-normalized and case-folded, its name looked up, for each topic of each article."""
+        topics = self._topics
+        group = (TOPIC, topics.name(topics.key(spelling)) or spelling)
+        if len(self._memo) >= _MEMO_MAX:
+            self._memo.clear()
+        self._memo[spelling] = group
+        return group
 
     def topic_key(self, spelling: str) -> str:
         """The key of the topic a spelling belongs to (aliases applied): a pure function of the settings."""
@@ -199,21 +213,26 @@ class Catalog:
             moved |= {old, new}
         return moved
 
-    def _add(self, article: Entry, *, sort: bool = True) -> set[Group]:
-        renamed = self._rename(self._topics.count(article.topics, +1))
+    def _add(self, article: Entry, added: set[Group], *, sort: bool = True) -> None:
+        """Put the article in its groups, adding them (and any renamed on the way) to `added`."""
+        renamed = self._rename(self._counted(article.topics, +1))
+        if renamed:
+            added |= renamed
         groups = self._groups_of(article)
         key = article.sort_key
-        for group in groups:
-            if sort:
-                bisect.insort(self._groups[group], key)
-            else:
-                self._groups[group].append(key)
+        members = self._groups
+        if sort:
+            for group in groups:
+                bisect.insort(members[group], key)
+        else:
+            for group in groups:
+                members[group].append(key)
+        added.update(groups)
         if self._marking:
             self._mark(groups, -key[0])
         self._names[article.provider.domain][article.provider.name] += 1
         if self.records is not None:
             self._note(self._came, self._went, article)
-        return set(groups) | renamed
 
     def _remove(self, article: Entry) -> set[Group]:
         groups = self._groups_of(article)
@@ -235,7 +254,14 @@ class Catalog:
             del self._names[article.provider.domain]
         if self.records is not None:
             self._note(self._went, self._came, article)
-        return set(groups) | self._rename(self._topics.count(article.topics, -1))
+        return set(groups) | self._rename(self._counted(article.topics, -1))
+
+    def _counted(self, topics: tuple[str, ...], delta: int) -> dict[str, tuple[str | None, str | None]]:
+        """`Topics.count`, forgetting the groups remembered (`_topic_group`) when a topic's name changed."""
+        changed = self._topics.count(topics, delta)
+        if changed:
+            self._memo.clear()
+        return changed
 
     @staticmethod
     def _note(into: dict[str, Entry], other: dict[str, Entry], article: Entry) -> None:

@@ -155,7 +155,7 @@ _CATALOG_FIELDS = ("limit", "archive_size", "include_drafts", "include_future", 
                    "_waiting", "_drafts", "_groups", "_names", "_slugs", "_specs", "_earlier", "_dirty", "_topics",
                    "records", "_came", "_went")
 _CATALOG_OPTIONAL = ("_marking",)  # set by the first `apply`; the class's default before
-_CATALOG_MEMOS = ("_everything",)  # made again when asked for: not saved, restored empty
+_CATALOG_MEMOS = ("_everything", "_memo")  # made again when asked for: not saved, restored empty
 _CATALOG_DERIVED = ("_titles",)  # made by the constructor from what is saved
 _TOPICS_FIELDS = ("_aliases", "_spellings", "_names")
 _BLOCK_FIELDS = ("entries", "heat", "quality", "titles", "descriptions", "title_starts", "description_starts")
