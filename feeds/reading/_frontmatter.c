@@ -30,10 +30,12 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
+#include <string.h>
 #include <yaml.h>
 
 /* What `load` takes, as fast_yaml.py expects it: a build left from an older checkout is not used. */
-#define FRONTMATTER_INTERFACE 3
+#define FRONTMATTER_INTERFACE 4
 #define MAX_DEPTH 64
 #define CACHE_MAX_TEXT 40   /* only texts this short are cached: dates and URLs would only fill it */
 #define CACHE_MAX_ITEMS 8192
@@ -552,11 +554,77 @@ frontmatter_load(PyObject *module, PyObject *args)
     return fallback;
 }
 
+/* -- plain text ------------------------------------------------------------------------------------ */
+
+/* Whether a file's bytes are what article_file.decode takes without a word, as UTF-8: something other
+ * than ASCII whitespace, no UTF-16 byte order mark at the start, no NUL, and valid UTF-8 as Python's
+ * strict decoder reads it (no overlong forms, no surrogates, nothing past U+10FFFF, no sequence cut
+ * short). decode then had only to build a str nobody reads (~4 us a file); any other file goes to it,
+ * for its reason or its text. Runs of ASCII are checked eight bytes at a time. */
+static int
+utf8_plain_text(const unsigned char *s, Py_ssize_t n)
+{
+    if (n >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF)))
+        return 0;
+    int seen_text = 0;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c == 0)
+                return 0;
+            if (!seen_text && !(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B || c == 0x0C))
+                seen_text = 1;
+            i++;
+            if (seen_text) {
+                while (i + 8 <= n) {  /* no high bit and no zero byte among the next eight */
+                    uint64_t word;
+                    memcpy(&word, s + i, 8);
+                    if ((word & 0x8080808080808080ULL)
+                        || ((word - 0x0101010101010101ULL) & ~word & 0x8080808080808080ULL))
+                        break;
+                    i += 8;
+                }
+            }
+            continue;
+        }
+        seen_text = 1;
+        if (c < 0xC2 || c > 0xF4)  /* a continuation byte, an overlong lead (C0, C1), or past U+10FFFF */
+            return 0;
+        Py_ssize_t need = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+        if (i + need >= n)  /* cut short by the end */
+            return 0;
+        for (Py_ssize_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+        }
+        unsigned char next = s[i + 1];
+        if ((c == 0xE0 && next < 0xA0) || (c == 0xED && next > 0x9F)  /* overlong; a surrogate */
+            || (c == 0xF0 && next < 0x90) || (c == 0xF4 && next > 0x8F))  /* overlong; past U+10FFFF */
+            return 0;
+        i += need + 1;
+    }
+    return seen_text;
+}
+
+static PyObject *
+frontmatter_plain_text(PyObject *module, PyObject *data)
+{
+    if (!PyBytes_Check(data)) {
+        PyErr_SetString(PyExc_TypeError, "plain_text takes bytes");
+        return NULL;
+    }
+    return PyBool_FromLong(utf8_plain_text((const unsigned char *)PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data)));
+}
+
 static PyMethodDef frontmatter_methods[] = {
     {"load", frontmatter_load, METH_VARARGS,
      "load(source: bytes, resolvable: str, resolve_all: bool, resolve, cache: dict, fallback, stamps_are_str: bool,\n"
      "     paths: int)\n"
      "The value of one YAML document of plain mappings, lists and scalars, or `fallback`."},
+    {"plain_text", frontmatter_plain_text, METH_O,
+     "plain_text(data: bytes) -> bool\n"
+     "Whether the bytes are text article_file.decode takes as UTF-8 without a word (see there)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -148,10 +148,12 @@ def parse_article(data: bytes, *, source: str = "", extras: bool = True, built: 
     With `built` (and without `extras`), a usual file comes as the C builder makes it (`Built`: its
     article's stored values and its warnings, for a worker to pack; `fast_article`), any other as a
     `ParsedFile`, both the same article."""
-    text = decode(data)  # the file is checked as text (UTF-8, or UTF-16 with its mark) on either path
+    # The file is checked as text (UTF-8, or UTF-16 with its mark) on either path: by the C accelerator
+    # where it can say the bytes are what `decode` takes, without making a str that is not read.
+    text = None if fast_yaml.plain_text(data) else decode(data)
     front = _accelerated_front_matter(data)
     if front is None:
-        front = load_front_matter(text)
+        front = load_front_matter(text if text is not None else decode(data))
     if built and not extras:
         made = fast_article.build(front, source)
         if made is not None:
@@ -165,7 +167,7 @@ def _accelerated_front_matter(data: bytes) -> dict[str, Any] | None:
     bytes are then exactly what `load_front_matter` would encode for the C accelerator, so they go
     to it as they are: no scan of the text for forbidden characters (a regex over every
     character, ~8 µs a file), no copy to encode. None leaves the file to `load_front_matter`,
-    which gives any error its reason; `data` must already have passed `decode`."""
+    which gives any error its reason; `data` must already have passed `decode` (or `plain_text`)."""
     if not data.startswith(b"---") or not fast_yaml.accelerated():
         return None
     opening = _FENCE_BYTES.match(data)

@@ -30,10 +30,10 @@ try:
     from . import _frontmatter  # type: ignore[attr-defined]  # built by setup.py where it can be
 except ImportError:  # no compiler or no libyaml headers at install time: PyYAML alone
     _frontmatter = None
-# The arguments `load` takes changed (`stamps_are_str`, then `quick`): a build left from an older
-# checkout would refuse every document, each then going to PyYAML, several times slower. It is not
-# used at all.
-_INTERFACE = 3
+# The arguments `load` takes changed (`stamps_are_str`, then `quick`), then `plain_text` came: a build
+# left from an older checkout would refuse every document, each then going to PyYAML, several times
+# slower, or lack a function. It is not used at all.
+_INTERFACE = 4
 STALE_BUILD = _frontmatter is not None and getattr(_frontmatter, "INTERFACE", 1) != _INTERFACE
 if STALE_BUILD:
     _frontmatter = None
@@ -116,6 +116,12 @@ _PATHS: dict[str, int] = {} if _frontmatter is None else {
 def accelerated() -> bool:
     """Whether `load_accelerated` may be used now: built, and accelerators not switched off."""
     return _frontmatter is not None and accelerators.enabled()
+
+
+def plain_text(data: bytes) -> bool:
+    """Whether the C accelerator finds `data` to be text `article_file.decode` takes as UTF-8 without a
+    word (not empty, no UTF-16 mark, no NUL, valid UTF-8): False when it is not in use, or it is not."""
+    return _frontmatter is not None and accelerators.enabled() and _frontmatter.plain_text(data)
 
 
 def load_accelerated(source: str | bytes, loader_class: type, *, paths: str = "quick, then libyaml") -> Any:

@@ -402,3 +402,35 @@ def test_front_matter_made_at_random_reads_as_pyyaml_reads_it_on_the_quick_path_
             counts["quick"] += 1
             assert theirs[0] == "value" and same(ours, theirs[1]), (source, ours, theirs)
     assert counts["quick"] > 1000 and counts["given up"] > 500, counts
+
+
+_BYTES = st.lists(st.sampled_from([
+    b"a", b"-", b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c", b"\x1c", b"\x00", b"\x7f", b"\x80", b"\xbf", b"\xc0", b"\xc1",
+    b"\xc2", b"\xdf", b"\xe0", b"\xe0\xa0", b"\xe0\x9f", b"\xed", b"\xed\x9f", b"\xed\xa0", b"\xef\xbb\xbf", b"\xef\xbf\xbf",
+    b"\xf0", b"\xf0\x90", b"\xf0\x8f", b"\xf4", b"\xf4\x8f", b"\xf4\x90", b"\xf5", b"\xfe", b"\xff", b"\xff\xfe",
+    b"\xfe\xff", "é".encode(), "人".encode(), "😀".encode(), b"0123456789abcdef"]), max_size=12).map(b"".join)
+
+
+def _decoded_as_utf8(data: bytes) -> bool:
+    try:
+        article_file.decode(data)
+    except article_file.ArticleError:
+        return False
+    return not data.startswith((b"\xff\xfe", b"\xfe\xff"))  # decode reads those as UTF-16
+
+
+@given(_BYTES | st.binary(max_size=40))
+def test_plain_text_is_what_decode_takes_as_utf8(data: bytes) -> None:
+    """The C check that lets a file skip `decode` says yes exactly where decode reads the bytes as
+    UTF-8 without a word: never for a file decode would refuse, give its reason for, or read as UTF-16."""
+    assert fast_yaml.plain_text(data) == _decoded_as_utf8(data)
+
+
+def test_plain_text_checks_every_byte_of_a_long_file() -> None:
+    """Past the eight-bytes-at-a-time runs of ASCII: a bad byte at any place of a long file is found."""
+    text = article_text(**sample_fields(1)).encode()
+    assert fast_yaml.plain_text(text)
+    for at in range(0, len(text), 7):
+        for bad in (b"\x00", b"\xff", b"\xc3", b"\xed\xa0\x80"):
+            broken = text[:at] + bad + text[at + 1 :]
+            assert fast_yaml.plain_text(broken) == _decoded_as_utf8(broken), (at, bad)
