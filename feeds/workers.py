@@ -19,6 +19,16 @@ Result = TypeVar("Result")
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _HELD = (signal.SIGINT, signal.SIGTERM)
+# The C functions under `signal.signal` and `signal.getsignal`: those wrap each handler in an enum
+# lookup that fails, slowly, for a Python handler (~15 µs a `signals_held`, which every submit to a
+# pool takes: ~3,000 of them in a cold export at 100k). The same calls, without the wrapping.
+try:
+    import _signal
+
+    _set_handler: Callable[[int, Any], Any] = _signal.signal
+    _get_handler: Callable[[int], Any] = _signal.getsignal
+except ImportError:  # pragma: no cover - CPython has it
+    _set_handler, _get_handler = signal.signal, signal.getsignal
 
 
 @contextmanager
@@ -41,15 +51,15 @@ def signals_held() -> Iterator[None]:
         return
     # Only a handler written in Python can raise in the wrong place; a default action (SIGTERM's,
     # unless someone set one) ends the process in C, which is what it should do anywhere.
-    previous = {number: handler for number in _HELD if callable(handler := signal.getsignal(number))}
+    previous = {number: handler for number in _HELD if callable(handler := _get_handler(number))}
     caught: list[int] = []
     for held in previous:
-        signal.signal(held, lambda number, _: caught.append(number))
+        _set_handler(held, lambda number, _: caught.append(number))
     try:
         yield
     finally:
         for held, handler in previous.items():
-            signal.signal(held, handler)
+            _set_handler(held, handler)
         for came in dict.fromkeys(caught):  # each signal once, in the order they came
             previous[signal.Signals(came)](came, None)
 
