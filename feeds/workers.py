@@ -23,7 +23,7 @@ _HELD = (signal.SIGINT, signal.SIGTERM)
 # lookup that fails, slowly, for a Python handler (~15 µs a `signals_held`, which every submit to a
 # pool takes: ~3,000 of them in a cold export at 100k). The same calls, without the wrapping.
 try:
-    import _signal
+    import _signal  # type: ignore[import-not-found]  # CPython's C module, without stubs
 
     _set_handler: Callable[[int, Any], Any] = _signal.signal
     _get_handler: Callable[[int], Any] = _signal.getsignal
