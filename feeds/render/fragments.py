@@ -84,10 +84,11 @@ class FragmentRenderer:
         items = self._items
         missing = list({e.digest: e for e in entries if e.digest not in items}.values())
         if missing and self.store is not None:
-            stored = self.store.get([self.key(e.digest) for e in missing])
+            keys = self._keys(missing)
+            stored = self.store.get(keys)
             if stored:  # a cold build's store holds none
-                for entry in missing:
-                    piece = stored.get(self.key(entry.digest))
+                for entry, key in zip(missing, keys, strict=True):
+                    piece = stored.get(key)
                     if piece is not None:
                         items[entry.digest] = piece
                 missing = [e for e in missing if e.digest not in items]
@@ -102,8 +103,7 @@ class FragmentRenderer:
         else:
             missing = list({e.digest: e for e in entries if e.digest not in items}.values())
         if missing and self.store is not None:
-            prefix = self.fmt.name + ":"  # `key`, inlined, each key made once: ~370,000 at 100k
-            keys = [prefix + e.digest for e in missing]
+            keys = self._keys(missing)
             present = self.store.present(keys)
             if present:  # a cold build's store holds none
                 missing = [e for e, key in zip(missing, keys, strict=True) if key not in present]
@@ -125,8 +125,7 @@ class FragmentRenderer:
     def pieces(self, entries: Sequence[Entry]) -> list[bytes]:
         """These entries' fragments, from memory or the store (which are not kept in memory)."""
         items = self._items
-        prefix = self.fmt.name + ":"  # `key`, inlined: ~2 million calls in an export at 100k
-        keys = [prefix + e.digest for e in entries]
+        keys = self._keys(entries)
         if items:
             wanted = [key for e, key in zip(entries, keys, strict=True) if e.digest not in items]
         else:
@@ -172,6 +171,11 @@ class FragmentRenderer:
 
     def key(self, digest: str) -> str:
         return f"{self.fmt.name}:{digest}"
+
+    def _keys(self, entries: Iterable[Entry]) -> list[str]:
+        """`key` of each entry's digest, in one comprehension: ~2.4 million keys in an export at 100k."""
+        prefix = self.fmt.name + ":"
+        return [prefix + e.digest for e in entries]
 
     def retain(self, digests: set[str]) -> None:
         """Forget fragments of articles no feed shows any more (memory stays bounded)."""
