@@ -1,7 +1,8 @@
 """The optional accelerators, built where a C compiler is: the YAML reader (feeds/reading/_frontmatter.c,
 with libyaml's headers: Debian's `apt-get install gcc libyaml-dev`), the article builder
-(feeds/reading/_articles.c) and the item writer (feeds/render/_items.c). Without them feedpub installs,
-reads every file and writes every item in Python alone. Everything else is in pyproject.toml."""
+(feeds/reading/_articles.c), the folder survey (feeds/reading/_survey.c) and the item writer
+(feeds/render/_items.c). Without them feedpub installs, surveys and reads every file and writes every
+item in Python alone. Everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -14,6 +15,7 @@ setup(
             optional=True,  # a failed build is a warning: the accelerator is only ever a speed-up
         ),
         Extension("feedpub.reading._articles", ["feeds/reading/_articles.c"], optional=True),
+        Extension("feedpub.reading._survey", ["feeds/reading/_survey.c"], optional=True),
         Extension("feedpub.render._items", ["feeds/render/_items.c"], optional=True),
     ]
 )

@@ -168,6 +168,7 @@ def _show_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     from importlib.metadata import version
 
     from .reading import fast_article
+    from .reading import folder as survey
     from .render import fast_items
 
     def state(built: bool, stale: bool, on: str = "on") -> str:
@@ -180,7 +181,8 @@ def _show_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     click.echo(f"feedpub {version('feedpub')}; C accelerators: "
                f"YAML reader {state(fast_yaml.BUILT, fast_yaml.STALE_BUILD, f'on (libyaml {accelerator()})')}; "
                f"article builder {state(fast_article.BUILT, fast_article.STALE_BUILD)}; "
-               f"item writer {state(fast_items.BUILT, fast_items.STALE_BUILD)}")
+               f"item writer {state(fast_items.BUILT, fast_items.STALE_BUILD)}; "
+               f"folder survey {state(survey.BUILT, survey.STALE_BUILD)}")
     ctx.exit()
 
 

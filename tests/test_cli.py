@@ -272,18 +272,20 @@ def test_export_takes_max_age_as_serve_and_deploy_do(articles: Path, tmp_path: P
 def test_version_names_each_c_accelerator_and_whether_it_is_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
     from feedpub import accelerators
     from feedpub.reading import fast_article, fast_yaml
+    from feedpub.reading import folder as survey
     from feedpub.render import fast_items
 
     code, output = run("--version")
     assert code == 0 and output.startswith("feedpub ")
-    for name, module in (("YAML reader", fast_yaml), ("article builder", fast_article), ("item writer", fast_items)):
+    for name, module in (("YAML reader", fast_yaml), ("article builder", fast_article), ("item writer", fast_items),
+                         ("folder survey", survey)):
         said = output.split(f"{name} ", 1)[1].split(";")[0].strip()
         assert said.startswith("on") == module.BUILT, (name, said)
         if not module.BUILT:
             assert said.startswith("not built") or "another feedpub version" in said
     if os.environ.get("FEEDPUB_REQUIRE_ACCELERATOR") == "1":  # CI builds every one
-        assert output.count(" on") == 3, output
+        assert output.count(" on") == 4, output
     monkeypatch.setenv(accelerators.SWITCH, "0")
     code, output = run("--version")
-    built = [module.BUILT for module in (fast_yaml, fast_article, fast_items)]
+    built = [module.BUILT for module in (fast_yaml, fast_article, fast_items, survey)]
     assert code == 0 and output.count(f"off ({accelerators.SWITCH}=0)") == sum(built), output

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal, overload
 
+from .. import accelerators
 from ..workers import release_held_signals, signals_held
 from .article_file import CAN_REFUSE_LINKS, MAX_FILE_BYTES, ArticleError, NotRegularFile, ParsedFile, read_article
 from .fast_article import Built
@@ -27,6 +28,16 @@ Identity = tuple[int, int, int]  # size, mtime_ns, inode
 # load reads, and what a resumed build compares its files with.
 Survey = dict[str, tuple[int, Identity]]
 Outcome = ParsedFile | str | None  # an article, the reason a file is bad, or no file at all
+
+try:
+    from . import _survey  # type: ignore[attr-defined]  # built by setup.py where it can be
+except ImportError:  # no C compiler at install time: the Python survey alone
+    _survey = None
+_INTERFACE = 1
+STALE_BUILD = _survey is not None and getattr(_survey, "INTERFACE", 0) != _INTERFACE
+if STALE_BUILD:
+    _survey = None  # a build left from another checkout: its rows could be laid out otherwise
+BUILT = _survey is not None  # compiled, for this version (`feedpub --version` says)
 
 
 class Folder:
@@ -63,7 +74,16 @@ class Folder:
             yield prefix, [name for name in files if name.endswith(SUFFIXES) and not name.startswith(".")]
 
     def survey(self) -> Survey:
-        """Every article file under the root, in path order, with its stamp and identity."""
+        """Every article file under the root, in path order, with its stamp and identity: in C
+        (`_survey.c`, ~2.5 µs a file against ~5) where it is built, else `survey_in_python`."""
+        if _survey is None or not accelerators.enabled():
+            return self.survey_in_python()
+        found, ordered = _survey.survey(os.path.normpath(str(self.root)))  # the root `_walk` walks
+        # In byte order, which is str order unless a name was not UTF-8 (surrogate escapes sort otherwise).
+        return found if ordered else dict(sorted(found.items()))
+
+    def survey_in_python(self) -> Survey:
+        """`survey` as the straightforward path makes it: the walk, then os.stat of each file."""
         base = str(self.root)
         found = {}
         for rel in self.scan():
