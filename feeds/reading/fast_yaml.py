@@ -30,10 +30,11 @@ try:
     from . import _frontmatter  # type: ignore[attr-defined]  # built by setup.py where it can be
 except ImportError:  # no compiler or no libyaml headers at install time: PyYAML alone
     _frontmatter = None
-# The arguments `load` takes changed (`stamps_are_str`, then `quick`), then `plain_text` came: a build
-# left from an older checkout would refuse every document, each then going to PyYAML, several times
-# slower, or lack a function. It is not used at all.
-_INTERFACE = 4
+# The arguments `load` takes changed (`stamps_are_str`, then `quick`), then `plain_text` came, then
+# what `stamps_are_str` promises grew (every text that starts as a date, not one form): a build left
+# from an older checkout would refuse every document, each then going to PyYAML, several times slower,
+# lack a function, or take a promise for more than it says. It is not used at all.
+_INTERFACE = 5
 STALE_BUILD = _frontmatter is not None and getattr(_frontmatter, "INTERFACE", 1) != _INTERFACE
 if STALE_BUILD:
     _frontmatter = None
@@ -82,10 +83,13 @@ class PlainScalars:
         self.stamps_are_str = self._stamps_are_str(resolvers)
 
     def _stamps_are_str(self, resolvers: dict[str | None, list[tuple[str, Any]]]) -> bool:
-        """Whether every `2026-05-31T23:59:00Z`-form text reads as that str, so the C side may give
-        it without asking `resolve`: the digits' resolvers are PyYAML's standard ones (in whatever
-        order, none of the others matches such a text), there is no resolver for every character,
-        and timestamps are constructed as str."""
+        """Whether every text that starts as a date does (four digits and a '-') reads as that str, so
+        the C side may give it without asking `resolve`: the digits' resolvers are PyYAML's standard
+        ones (in whatever order; of them only the timestamp's matches such a text, and a text none
+        matches is a str anyway), there is no resolver for every character, and timestamps are
+        constructed by PyYAML's own str constructor, which gives any text as it is."""
+        if self._constructors.get(_TIMESTAMP) is not yaml.constructor.SafeConstructor.construct_yaml_str:
+            return False
         standard = yaml.resolver.Resolver.yaml_implicit_resolvers
         for digit in "0123456789":
             if sorted((tag, rx.pattern) for tag, rx in resolvers.get(digit, [])) != sorted(

@@ -235,9 +235,37 @@ def test_dates_in_the_usual_form_are_given_as_their_text_without_asking_the_reso
     assert stamp not in plain.cache
 
 
+@given(st.lists(_DIGIT, min_size=4, max_size=4),
+       st.sampled_from(["{}-{}-{}", "{}-{}-{} {}:{}:{}", "{}-{}-{}T{}:{}:{}.{}Z", "{}-{}-{}T{}:{}:{}+{}:{}",
+                        "{}-{}-{}t{}:{}:{}-{}", "{}-{} -{}", "{}-{}-{}x{}", "{}-", "{}-{}{}", "{}--{}",
+                        "{}{}", "{}.{}", "{}:{}", "{}_{}"]),  # no '-' fifth: an int or a float
+       st.lists(st.text(alphabet="0123456789", min_size=0, max_size=3), min_size=8, max_size=8))
+def test_every_text_that_starts_as_a_date_is_read_as_pyyaml_reads_it(year: list[str], form: str,
+                                                                     parts: list[str]) -> None:
+    """Texts of four digits and a '-' skip `resolve` in C, whatever follows (a timestamp of any form, or
+    no match at all: both are the text itself), as keys and as values; none takes room in the cache.
+    Four digits and anything else are resolved as before (`20261` an int, `2026.5` a float)."""
+    text = "".join(year) + form[2:].format(*parts)
+    dated = text[4:5] == "-"
+    plain = fast_yaml._plain.setdefault(LOADER, fast_yaml.PlainScalars(LOADER))
+    assert plain.stamps_are_str
+    source = f"when: {text}\n{text}: key\nalso: [{text}, '{text}']\n"
+    ours = built(source)
+    theirs = assert_read_as_pyyaml_reads(source)
+    if ours is not fast_yaml._FALLBACK:
+        assert theirs[0] == "value" and same(ours, theirs[1]), (source, ours, theirs)
+    if dated:
+        assert text not in plain.cache
+
+
 def test_a_loader_whose_dates_or_digits_read_otherwise_gets_no_shortcut() -> None:
     class Dated(yaml.SafeLoader):  # timestamps as datetimes, PyYAML's default
         pass
+
+    class Stamped(LOADER):  # timestamps as a str of its own making: not the text itself for every form
+        pass
+
+    Stamped.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: str(node.value).replace(" ", "T"))
 
     class Odd(LOADER):  # one more resolver for texts that start with 2
         pass
@@ -246,6 +274,8 @@ def test_a_loader_whose_dates_or_digits_read_otherwise_gets_no_shortcut() -> Non
     assert fast_yaml.PlainScalars(LOADER).stamps_are_str
     assert not fast_yaml.PlainScalars(Dated).stamps_are_str
     assert not fast_yaml.PlainScalars(Odd).stamps_are_str
+    assert not fast_yaml.PlainScalars(Stamped).stamps_are_str  # though it gives the usual form as it is
+    assert fast_yaml.load_accelerated(b"when: 2026-05-30 10:00:00\n", Stamped) == {"when": "2026-05-30T10:00:00"}
 
 
 def test_a_build_left_from_an_older_checkout_is_not_used_and_the_version_says_so() -> None:
