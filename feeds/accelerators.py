@@ -11,7 +11,9 @@ have switches of their own (`--no-cache`, `--jobs 1`).
 
 from __future__ import annotations
 
+import importlib
 import os
+from typing import Any
 
 SWITCH = "FEEDPUB_ACCELERATORS"
 
@@ -28,3 +30,18 @@ def enabled() -> bool:
     if _RAW is not None and os.environ is _ENVIRON:  # not replaced by another mapping since
         return _RAW.get(_RAW_SWITCH, b"1") != b"0"
     return os.environ.get(SWITCH, "1") != "0"
+
+
+def compiled(name: str, interface: int) -> tuple[Any, bool]:
+    """The C accelerator `name` (a module setup.py builds where a C compiler is) and whether a build of
+    it was found but not used: (module, False) when built for this version; (None, True) for a build
+    left from another checkout, whose `INTERFACE` differs (it could take other arguments or lay its
+    values out otherwise: `feedpub --version` says to reinstall); (None, False) when not built. The
+    module is `Any`: a C module has no stubs, and each caller types what it takes from it."""
+    try:
+        module = importlib.import_module(name)
+    except ImportError:  # no C compiler (or no libyaml headers) at install time: Python alone
+        return None, False
+    if getattr(module, "INTERFACE", None) != interface:
+        return None, True
+    return module, False

@@ -22,14 +22,8 @@ from .. import accelerators
 from ..catalog.topics import topic_key
 from .text import NAME_LIMIT, SUMMARY_LIMIT, TITLE_LIMIT
 
-try:
-    from . import _articles  # type: ignore[attr-defined]  # built by setup.py where it can be
-except ImportError:  # no C compiler at install time: the Python path alone
-    _articles = None
-_INTERFACE = 1
-STALE_BUILD = _articles is not None and getattr(_articles, "INTERFACE", 0) != _INTERFACE
-if STALE_BUILD:
-    _articles = None  # a build left from another checkout: its values could be laid out otherwise
+# Without it, the Python path alone; a build left from another checkout could lay its values out otherwise.
+_articles, STALE_BUILD = accelerators.compiled(f"{__package__}._articles", 1)
 BUILT = _articles is not None  # compiled, for this version (`feedpub --version` says)
 _configured = False
 

@@ -26,18 +26,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .. import accelerators
 
-try:
-    from . import _frontmatter  # type: ignore[attr-defined]  # built by setup.py where it can be
-except ImportError:  # no compiler or no libyaml headers at install time: PyYAML alone
-    _frontmatter = None
-# The arguments `load` takes changed (`stamps_are_str`, then `quick`), then `plain_text` came, then
-# what `stamps_are_str` promises grew (every text that starts as a date, not one form): a build left
-# from an older checkout would refuse every document, each then going to PyYAML, several times slower,
-# lack a function, or take a promise for more than it says. It is not used at all.
-_INTERFACE = 5
-STALE_BUILD = _frontmatter is not None and getattr(_frontmatter, "INTERFACE", 1) != _INTERFACE
-if STALE_BUILD:
-    _frontmatter = None
+# Without it (no compiler or no libyaml headers at install time), PyYAML alone. The arguments `load`
+# takes changed (`stamps_are_str`, then `quick`), then `plain_text` came, then what `stamps_are_str`
+# promises grew (every text that starts as a date, not one form): a build left from an older checkout
+# would refuse every document, each then going to PyYAML, several times slower, lack a function, or
+# take a promise for more than it says. It is not used at all.
+_frontmatter, STALE_BUILD = accelerators.compiled(f"{__package__}._frontmatter", 5)
 BUILT = _frontmatter is not None  # compiled, for this version (`feedpub --version` says)
 
 _STR = "tag:yaml.org,2002:str"

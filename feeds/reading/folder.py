@@ -29,14 +29,8 @@ Identity = tuple[int, int, int]  # size, mtime_ns, inode
 Survey = dict[str, tuple[int, Identity]]
 Outcome = ParsedFile | str | None  # an article, the reason a file is bad, or no file at all
 
-try:
-    from . import _survey  # type: ignore[attr-defined]  # built by setup.py where it can be
-except ImportError:  # no C compiler at install time: the Python survey alone
-    _survey = None
-_INTERFACE = 1
-STALE_BUILD = _survey is not None and getattr(_survey, "INTERFACE", 0) != _INTERFACE
-if STALE_BUILD:
-    _survey = None  # a build left from another checkout: its rows could be laid out otherwise
+# Without it, the Python survey alone; a build left from another checkout could lay its rows out otherwise.
+_survey, STALE_BUILD = accelerators.compiled(f"{__package__}._survey", 1)
 BUILT = _survey is not None  # compiled, for this version (`feedpub --version` says)
 
 

@@ -22,14 +22,8 @@ from ..reading.article import Article
 from ..stores.packing import ARTICLE, Corrupt, opened
 from .feed import Feed, looks_like_markup
 
-try:
-    from . import _items  # type: ignore[attr-defined]  # built by setup.py where it can be
-except ImportError:  # no C compiler at install time: the Python writers alone
-    _items = None
-_INTERFACE = 2
-STALE_BUILD = _items is not None and getattr(_items, "INTERFACE", 0) != _INTERFACE
-if STALE_BUILD:
-    _items = None  # a build left from another checkout: it may write other bytes
+# Without it, the Python writers alone; a build left from another checkout may write other bytes.
+_items, STALE_BUILD = accelerators.compiled(f"{__package__}._items", 2)
 BUILT = _items is not None  # compiled, for this version (`feedpub --version` says)
 if _items is not None:
     _items.configure(looks_like_markup)
