@@ -186,6 +186,7 @@ class SiteBuilder:
         self._api = ApiPages(settings, store=store, code=self._code, fragments=fragments) if settings.everyday_api \
             else None
         self._api_all = False  # after a restore, every group's API pages are made again
+        self._order: dict[str, None] = {}  # the last site's paths, in order (`_in_order`)
 
         # The documents that depend on the settings alone, made once (the same objects every build).
         self._fixed = {NOT_FOUND: make_output(render_not_found(settings), formats.HTML, EPOCH),
@@ -394,7 +395,7 @@ class SiteBuilder:
         paths.update(self._fixed)
         if self._api is not None:
             paths.update(self._api.assemble(plan.feeds, plan.api, self._template))
-        return MappingProxyType(dict(sorted(paths.items())))
+        return self._in_order(paths)
 
     def _render_feed(self, spec: FeedSpec) -> dict[str, Document]:
         feed = make_feed(spec, self.settings)
@@ -509,7 +510,16 @@ class SiteBuilder:
             paths[path] = self._feed_pages[group][1]
             self._seen[group] = spec
         self._api_all = True  # API pages are not saved either: the next build makes them again
-        return MappingProxyType(dict(sorted(paths.items())))
+        return self._in_order(paths)
+
+    def _in_order(self, paths: dict[str, Document]) -> Site:
+        """The site, its paths in sorted order. A rebuild that neither adds nor drops a path (an edit:
+        nearly every live change) takes the last site's order, which is that: sorting the 18,592 paths
+        of a site at 100k with archives was ~30 ms of a ~130 ms live rebuild."""
+        order = self._order
+        if len(order) != len(paths) or order.keys() != paths.keys():
+            order = self._order = dict.fromkeys(sorted(paths))
+        return MappingProxyType({path: paths[path] for path in order})
 
     @property
     def uses_store(self) -> bool:
