@@ -53,11 +53,6 @@ _LIBYAML_SURROGATE = "invalid Unicode character escape"
 
 _FENCE = re.compile(r"^---[ \t]*\r?\n", re.ASCII)
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE | re.ASCII)
-_FENCE_BYTES = re.compile(_FENCE.pattern.encode())  # the same two fences, on a file's bytes
-_CLOSINGS: dict[type, tuple[Any, ...]] = {
-    str: (_CLOSE, "---", "...", "\n---", "\n..."),
-    bytes: (re.compile(_CLOSE.pattern.encode(), re.MULTILINE), b"---", b"...", b"\n---", b"\n..."),
-}
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _IFRAME_SRC = re.compile(r"""<iframe\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 _QUOTED = re.compile(r"""\s*(?:'[^']*'|"[^"]*")""")
@@ -170,12 +165,9 @@ def _accelerated_front_matter(data: bytes) -> dict[str, Any] | None:
     which gives any error its reason; `data` must already have passed `decode` (or `plain_text`)."""
     if not data.startswith(b"---") or not fast_yaml.accelerated():
         return None
-    opening = _FENCE_BYTES.match(data)
-    closing = opening and _closing(data, opening.end())
-    if not closing:
+    source = fast_yaml.front_matter(data)  # between the fences, as `_FENCE` and `_closing` find them
+    if source is None:
         return None
-    assert opening is not None  # `closing` says so
-    source = data[opening.end() : closing.start()]
     # The quick path reads only bytes free of every character `utf8_is_clean` looks for (and of more:
     # tabs, CRs, line and paragraph separators): what it builds needs no second scan (~5.6 µs a file).
     front = fast_yaml.load_accelerated(source, _Loader, paths="quick")
@@ -251,17 +243,14 @@ def _says_syntax(quote: str) -> bool:
     return "tag:" in inner or (len(inner) == 1 and not inner.isalnum()) or (len(inner) == 2 and inner[0] == "\\")
 
 
-@overload
-def _closing(text: str, start: int) -> re.Match[str] | None: ...
-@overload
-def _closing(text: bytes, start: int) -> re.Match[bytes] | None: ...
-def _closing(text: str | bytes, start: int) -> re.Match[str] | re.Match[bytes] | None:
+def _closing(text: str, start: int) -> re.Match[str] | None:
     """`_CLOSE.search(text, start)`: the first line from `start` on that closes the front matter. Only
     a line that starts with `---` or `...` can, so those are found with `str.find` and only they are
     tried (the regex tried every position of the front matter: ~9 µs a file). A `...` line is looked
     for only up to the next `---` one, which comes first in nearly every file: looking through the
-    whole body for a `...` that is not there cost ~3 µs a file. The same for bytes."""
-    close, dash, dot, line_dash, line_dot = _CLOSINGS[text.__class__]
+    whole body for a `...` that is not there cost ~3 µs a file. A file's bytes are cut in C
+    (`fast_yaml.front_matter`), to the same line."""
+    close, dash, dot, line_dash, line_dot = _CLOSE, "---", "...", "\n---", "\n..."
     size = len(text)
     dashes = start - 1 if text.startswith(dash, start) else text.find(line_dash, start)
     dots = start - 1 if text.startswith(dot, start) else text.find(line_dot, start, size if dashes == -1 else dashes)

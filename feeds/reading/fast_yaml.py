@@ -29,9 +29,9 @@ from .. import accelerators
 # Without it (no compiler or no libyaml headers at install time), PyYAML alone. The arguments `load`
 # takes changed (`stamps_are_str`, then `quick`), then `plain_text` came, then what `stamps_are_str`
 # promises grew (every text that starts as a date, not one form): a build left from an older checkout
-# would refuse every document, each then going to PyYAML, several times slower, lack a function, or
-# take a promise for more than it says. It is not used at all.
-_frontmatter, STALE_BUILD = accelerators.compiled(f"{__package__}._frontmatter", 5)
+# would refuse every document, each then going to PyYAML, several times slower, lack a function (as
+# `front_matter`, since), or take a promise for more than it says. It is not used at all.
+_frontmatter, STALE_BUILD = accelerators.compiled(f"{__package__}._frontmatter", 6)
 BUILT = _frontmatter is not None  # compiled, for this version (`feedpub --version` says)
 
 _STR = "tag:yaml.org,2002:str"
@@ -120,6 +120,13 @@ def plain_text(data: bytes) -> bool:
     """Whether the C accelerator finds `data` to be text `article_file.decode` takes as UTF-8 without a
     word (not empty, no UTF-16 mark, no NUL, valid UTF-8): False when it is not in use, or it is not."""
     return _frontmatter is not None and accelerators.enabled() and _frontmatter.plain_text(data)
+
+
+def front_matter(data: bytes) -> bytes | None:
+    """The bytes between a file's opening fence and the line that closes it, as `article_file` cuts
+    them (`_FENCE`, then the first line `_CLOSE` matches); None without both. Only while `accelerated()`."""
+    found: bytes | None = _frontmatter.front_matter(data)
+    return found
 
 
 def load_accelerated(source: str | bytes, loader_class: type, *, paths: str = "quick, then libyaml") -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -399,10 +400,24 @@ def test_the_closing_line_is_found_as_the_regex_finds_it(lines: list[str], newli
         expected = article_file._CLOSE.search(text, start)
         got = article_file._closing(text, start)
         assert (got and got.span()) == (expected and expected.span()), (text, start)
-        data, at = text.encode(), len(text[:start].encode())  # the same line, in the file's bytes
-        in_bytes, by_regex = article_file._closing(data, at), article_file._CLOSINGS[bytes][0].search(data, at)
-        assert (in_bytes and in_bytes.span()) == (by_regex and by_regex.span()), (text, start)
-        assert (in_bytes and data[: in_bytes.start()].decode()) == (got and text[: got.start()]), (text, start)
+
+
+@given(st.sampled_from(["---", "--- ", "---\t \r", "---\r\r", "----", " ---", "--", "...", ""]), _LINES,
+       st.sampled_from(["\n", "\r\n", "\r"]), st.booleans())
+def test_a_files_front_matter_is_cut_in_c_where_the_regexes_cut_it(opening: str, lines: list[str], newline: str,
+                                                                    ends_with_newline: bool) -> None:
+    """`fast_yaml.front_matter` (C) gives the bytes between `_FENCE`'s match at the start and the first
+    line `_CLOSE` matches after it, or None when either is missing."""
+    from feedpub.reading import article_file, fast_yaml
+
+    if not fast_yaml.accelerated():
+        pytest.skip("the C YAML accelerator is not built")
+    data = (opening + "\n" + newline.join(lines) + (newline if ends_with_newline else "")).encode()
+    fence = re.compile(article_file._FENCE.pattern.encode()).match(data)
+    close = re.compile(article_file._CLOSE.pattern.encode(), re.MULTILINE)
+    closing = fence and close.search(data, fence.end())
+    expected = data[fence.end() : closing.start()] if fence and closing else None
+    assert fast_yaml.front_matter(data) == expected, data
 
 
 @given(st.text(alphabet=st.sampled_from("ab \n\t\x00\x08\x0b\x1f\x7f\x80\x9f\xa0é\ud800\udbff\udc00\udfff"
