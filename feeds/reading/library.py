@@ -160,7 +160,8 @@ class Library:
     def articles_for(self, entries: Sequence[Entry]) -> tuple[Fetched, list[str]]:
         """The full articles of these entries, by digest, and the files whose version is gone.
 
-        From memory when held, else from the parse cache, else by reading the file again. A file
+        From memory when held, else from the parse cache (as its stored outcome, unpacked only when
+        read: `Fetched`), else by reading the file again. A file
         is gone from under its entry only when it changed since it was read and another process
         replaced its cache row meanwhile: the caller reads it again.
         """
@@ -172,11 +173,11 @@ class Library:
                 found[entry.digest] = held if isinstance(held, Article) else (entry.source, held)
             else:
                 wanted[entry.source] = entry.digest
-        fetched = self.loader.fetch(wanted) if wanted else {}
+        fetched = self.loader.fetch_packed(wanted) if wanted else {}
         for rel, digest in wanted.items():
             article = fetched.get(rel)
             if article is not None:
-                found[digest] = article
+                found[digest] = article if isinstance(article, Article) else (rel, article)
         return Fetched(found), sorted(rel for rel in wanted if rel not in fetched)
 
     def entry(self, url: str) -> Entry | None:

@@ -231,6 +231,34 @@ def test_a_full_article_missing_from_the_cache_is_read_again_from_its_file(artic
     assert found == {} and gone == ["003.txt"]
 
 
+def test_articles_from_the_cache_come_packed_and_a_damaged_one_is_read_from_its_file(articles: Path,
+                                                                                     tmp_path: Path) -> None:
+    """Articles the cache holds are handed on as their stored outcomes (checked, then kept packed for
+    the render workers to unpack themselves); one whose row is damaged is read again from its file."""
+    import sqlite3
+
+    from feedpub.reading.library import unpacked
+
+    settle(articles)
+    lib = library(articles, tmp_path / "c")
+    entries = [lib.good["003.txt"], lib.good["004.txt"]]
+    fresh = library_of(articles)  # no cache: the articles as parsed
+    fresh.load()
+    expected = {entry.source: parsed(fresh, entry.source) for entry in entries}
+    (db,) = (tmp_path / "c").glob("parsed-*.sqlite3")
+    with sqlite3.connect(db) as connection:  # one byte of 004's stored article flipped
+        (blob,) = connection.execute("SELECT outcome FROM files WHERE path = '004.txt'").fetchone()
+        damaged = blob[:-1] + bytes([blob[-1] ^ 1])
+        connection.execute("UPDATE files SET outcome = ? WHERE path = '004.txt'", (damaged,))
+    found, gone = lib.articles_for(entries)
+    assert gone == []
+    kept, again = (found.raw(entry.digest) for entry in entries)
+    assert isinstance(kept, tuple) and kept[0] == "003.txt"  # packed: (path, stored outcome)
+    assert not isinstance(again, tuple)  # read again from the file
+    for entry in entries:
+        assert found[entry.digest] == unpacked(found.raw(entry.digest)) == expected[entry.source]
+
+
 def test_rows_in_looks_up_more_keys_than_sqlite_takes_in_one_query() -> None:
     import sqlite3
 
