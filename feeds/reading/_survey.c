@@ -1,19 +1,24 @@
 /* The article folder's survey in C: reading/folder.py's `Folder.survey` (an os.walk that leaves hidden
  * folders out and does not follow links to folders, then an os.stat of each *.txt / *.md file) as one
- * call that returns, for each file, its relative path, stamp and identity.
+ * call that returns, for each file, its relative path, stamp and identity, as the survey's dict.
  *
  * Why: an unchanged export at 100k files is little but this survey, and in Python each file cost ~5 µs
  * (a path built, os.stat's stat_result, two tuples, a hash), against ~2 µs of the kernel's own work.
- * Here a folder is read and its files stat'ed relative to the folder (fstatat) with the GIL released,
- * and only the values the survey keeps are made. Optional: built by setup.py where a C compiler is;
+ * Here the folders are read, then the files stat'ed relative to the root (fstatat, shared among up to
+ * four threads), all with the GIL released, and only the values the survey keeps are made. Optional: built by setup.py where a C compiler is;
  * without it, or switched off (FEEDPUB_ACCELERATORS=0), the Python survey runs, and
  * tests/reading/test_survey.py proves the two give the same survey.
  *
  * What is the same as the Python walk, on purpose: a folder that cannot be opened or read is passed
  * over (os.walk's onerror is None); a link to a folder is not entered, and a link named *.md that leads
  * to a folder is no file; a file is stat'ed following links, and one whose stat fails (a dangling link)
- * is left out; names are decoded as os.fsdecode does (surrogateescape). Paths come back unsorted: the
- * caller sorts them as str, which is not the byte order of surrogate-escaped names.
+ * is left out; names are decoded as os.fsdecode does (surrogateescape). The survey comes back in the
+ * byte order of its paths, which is their str order when every name is UTF-8; when one is not (its
+ * surrogate escapes sort otherwise as str), the caller is told and sorts it again. Where a file
+ * system gives no entry types (DT_UNKNOWN), each entry is stat'ed to tell folders from files, as os.walk
+ * does; the tests' file systems all give types. Where the Python survey's os.stat of root/rel would
+ * fail for a path longer than PATH_MAX, this one's stat relative to the root may not: such a file is
+ * then listed, and its read reports the name too long.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
