@@ -101,18 +101,8 @@ class Loader:
     def fetch(self, wanted: Mapping[str, str]) -> dict[str, Article]:
         """Full articles of files (path → the digest of the version wanted) whose version can still
         be had: from the cache, else by reading the file again."""
-        found: dict[str, Article] = {}
         left = dict(wanted)
-        if left and self.cache is not None:
-            for rel, blob in self.cache.outcomes(left.items()).items():
-                try:
-                    outcome = parse_cache.load_outcome(rel, blob)
-                except parse_cache.Corrupt:
-                    self.cache.corrupt(rel)  # the row goes; the file is read again below
-                    continue
-                if isinstance(outcome, ParsedFile):
-                    found[rel] = outcome.article
-                    del left[rel]
+        found = {rel: article for rel, (article, _) in self._from_cache(left).items()}
         found.update(self._read_again(left))
         return found
 
@@ -124,19 +114,25 @@ class Loader:
         cache, the workers waiting. Each row is still read here, as `fetch` reads it: a digest is no
         signature (anyone who can write the cache can seal a row), so a row whose values are not an
         article's is found here, dropped and read again from its file, never in a worker."""
-        found: dict[str, Article | bytes] = {}
         left = dict(wanted)
+        found: dict[str, Article | bytes] = {rel: blob for rel, (_, blob) in self._from_cache(left).items()}
+        found.update(self._read_again(left))
+        return found
+
+    def _from_cache(self, left: dict[str, str]) -> dict[str, tuple[Article, bytes]]:
+        """The cached articles of these files, with their stored outcomes; each one found is taken out
+        of `left`, and a damaged row is dropped (its file is then read again)."""
+        found: dict[str, tuple[Article, bytes]] = {}
         if left and self.cache is not None:
             for rel, blob in self.cache.outcomes(left.items()).items():
                 try:
                     outcome = parse_cache.load_outcome(rel, blob)
                 except parse_cache.Corrupt:
-                    self.cache.corrupt(rel)  # the row goes; the file is read again below
+                    self.cache.corrupt(rel)
                     continue
                 if isinstance(outcome, ParsedFile):
-                    found[rel] = blob
+                    found[rel] = (outcome.article, blob)
                     del left[rel]
-        found.update(self._read_again(left))
         return found
 
     def _read_again(self, wanted: Mapping[str, str]) -> dict[str, Article]:
