@@ -161,9 +161,9 @@ class Library:
         """The full articles of these entries, by digest, and the files whose version is gone.
 
         From memory when held, else from the parse cache (as its stored outcome, unpacked only when
-        read: `Fetched`), else by reading the file again. A file
-        is gone from under its entry only when it changed since it was read and another process
-        replaced its cache row meanwhile: the caller reads it again.
+        read: `Fetched`), else by reading the file again. A file is gone from under its entry only
+        when it changed since it was read and another process replaced its cache row meanwhile: the
+        caller reads it again.
         """
         found: dict[str, Article | PackedArticle] = {}
         wanted: dict[str, str] = {}

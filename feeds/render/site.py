@@ -515,7 +515,7 @@ class SiteBuilder:
     def _in_order(self, paths: dict[str, Document]) -> Site:
         """The site, its paths in sorted order. A rebuild that neither adds nor drops a path (an edit:
         nearly every live change) takes the last site's order, which is that: sorting the 18,592 paths
-        of a site at 100k with archives was ~30 ms of a ~130 ms live rebuild."""
+        of a site at 100k with archives made a live edit's assemble take 50 ms instead of 22."""
         order = self._order
         if len(order) != len(paths) or order.keys() != paths.keys():
             order = self._order = dict.fromkeys(sorted(paths))
