@@ -619,6 +619,17 @@ frontmatter_plain_text(PyObject *module, PyObject *data)
     return PyBool_FromLong(utf8_plain_text((const unsigned char *)PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data)));
 }
 
+/* Where a fence line's tail ends: past `[ \t]*\r?` from `i`, the part both fences share. */
+static Py_ssize_t
+past_blanks(const char *s, Py_ssize_t n, Py_ssize_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (i < n && s[i] == '\r')
+        i++;
+    return i;
+}
+
 /* Whether the line at `p` closes the front matter: article_file.py's `_CLOSE`,
  * `^(?:---|\.\.\.)[ \t]*\r?$` in MULTILINE mode, where `$` is the end of the data or a '\n'. */
 static int
@@ -626,12 +637,8 @@ closes(const char *s, Py_ssize_t n, Py_ssize_t p)
 {
     if (n - p < 3 || (memcmp(s + p, "---", 3) != 0 && memcmp(s + p, "...", 3) != 0))
         return 0;
-    Py_ssize_t i = p + 3;
-    while (i < n && (s[i] == ' ' || s[i] == '\t'))
-        i++;
-    if (i < n && s[i] == '\r')
-        i++;
-    return i == n || s[i] == '\n';
+    Py_ssize_t end = past_blanks(s, n, p + 3);
+    return end == n || s[end] == '\n';
 }
 
 /* The front matter of a file's bytes, as article_file.py cuts it: after the opening fence (`_FENCE`,
@@ -649,11 +656,7 @@ frontmatter_front_matter(PyObject *module, PyObject *data)
     Py_ssize_t n = PyBytes_GET_SIZE(data);
     if (n < 4 || memcmp(s, "---", 3) != 0)
         Py_RETURN_NONE;
-    Py_ssize_t start = 3;
-    while (start < n && (s[start] == ' ' || s[start] == '\t'))
-        start++;
-    if (start < n && s[start] == '\r')
-        start++;
+    Py_ssize_t start = past_blanks(s, n, 3);
     if (start >= n || s[start] != '\n')
         Py_RETURN_NONE;
     start++;
