@@ -173,19 +173,21 @@ static void *stat_share(void *arg)
 static void stat_all(int root, files_t *files)
 {
     enum { MAX_THREADS = 4, WORTH_A_THREAD = 4096 };
+    if (files->count == 0)
+        return;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t threads = cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : (size_t)cores;
-    if (files->count / WORTH_A_THREAD < threads)
-        threads = files->count / WORTH_A_THREAD ? files->count / WORTH_A_THREAD : 1;
+    size_t worth = files->count / WORTH_A_THREAD; /* the threads this many files are worth */
+    if (threads > worth)
+        threads = worth ? worth : 1;
     share_t shares[MAX_THREADS];
     pthread_t started[MAX_THREADS];
     int running[MAX_THREADS] = {0};
     size_t each = (files->count + threads - 1) / threads;
     for (size_t t = 0; t < threads; t++) {
-        size_t first = t * each;
-        shares[t].root = root;
-        shares[t].items = files->items + (first < files->count ? first : files->count);
-        shares[t].count = first < files->count ? (files->count - first < each ? files->count - first : each) : 0;
+        size_t first = t * each < files->count ? t * each : files->count;
+        size_t last = first + each < files->count ? first + each : files->count;
+        shares[t] = (share_t){root, files->items + first, last - first};
         /* This thread takes the first share; a thread that cannot be started leaves its share to it. */
         running[t] = t > 0 && pthread_create(&started[t], NULL, stat_share, &shares[t]) == 0;
     }
