@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -14,15 +13,43 @@ if TYPE_CHECKING:
 Buffer = bytes | memoryview  # what `os.writev` takes
 
 
-@dataclass(frozen=True, slots=True)
 class Output:
-    body: bytes
-    media_type: str  # with charset, ready for a Content-Type header
-    etag: str  # strong, quoted, from the body alone
-    last_modified: datetime
-    # The newest archive document of a feed, which takes each item pushed out of the subscription
-    # document: it changes as often, so it is cached as briefly (`headers.headers_for`).
-    growing: bool = False
+    """A document held as its bytes.
+
+    Its ETag is strong, quoted and from the body alone; when not given it is taken the first time
+    it is asked for, since only a server or a deploy record needs it: a cold export writes ~100 MB
+    of documents at 10k articles and hashing them all would cost it ~70 ms for nothing.
+    """
+
+    __slots__ = ("_etag", "body", "growing", "last_modified", "media_type")
+
+    def __init__(self, body: bytes, media_type: str, etag: str | None, last_modified: datetime,
+                 growing: bool = False) -> None:
+        self.body = body
+        self.media_type = media_type  # with charset, ready for a Content-Type header
+        self._etag = etag
+        self.last_modified = last_modified
+        # The newest archive document of a feed, which takes each item pushed out of the subscription
+        # document: it changes as often, so it is cached as briefly (`headers.headers_for`).
+        self.growing = growing
+
+    @property
+    def etag(self) -> str:
+        if self._etag is None:
+            self._etag = '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
+        return self._etag
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Output):
+            return NotImplemented
+        return (self.body, self.media_type, self.last_modified, self.growing) == (
+            other.body, other.media_type, other.last_modified, other.growing) and self.etag == other.etag
+
+    def __hash__(self) -> int:  # equal by value, as the frozen dataclass it replaces
+        return hash((self.body, self.media_type, self.last_modified, self.growing))
+
+    def __repr__(self) -> str:
+        return f"Output({len(self.body)} bytes, {self.media_type!r}, {self.last_modified.isoformat()})"
 
 
 class LazyOutput:
@@ -75,5 +102,4 @@ Document = Output | LazyOutput
 
 
 def make_output(body: bytes, media_type: str, last_modified: datetime) -> Output:
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return Output(body, f"{media_type}; charset=utf-8", etag, last_modified)
+    return Output(body, f"{media_type}; charset=utf-8", None, last_modified)
