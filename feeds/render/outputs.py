@@ -36,7 +36,7 @@ class Output:
     @property
     def etag(self) -> str:
         if self._etag is None:
-            self._etag = '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
+            self._etag = _strong_etag(self.body)
         return self._etag
 
     def __eq__(self, other: object) -> bool:
@@ -95,7 +95,12 @@ class LazyOutput:
 
 def made_of_etag(made_of: str) -> str:
     """The ETag of a document that is known by what it is made of rather than by its bytes."""
-    return '"' + hashlib.sha256(made_of.encode("utf-8", "surrogatepass")).hexdigest()[:32] + '"'
+    return _strong_etag(made_of.encode("utf-8", "surrogatepass"))
+
+
+def _strong_etag(data: bytes) -> str:
+    """The one spelling of both kinds of ETag: quoted, the first 128 bits of a SHA-256."""
+    return '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
 
 
 Document = Output | LazyOutput
