@@ -53,7 +53,6 @@ from .deploy.plan import upload_rank
 from .exchange import ExchangeUnsupported, exchange
 from .export_target import export_folder, legacy_generation, legacy_store
 from .export_writers import BATCH, DocumentWriters, Job, write_new
-from .render.outputs import Buffer
 from .render.paths import CATALOG
 from .render.site import Document, LazyOutput, Site
 from .stores.export_record import Entry, ExportRecord, tree_of
@@ -409,8 +408,7 @@ def _link(old: Path, target: Path) -> tuple[int, int] | None:
 
 
 def _write(target: Path, what: Document | bytes) -> tuple[int, int]:
-    parts: list[Buffer] = what.parts() if isinstance(what, LazyOutput) else [what if isinstance(what, bytes) else what.body]
-    return write_new(target, parts)
+    return write_new(target, [what] if isinstance(what, bytes) else what.parts())
 
 
 def _files(root: Path) -> set[str]:

@@ -73,11 +73,12 @@ class FragmentRenderer:
         self._items: dict[str, bytes] = {}  # digest → fragment
         self.rendered_items = 0  # fragments rendered so far, for tests and logs
 
-    def assemble(self, feed: Feed, entries: Sequence[Entry]) -> bytes:
-        """`feed` with these items, from fragments already at hand (see `lookup` and `add`)."""
+    def assemble(self, feed: Feed, entries: Sequence[Entry]) -> list[Buffer]:
+        """`feed` with these items, from fragments already at hand (see `lookup` and `add`): the
+        buffers its body is, in order, joined only by whoever needs it whole (see `Output.of_parts`)."""
         head, tail = self.fmt.frame(feed, bool(entries))
         items = self._items
-        return framed(head, [items[e.digest] for e in entries], self.fmt.separator, tail)
+        return framed_parts(head, [items[e.digest] for e in entries], self.fmt.separator, tail)
 
     def lookup(self, entries: Iterable[Entry]) -> list[Entry]:
         """Take what the store has for these entries; return the ones still to render."""

@@ -34,7 +34,16 @@ from .api import ApiPages
 from .feed import EPOCH, Feed
 from .feed_pages import PAGE, page_frame
 from .formats import FORMATS, RSS, Format
-from .fragments import ChunkJob, FragmentRenderer, Spooled, StoredDocument, appending_workers, framed, render_chunk
+from .fragments import (
+    ChunkJob,
+    FragmentRenderer,
+    Spooled,
+    StoredDocument,
+    appending_workers,
+    framed,
+    framed_parts,
+    render_chunk,
+)
 from .front_page import render_index
 from .headers import render_headers_file
 from .outputs import Buffer, Document, LazyOutput, Output, made_of_etag, make_output
@@ -401,6 +410,7 @@ class SiteBuilder:
         feed = make_feed(spec, self.settings)
         outputs: dict[str, Document] = {}
         for index, fmt in enumerate(FORMATS):
+            body: bytes | list[Buffer]
             if self._fragments is not None:
                 body = self._fragments[index].assemble(feed, spec.items)
             else:
@@ -434,9 +444,8 @@ class SiteBuilder:
             return LazyOutput(f"{formats.HTML}; charset=utf-8", updated, make, made_of)
         head, tail = page_frame(spec, feed, self.settings)
         if renderer is not None:
-            body = b"".join(renderer.pieces(spec.items))
-        else:
-            body = PAGE.render(feed, [self._articles[entry.digest] for entry in spec.items])
+            return make_output(framed_parts(head, renderer.pieces(spec.items), b"", tail), formats.HTML, updated)
+        body = PAGE.render(feed, [self._articles[entry.digest] for entry in spec.items])
         return make_output(head + body + tail, formats.HTML, updated)
 
     @property
