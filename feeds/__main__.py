@@ -1,5 +1,5 @@
-"""`python -m feedpub`: the command line."""
+"""`python -m feedpub`: the command line, as the console script runs it."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="feedpub")
+run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -286,6 +287,8 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
         f"{result.files - result.written} unchanged; {time.perf_counter() - started:.2f} s",
         err=True,
     )
+    if _ENDING is not None:  # the console script ends the process now: nothing need be freed (see `run`)
+        _ENDING.append(build)
 
 
 def require_base_url(flag: str | None, settings: Settings, what: str) -> None:
@@ -453,3 +456,36 @@ def generate(out: Path, count: int, seed: int, topics: int, providers: int, body
 
 
 GENERATED_MARKER = ".feedpub-generated"  # hidden: never read as an article
+
+
+# What a finished command leaves to the end of the process, when `run` ends it; None when `main` is
+# called some other way (a test's CliRunner), which must free what it built.
+_ENDING: list[object] | None = None
+
+
+def run() -> None:
+    """The console script: `main`, and once an export is done, an end without the interpreter's teardown.
+
+    Freeing what a cold export built (the catalogue, the documents, ~240 MB at 10k articles) and the
+    interpreter's finalisation took ~0.1 s of a 1.4 s export, with nothing left to do by then: the
+    files are in place, the fragments in the cache, the hubs told and the record written, the worker
+    pools and threads shut down. So the process ends as mypy's does (`util.hard_exit`): logging shut
+    down and the standard streams flushed, then `os._exit`. Any other command, or any failure,
+    ends the usual way."""
+    global _ENDING
+    _ENDING = []
+    try:
+        main(prog_name="feedpub")
+    except SystemExit as end:
+        if not _ENDING or end.code not in (None, 0):
+            raise
+    if not _ENDING:
+        return
+    logging.shutdown()
+    code = 0
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: what the interpreter's own exit would report
+            code = 120
+    os._exit(code)

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from feedpub.build import Build
 from feedpub.cli import main
-from tests.helpers import article_text, sample_fields
+from feedpub.settings import Settings
+from tests.helpers import article_text, loaded, sample_fields
 
 BASE = "https://news.example.com"
 
@@ -186,6 +188,33 @@ def test_python_dash_m_feeds_works(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "feedpub", "--help"], capture_output=True, text=True,
                             cwd=tmp_path, env=dict(os.environ))
     assert result.returncode == 0 and "export" in result.stdout and "serve" in result.stdout
+
+
+def test_the_console_script_ends_an_export_at_once_and_leaves_nothing_undone(
+        articles: Path, write_article: Callable[..., Path], tmp_path: Path) -> None:
+    """`run` ends a finished export with `os._exit`: the files, the cache's fragments, the record and
+    every line of the report must all be out by then; a failed export ends the usual way, with its code."""
+    out, cache = tmp_path / "out", tmp_path / "cache"
+
+    def script(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "feedpub", "export", articles, "--base-url", BASE,
+                               "--cache-dir", cache, *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+
+    first = script("--out", out)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.rstrip().splitlines()[-1].startswith("29 files in"), first.stderr
+    code, reference = run("export", articles, "--out", tmp_path / "reference", "--no-cache")
+    assert code == 0, reference
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == {
+        p.relative_to(tmp_path / "reference"): p.read_bytes() for p in (tmp_path / "reference").rglob("*") if p.is_file()}
+    again = script("--out", out)  # the record of the first is in the cache: nothing to do
+    assert again.returncode == 0 and "is up to date" in again.stderr, again.stderr
+    warm = Build(articles, Settings(base_url=BASE), cache_dir=cache)  # every fragment went to the cache
+    loaded(warm)
+    assert [renderer.rendered_items for renderer in warm.builder.fragments] == [0] * len(warm.builder.fragments)
+    write_article("broken.txt", "---\ntitle: [unclosed\n---\n")
+    strict = script("--out", out, "--strict")
+    assert strict.returncode == 1 and "(--strict): nothing written" in strict.stderr, strict.stderr
 
 
 def test_an_unchanged_rerun_stops_early_and_replays_the_report(articles: Path, write_article: Callable[..., Path],
