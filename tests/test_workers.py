@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 PARENT = """
 import os, sys, time
@@ -90,3 +91,26 @@ def test_ctrl_c_at_any_moment_of_a_pool_is_raised_once_and_never_hangs() -> None
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Exception ignored" not in done.stderr, done.stderr[-2000:]
     assert done.stdout.split() == [str(attempts)], done.stderr[-2000:]
+
+
+def _large_result(size: int) -> bytes:
+    return b"x" * size
+
+
+def test_a_worker_hands_a_chunk_s_result_over_in_one_write_where_linux_allows_it() -> None:
+    """A chunk's fragments (~1.6 MB at 200 articles) fit the result pipe, so a worker need not wait
+    for the parent to drain it turn by turn; the results are whole either way."""
+    import fcntl
+
+    import pytest
+
+    from feedpub.workers import process_pool
+
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are Linux's")
+    with process_pool(2) as pool:
+        queues: list[Any] = [pool._call_queue, pool._result_queue]  # type: ignore[attr-defined]
+        sizes = [fcntl.fcntl(queue._reader.fileno(), fcntl.F_GETPIPE_SZ) for queue in queues]
+        assert min(sizes) >= 1 << 20, sizes  # 4 MiB where the process may go past pipe-max-size
+        results = [pool.submit(_large_result, n << 20) for n in (1, 3, 6)]
+        assert [len(future.result()) for future in results] == [1 << 20, 3 << 20, 6 << 20]
