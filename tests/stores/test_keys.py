@@ -78,3 +78,14 @@ def test_a_setting_changes_the_keys_of_the_stores_that_hold_what_it_shapes(chang
                                                                              changed: set[str]) -> None:
     before, after = keys_of(PACKAGE), keys_of(PACKAGE, SETTINGS.replace(**change))
     assert {store for store in STORES if after[store] != before[store]} == changed
+
+
+def test_the_renderers_versions_in_the_keys_are_the_installed_packages() -> None:
+    """Taken from the modules (no scan of site-packages): the same versions pip installed."""
+    from importlib.metadata import version
+
+    import lxml.etree
+
+    from feedpub.stores.keys import _renderer_versions
+
+    assert _renderer_versions() == (version("feedgen"), lxml.etree.LXML_VERSION, version("python-slugify"))
