@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from .catalog.catalog import Catalog, Group
 from .catalog.records import Fields
@@ -29,7 +30,6 @@ from .reading.article import Article, Entry
 from .reading.folder import Folder, Survey
 from .reading.library import Duplicate, Library
 from .reading.loader import Loader
-from .render.site import Output, Site, SiteBuilder
 from .settings import Settings
 from .stores.databases import private_folder
 from .stores.fragment_spool import FragmentSpool
@@ -38,6 +38,9 @@ from .stores.keys import StoreKeys
 from .stores.parse_cache import ParseCache
 from .stores.saved_state import SavedState
 from .stores.write_behind import WriteBehind
+
+if TYPE_CHECKING:  # the renderers load when first needed: while the workers parse (see `load`'s `meanwhile`)
+    from .render.site import Site, SiteBuilder
 
 # Past this share of the folder changed, resuming costs more than loading: the catalog's removals
 # are a list deletion each, where a load appends and sorts once.
@@ -123,8 +126,24 @@ class Build:
         if store is None and fragments and (settings.archives or settings.everyday_api or filters):
             # Documents made when asked for take their items from here; for this process only.
             store = FragmentSpool.temporary()
-        self.builder = SiteBuilder(settings, fragments=fragments, store=store, jobs=jobs)
+        self._builder: SiteBuilder | None = None
+        self._builder_made_of = (fragments, store, jobs)
         self._site: Site = MappingProxyType({})
+
+    @property
+    def builder(self) -> SiteBuilder:
+        """What renders the site; made (and the renderers imported) when first asked for, so that a
+        cold build's workers are forked from a smaller process and start parsing sooner."""
+        if self._builder is None:
+            from .render.site import SiteBuilder
+
+            fragments, store, jobs = self._builder_made_of
+            self._builder = SiteBuilder(self.settings, fragments=fragments, store=store, jobs=jobs)
+        return self._builder
+
+    @builder.setter
+    def builder(self, builder: SiteBuilder) -> None:  # tests put the straightforward renderer in
+        self._builder = builder
 
     @property
     def site(self) -> Site:
@@ -151,13 +170,14 @@ class Build:
     # -- operations ------------------------------------------------------------------------
 
     def load(self, *, now: datetime | None = None, progress: Callable[[int], None] | None = None,
-             survey: Survey | None = None, rendering: Callable[[int], Callable[[int], None]] | None = None
-             ) -> Rebuilt:
+             survey: Survey | None = None, rendering: Callable[[int], Callable[[int], None]] | None = None,
+             meanwhile: Callable[[], None] | None = None) -> Rebuilt:
         """Read the whole folder (as `survey`ed, when given) and build the site. `progress` is told of
         each file read; `rendering`, given how many articles the render takes, returns what is told
-        of each one rendered (a progress bar's, say)."""
+        of each one rendered (a progress bar's, say). `meanwhile` is run once the parse workers have
+        their files, if there are workers (see `parallel.parse_many`)."""
         with collector_paused():  # collecting along the way was ~20% of a warm load
-            urls = self.library.load(progress=progress, survey=survey)
+            urls = self.library.load(progress=progress, survey=survey, meanwhile=meanwhile)
             del survey  # read: the library keeps each file's stamp; the rest (~20 MB at 100k) can go
             touched = self._apply(urls, now)
             touched |= self._render(now, rendering)
@@ -187,6 +207,8 @@ class Build:
     def saved_state(self) -> SavedState:
         """What this build knows, for `resume` in a later process."""
         # Documents made when asked for are made again from the catalog at the next start.
+        from .render.outputs import Output
+
         held = {path: output for path, output in self._site.items() if isinstance(output, Output)}
         return SavedState(self.keys.state(), self.library.state(), self.catalog, self.builder.state(), held)
 

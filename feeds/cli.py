@@ -107,11 +107,12 @@ def make_settings(config: Path | None, **flags: Any) -> Settings:
         raise click.ClickException(str(error)) from None
 
 
-def load_build(articles: Path, settings: Settings, *, surveyed: list[Survey] | None = None, **read: Any) -> Build:
+def load_build(articles: Path, settings: Settings, *, surveyed: list[Survey] | None = None,
+               meanwhile: Callable[[], None] | None = None, **read: Any) -> Build:
     """A build of the whole folder, as surveyed when that was done already (one walk and one stat of
     each file per command, not one for the count, one for the export's fingerprint and one to read).
     The survey is handed over in a list, which this empties: held by no caller, it goes once the files
-    are read, not after the whole build (~20 MB at 100k files)."""
+    are read, not after the whole build (~20 MB at 100k files). `meanwhile`: as `Build.load`'s."""
     from .build import Build
     from .progress import Progress
 
@@ -120,7 +121,7 @@ def load_build(articles: Path, settings: Settings, *, surveyed: list[Survey] | N
         surveyed = [build.folder.survey()]
     with Progress() as progress:
         reading = progress.reading(len(surveyed[0]))
-        build.load(progress=reading, rendering=progress.rendering, survey=surveyed.pop())
+        build.load(progress=reading, rendering=progress.rendering, survey=surveyed.pop(), meanwhile=meanwhile)
     return build
 
 
@@ -257,10 +258,11 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
         click.echo(f"{out} is up to date: no article, setting or feedpub file changed; "
                    f"{time.perf_counter() - started:.2f} s", err=True)
         return
+    # The fragments go to the cache from behind a spool, while the export is written (stores/write_behind.py).
+    # The renderers and the writer are imported while the workers parse, when there are workers.
+    build = load_build(root, settings, surveyed=surveyed, write_behind=True, meanwhile=_import_the_export, **read)
     from .export import ExportError, export_site
 
-    # The fragments go to the cache from behind a spool, while the export is written (stores/write_behind.py).
-    build = load_build(root, settings, surveyed=surveyed, write_behind=True, **read)
     summary = build.summary()
     lines = report(summary, each_duplicate=False)
     try:
@@ -289,6 +291,10 @@ def export(articles: Path | None, out: Path, config: Path | None, strict: bool, 
     )
     if _ENDING is not None:  # the console script ends the process now: nothing need be freed (see `run`)
         _ENDING.append(build)
+
+
+def _import_the_export() -> None:
+    from . import export  # noqa: F401  # and with it the renderers (render.site)
 
 
 def require_base_url(flag: str | None, settings: Settings, what: str) -> None:

@@ -72,7 +72,7 @@ class Library:
     # -- reading -------------------------------------------------------------------------
 
     def load(self, paths: Iterable[str] | None = None, *, progress: Callable[[int], None] | None = None,
-             survey: Survey | None = None) -> set[str]:
+             survey: Survey | None = None, meanwhile: Callable[[], None] | None = None) -> set[str]:
         """Read every file (or the given relative paths) and return the canonical URLs that changed.
 
         A full load also forgets files that are gone; it may be given the folder's `survey()`,
@@ -87,7 +87,8 @@ class Library:
         if full:
             for rel in self.known() - set(rels):
                 changed |= self._record(rel, None, None)
-        for rel, result, article in self.loader.read(rels, self.stamps, full=full, survey=survey, progress=progress):
+        for rel, result, article in self.loader.read(rels, self.stamps, full=full, survey=survey, progress=progress,
+                                                     meanwhile=meanwhile):
             changed |= self._record(rel, result, article)
         return changed
 

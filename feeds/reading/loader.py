@@ -36,11 +36,12 @@ class Loader:
         self.parsed_last = 0  # files actually parsed (not from the cache) by the last read
 
     def read(self, rels: list[str], stamps: dict[str, int], *, full: bool, survey: Survey | None = None,
-             progress: Callable[[int], None] | None = None) -> Iterator[Read]:
+             progress: Callable[[int], None] | None = None, meanwhile: Callable[[], None] | None = None
+             ) -> Iterator[Read]:
         """Each file's result, noting its stamp (as taken before it was read) in `stamps`.
 
         `full`: these are all the folder's files (a load), so rows of other paths may go; the
-        folder's `survey`, taken before, saves statting them again.
+        folder's `survey`, taken before, saves statting them again. `meanwhile`: as `parse_many`'s.
         """
         identities: dict[str, Identity] = {}
         if survey is not None and full:
@@ -78,7 +79,7 @@ class Loader:
         misses = [rel for rel in rels if rel not in hits]
         self.parsed_last = len(misses)
         fresh: list[parse_cache.Row] = []
-        for parsed in parse_many(self.folder, misses, jobs=self.jobs, progress=progress):
+        for parsed in parse_many(self.folder, misses, jobs=self.jobs, progress=progress, meanwhile=meanwhile):
             rel = parsed.rel
             identity = identities.get(rel)
             result = parsed.entry(self.shared)

@@ -397,6 +397,33 @@ def test_parsing_across_processes_gives_what_one_process_gives(monkeypatch: pyte
     assert {rel: parsed(parallel, rel) for rel in parallel.good} == {rel: parsed(serial, rel) for rel in serial.good}
 
 
+def test_the_work_given_to_do_meanwhile_runs_once_the_workers_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`meanwhile` (an export's imports) runs after the workers are forked and have every chunk,
+    before any result is taken; once, and not at all without workers. The results are whole."""
+    import multiprocessing
+
+    import feedpub.reading.parallel
+
+    serial = library_of(SEEDS)
+    ran: list[int] = []
+    serial.load(meanwhile=lambda: ran.append(len(multiprocessing.active_children())))
+    assert ran == []  # parsed here: nothing runs beside it
+    monkeypatch.setattr(feedpub.reading.parallel, "PARALLEL_MIN", 1)
+    parallel = library_of(SEEDS, jobs=2)
+    taken: list[str] = []
+    real_entry = feedpub.reading.parallel.Parsed.entry
+
+    def entry(self: feedpub.reading.parallel.Parsed, shared: object) -> object:
+        taken.append(self.rel)
+        return real_entry(self, shared)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feedpub.reading.parallel.Parsed, "entry", entry)
+    seen: list[tuple[int, int]] = []
+    parallel.load(meanwhile=lambda: seen.append((len(taken), len(multiprocessing.active_children()))))
+    assert seen == [(0, 2)]  # once, with both workers forked, before a result was taken
+    assert {rel: parsed(parallel, rel) for rel in parallel.good} == {rel: parsed(serial, rel) for rel in serial.good}
+
+
 def test_a_survey_made_in_a_forked_process_equals_one_made_here(articles: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
