@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from email.utils import parsedate_to_datetime
 
 # Feeds need four-digit years; anything outside is a typo, not a date.
 MIN_YEAR = 1970
@@ -91,6 +90,10 @@ def _parse_general(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         pass
+    # RFC 2822 dates are rare in front matter: `email.utils` (and with it socket, random, calendar
+    # and email.charset, ~11 ms) is imported for the first one, not before every build.
+    from email.utils import parsedate_to_datetime
+
     try:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
