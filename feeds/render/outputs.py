@@ -51,19 +51,21 @@ class Output:
     def body(self) -> bytes:
         body = self._body
         if body is None:
-            assert self._parts is not None
-            # Two threads of a server may both join it: the same bytes, and one of them is kept.
-            body = self._body = b"".join(self._parts)
-            self._parts = None
+            parts = self._parts
+            if parts is None:  # another thread joined them since: `_body` is set before `_parts` goes
+                body = self._body
+                assert body is not None
+                return body
+            # Two threads of a server may both join them: the same bytes, and one of them is kept.
+            body = b"".join(parts)
+            self._body = body
+            self._parts = None  # the body holds the bytes now: the fragments may go with their renderer's
         return body
 
     def parts(self) -> list[Buffer]:
         """The body as buffers to write out in one go (`writev`), without joining them."""
-        body, parts = self._body, self._parts
-        if body is not None:
-            return [body]
-        assert parts is not None
-        return list(parts)
+        parts = self._parts  # read once: another thread may join them meanwhile
+        return list(parts) if parts is not None else [self.body]
 
     @property
     def etag(self) -> str:

@@ -45,3 +45,26 @@ def test_an_export_writes_feeds_from_their_parts_without_joining_them(tmp_path: 
     for path, output in feeds.items():
         assert output._parts is not None, f"{path} was joined to be written"
         assert (tmp_path / "out" / path).read_bytes() == output.body
+
+
+def test_threads_that_ask_for_a_body_of_parts_at_once_all_get_it() -> None:
+    """A server's threads may serve one document at the same moment it is first joined."""
+    import threading
+
+    pieces = [bytes([n % 251]) * 997 for n in range(2000)]
+    whole = b"".join(pieces)
+    for _ in range(20):
+        made = Output.of_parts(list(pieces), "text/plain", WHEN)
+        seen: list[bytes] = []
+        start = threading.Barrier(4)
+
+        def ask(output: Output = made, got: list[bytes] = seen) -> None:
+            start.wait()
+            got.append(output.body if len(got) % 2 else b"".join(output.parts()))
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert seen == [whole] * 4
