@@ -38,6 +38,7 @@ from .stores.keys import StoreKeys
 from .stores.parse_cache import ParseCache
 from .stores.saved_state import SavedState
 from .stores.write_behind import WriteBehind
+from .workers import Crew
 
 if TYPE_CHECKING:  # the renderers load when first needed: while the workers parse (see `load`'s `meanwhile`)
     from .render.site import Site, SiteBuilder
@@ -176,11 +177,13 @@ class Build:
         each file read; `rendering`, given how many articles the render takes, returns what is told
         of each one rendered (a progress bar's, say). `meanwhile` is run once the parse workers have
         their files, if there are workers (see `parallel.parse_many`)."""
-        with collector_paused():  # collecting along the way was ~20% of a warm load
-            urls = self.library.load(progress=progress, survey=survey, meanwhile=meanwhile)
+        # The parse workers, when there are any, stay to render (see `Crew`).
+        with collector_paused(), Crew(self.library.loader.jobs) as crew:  # collecting was ~20% of a warm load
+            urls = self.library.load(progress=progress, survey=survey, meanwhile=meanwhile, crew=crew)
             del survey  # read: the library keeps each file's stamp; the rest (~20 MB at 100k) can go
+            crew.warm("feedpub.render.fragments")  # the renderers, while the catalogue is built here
             touched = self._apply(urls, now)
-            touched |= self._render(now, rendering)
+            touched |= self._render(now, rendering, crew)
         self.prune_store()
         return Rebuilt(len(self.library.good), frozenset(touched), frozenset(), self.builder.rendered_last)
 
@@ -258,8 +261,8 @@ class Build:
         touched |= self.catalog.advance(moment)
         return touched
 
-    def _render(self, now: datetime | None, rendering: Callable[[int], Callable[[int], None]] | None = None
-                ) -> set[Group]:
+    def _render(self, now: datetime | None, rendering: Callable[[int], Callable[[int], None]] | None = None,
+                crew: Crew | None = None) -> set[Group]:
         """Build the site from the catalog; returns groups that changed on the way (files whose
         version was gone from under their entries, read again)."""
         touched: set[Group] = set()
@@ -271,7 +274,10 @@ class Build:
             plan = self.builder.plan(self.catalog, keep=list(came.values()) if self.filters else ())
             gone: list[str] = []
             progress = rendering(len(plan.needed)) if rendering is not None and plan.needed else None
-            self.builder.render_items(plan, self._noting(self._articles(plan.needed, gone, progress), came, fields))
+            self.builder.render_items(plan, self._noting(self._articles(plan.needed, gone, progress), came, fields),
+                                      crew=crew)
+            if crew is not None:
+                crew.close()  # rendered: the workers need not wait through the assembly and the writing
             if not gone:
                 self._site = self.builder.assemble(plan)
                 self._update_records(came, went, fields)

@@ -126,6 +126,59 @@ def _widen_pipes(pool: ProcessPoolExecutor) -> None:
                 continue
 
 
+class Crew:
+    """Worker processes one build's steps share: forked when the first step asks (the parse), while
+    this process is still small, and handed to the next (the render).
+
+    A pool forked for the render was forked from the whole read folder (~240 MB at 10k articles):
+    every page this process then wrote (a reference count is a write) was copied first, ~22,000
+    copy-on-write faults in the render at 10k, and the workers started cold. The parse workers were
+    forked before any article was read; they import the renderers while this process builds the
+    catalogue (`warm`). A step that needs workers forked later (they inherit a spool's descriptor)
+    closes the crew and forks its own.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def pool(self) -> ProcessPoolExecutor:
+        """The workers, forked now if they are not yet."""
+        if self._pool is None:
+            self._pool = process_pool(self.jobs)
+        return self._pool
+
+    def warm(self, module: str) -> None:
+        """Have the workers, if they are forked, import `module` now, without waiting for them: the
+        tasks go one per idle worker, and any later task waits behind them."""
+        if self._pool is not None:
+            for _ in range(self.jobs):
+                self._pool.submit(_imported, module)
+
+    def close(self, *, cancel: bool = False) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            with signals_held():
+                pool.shutdown(wait=True, cancel_futures=cancel)
+
+    def __enter__(self) -> Crew:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self.close(cancel=kind is not None)  # as `process_pool`'s: an error drops the tasks not started
+
+
+def _imported(module: str) -> None:
+    """In a worker: `module` imported (a module itself could not be sent back)."""
+    import importlib
+
+    importlib.import_module(module)
+
+
 def stop_now(pool: ProcessPoolExecutor) -> None:
     """End a pool whose start failed part way (a second fork refused: a pids limit, no memory): the
     workers already forked wait on their queue, the pool's manager thread that would stop them was

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..stores import parse_cache
 from .article import Article, Entry
 from .article_file import ParsedFile
 from .folder import Survey
 from .loader import Loader, Result
+
+if TYPE_CHECKING:
+    from ..workers import Crew
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +76,8 @@ class Library:
     # -- reading -------------------------------------------------------------------------
 
     def load(self, paths: Iterable[str] | None = None, *, progress: Callable[[int], None] | None = None,
-             survey: Survey | None = None, meanwhile: Callable[[], None] | None = None) -> set[str]:
+             survey: Survey | None = None, meanwhile: Callable[[], None] | None = None,
+             crew: Crew | None = None) -> set[str]:
         """Read every file (or the given relative paths) and return the canonical URLs that changed.
 
         A full load also forgets files that are gone; it may be given the folder's `survey()`,
@@ -88,7 +93,7 @@ class Library:
             for rel in self.known() - set(rels):
                 changed |= self._record(rel, None, None)
         for rel, result, article in self.loader.read(rels, self.stamps, full=full, survey=survey, progress=progress,
-                                                     meanwhile=meanwhile):
+                                                     meanwhile=meanwhile, crew=crew):
             changed |= self._record(rel, result, article)
         return changed
 

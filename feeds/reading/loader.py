@@ -18,6 +18,7 @@ from .parallel import PARALLEL_MIN, parse_many
 
 if TYPE_CHECKING:
     from ..stores.parse_cache import ParseCache
+    from ..workers import Crew
 
 Result = Entry | str | None  # what the library keeps of a file: its entry, why it is bad, or no file
 # A file, its result, and its full article when it must stay in memory: the article, or its packed
@@ -36,12 +37,12 @@ class Loader:
         self.parsed_last = 0  # files actually parsed (not from the cache) by the last read
 
     def read(self, rels: list[str], stamps: dict[str, int], *, full: bool, survey: Survey | None = None,
-             progress: Callable[[int], None] | None = None, meanwhile: Callable[[], None] | None = None
-             ) -> Iterator[Read]:
+             progress: Callable[[int], None] | None = None, meanwhile: Callable[[], None] | None = None,
+             crew: Crew | None = None) -> Iterator[Read]:
         """Each file's result, noting its stamp (as taken before it was read) in `stamps`.
 
         `full`: these are all the folder's files (a load), so rows of other paths may go; the
-        folder's `survey`, taken before, saves statting them again. `meanwhile`: as `parse_many`'s.
+        folder's `survey`, taken before, saves statting them again. `meanwhile`, `crew`: as `parse_many`'s.
         """
         identities: dict[str, Identity] = {}
         if survey is not None and full:
@@ -79,7 +80,8 @@ class Loader:
         misses = [rel for rel in rels if rel not in hits]
         self.parsed_last = len(misses)
         fresh: list[parse_cache.Row] = []
-        for parsed in parse_many(self.folder, misses, jobs=self.jobs, progress=progress, meanwhile=meanwhile):
+        for parsed in parse_many(self.folder, misses, jobs=self.jobs, progress=progress, meanwhile=meanwhile,
+                                 crew=crew):
             rel = parsed.rel
             identity = identities.get(rel)
             result = parsed.entry(self.shared)

@@ -8,11 +8,12 @@ packed only if the cache is to store it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 from ..stores import parse_cache
 from ..stores.packing import article_values, entry_from_fresh, entry_row_of, pack, shared_entry
-from ..workers import process_pool
+from ..workers import Crew, process_pool
 from .article import Article, Entry, digest_of_packed
 from .article_file import ParsedFile
 from .folder import Folder, Outcome
@@ -76,15 +77,17 @@ class Parsed:
 
 
 def parse_many(folder: Folder, rels: list[str], *, jobs: int, progress: Callable[[int], None] | None = None,
-               meanwhile: Callable[[], None] | None = None) -> Iterator[Parsed]:
-    """Parse each file, in order; across `jobs` processes when there are at least `PARALLEL_MIN`.
+               meanwhile: Callable[[], None] | None = None, crew: Crew | None = None) -> Iterator[Parsed]:
+    """Parse each file, in order; across `jobs` processes when there are at least `PARALLEL_MIN`
+    (the `crew`'s, which stay for the build's next step, when one is given).
 
     With workers, `meanwhile` is run here once they have every chunk: this process's own start-up
     work (an export imports its renderers and writer, ~70 ms at 10k) then takes a core the workers
     leave free while the first results come, instead of adding to the time before they start."""
     if jobs > 1 and len(rels) >= PARALLEL_MIN:
         chunks = [rels[i : i + _CHUNK] for i in range(0, len(rels), _CHUNK)]
-        with process_pool(jobs) as pool:
+        with ExitStack() as stack:
+            pool = crew.pool() if crew is not None else stack.enter_context(process_pool(jobs))
             work = [(folder.root, folder.max_bytes, folder.extras, chunk) for chunk in chunks]
             results_in_order = pool.map(_parse_chunk, work)  # every chunk submitted: the workers start
             if meanwhile is not None:

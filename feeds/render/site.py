@@ -28,7 +28,7 @@ from ..settings import Settings
 from ..stores.fragment_spool import FragmentSpool, SpoolAppender
 from ..stores.fragment_store import Fragments
 from ..stores.write_behind import WriteBehind
-from ..workers import ordered_map, process_pool
+from ..workers import Crew, ordered_map, process_pool
 from . import formats
 from .api import ApiPages
 from .feed import EPOCH, Feed
@@ -277,13 +277,13 @@ class SiteBuilder:
 
     # -- 2. render the items ---------------------------------------------------------------
 
-    def render_items(self, plan: Plan, chunks: Iterable[Mapping[str, Article]]) -> None:
+    def render_items(self, plan: Plan, chunks: Iterable[Mapping[str, Article]], *, crew: Crew | None = None) -> None:
         """Render the items (and index lines) the plan needs, from its articles by digest, a chunk at a
-        time; across processes when there are many."""
+        time; across processes when there are many (the `crew`'s, when it can take them)."""
         latest = {entry.digest for entry in plan.feeds[0][1].items[:LATEST]}
         parallel = self._fragments is not None and self.jobs > 1 and len(plan.needed) >= PARALLEL_RENDER_MIN
         if parallel:
-            self._render_across_processes(chunks, latest, plan.held)
+            self._render_across_processes(chunks, latest, plan.held, crew)
             return
         for articles in chunks:
             for digest, article in articles.items():
@@ -300,10 +300,12 @@ class SiteBuilder:
                     renderer.add(todo, renderer.fmt.items(self._template, [articles[d] for d in todo]), hold=plan.held)
 
     def _render_across_processes(self, chunks: Iterable[Mapping[str, Article]], latest: set[str],
-                                 held: frozenset[str]) -> None:
+                                 held: frozenset[str], crew: Crew | None) -> None:
         assert self._fragments is not None
         names = tuple(renderer.fmt.name for renderer in self._item_renderers)
         spool = self._spool_for_workers()
+        if spool is not None and crew is not None:
+            crew.close()  # workers that write into the spool must be forked with its file: new ones, below
         appender: SpoolAppender | None = None  # set below, before the first job is made
 
         def jobs() -> Iterable[ChunkJob]:
@@ -327,7 +329,8 @@ class SiteBuilder:
             appender = stack.enter_context(spool.appending()) if spool is not None else None
             if appender is not None:
                 stack.enter_context(appending_workers(appender))
-            pool = stack.enter_context(process_pool(self.jobs))
+            # The crew's workers when they can take the chunks (no spool to inherit), else new ones.
+            pool = crew.pool() if crew is not None and spool is None else stack.enter_context(process_pool(self.jobs))
             for index, pieces in enumerate(ordered_map(pool, render_chunk, jobs(), ahead=4 * self.jobs)):
                 chunk = digests[index]
                 digests[index] = []  # done with: the list of chunks does not grow with the corpus

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -136,6 +137,41 @@ def test_fragments_rendered_across_processes_are_identical(monkeypatch: pytest.M
     assert fragments_of(parallel)["rss"].rendered_items > 100
     assert sum(placed) == sum(renderer.rendered_items for renderer in parallel.builder._item_renderers)
     plain = Build(SEEDS, Settings())
+    plain.builder = SiteBuilder(plain.settings, fragments=False)
+    assert fast == {p: o.body for p, o in loaded(plain, now=NOW).items()}
+
+
+@pytest.mark.parametrize("archives", [False, True], ids=["crew", "spool"])
+def test_the_parse_workers_render_too_unless_a_spool_needs_workers_of_its_own(
+        monkeypatch: pytest.MonkeyPatch, archives: bool) -> None:
+    """Without a spool the render's chunks go to the workers that parsed (one pool, forked while the
+    process was small); with one, the render forks workers that inherit its file. Same bytes either way."""
+    import feedpub.reading.parallel
+    import feedpub.render.site
+    import feedpub.workers
+
+    monkeypatch.setattr(feedpub.reading.parallel, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(feedpub.render.site, "PARALLEL_RENDER_MIN", 1)
+    pools: list[str] = []
+
+    def counting(where: str) -> Any:
+        real = sys.modules[where].process_pool
+
+        def counted(jobs: int) -> Any:
+            pools.append(where)
+            return real(jobs)
+
+        return counted
+
+    for where in ("feedpub.workers", "feedpub.reading.parallel", "feedpub.render.site"):
+        monkeypatch.setattr(sys.modules[where], "process_pool", counting(where))
+    settings = Settings(archives=archives, archive_size=20)
+    parallel = Build(SEEDS, settings, jobs=2)
+    fast = {p: o.body for p, o in loaded(parallel, now=NOW).items()}
+    assert fragments_of(parallel)["rss"].rendered_items > 100
+    # The crew's pool (made in `workers`), and for the spool's render one of the render's own.
+    assert pools == (["feedpub.workers", "feedpub.render.site"] if archives else ["feedpub.workers"])
+    plain = Build(SEEDS, settings)
     plain.builder = SiteBuilder(plain.settings, fragments=False)
     assert fast == {p: o.body for p, o in loaded(plain, now=NOW).items()}
 
