@@ -201,7 +201,8 @@ def _worker_started(parent: int) -> None:
             import ctypes
 
             # The signal comes when the thread that forked this worker ends: a pool lives inside one
-            # call (parse_many, render_items), in the thread that made it, so that is the parent's end.
+            # call (parse_many, render_items, a build's `load` for its `Crew`), in the thread that made
+            # it, so that is the parent's end.
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
