@@ -25,7 +25,7 @@ from .render.outputs import Buffer, Document, LazyOutput
 from .stores.fragment_spool import FragmentSpool, read_places
 from .stores.fragment_store import Fragments
 from .stores.write_behind import WriteBehind
-from .workers import process_pool, signals_held, stop_now
+from .workers import process_pool, shut_down, stop_now
 
 MIN_DOCUMENTS = 500  # fewer archive documents than this are written sooner than workers start
 BATCH = 16  # documents sent to a worker at once: a task's round trip costs ~100 µs of the parent's time
@@ -118,8 +118,7 @@ class DocumentWriters:
 
     def close(self, *, cancel: bool = False) -> None:
         """Stop the workers once their documents are written (`cancel`: drop those not started)."""
-        with signals_held():
-            self._pool.shutdown(wait=True, cancel_futures=cancel)
+        shut_down(self._pool, cancel=cancel)
 
 
 def write_documents(jobs: list[Job]) -> list[tuple[int, int] | None]:

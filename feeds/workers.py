@@ -92,8 +92,7 @@ def process_pool(jobs: int) -> ProcessPoolExecutor:
             # On an error or Ctrl-C, the tasks not started are dropped: waiting for every chunk
             # `map` queued would keep an interrupted build running for as long as the whole. The
             # wait is for the chunks under way, one per worker, a few milliseconds each.
-            with signals_held():
-                self.shutdown(wait=True, cancel_futures=kind is not None)
+            shut_down(self, cancel=kind is not None)
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     return Pool(max_workers=jobs, mp_context=context, initializer=_worker_started, initargs=(os.getpid(),))
@@ -142,10 +141,6 @@ class Crew:
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
 
-    @property
-    def started(self) -> bool:
-        return self._pool is not None
-
     def pool(self) -> ProcessPoolExecutor:
         """The workers, forked now if they are not yet."""
         if self._pool is None:
@@ -162,14 +157,20 @@ class Crew:
     def close(self, *, cancel: bool = False) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
-            with signals_held():
-                pool.shutdown(wait=True, cancel_futures=cancel)
+            shut_down(pool, cancel=cancel)
 
     def __enter__(self) -> Crew:
         return self
 
     def __exit__(self, kind: object, *_: object) -> None:
         self.close(cancel=kind is not None)  # as `process_pool`'s: an error drops the tasks not started
+
+
+def shut_down(pool: ProcessPoolExecutor, *, cancel: bool) -> None:
+    """Wait for the pool's workers to finish their tasks (`cancel`: drop those not started) and end,
+    with Ctrl-C and SIGTERM held meanwhile (see `signals_held`)."""
+    with signals_held():
+        pool.shutdown(wait=True, cancel_futures=cancel)
 
 
 def _imported(module: str) -> None:

@@ -306,6 +306,7 @@ class SiteBuilder:
         spool = self._spool_for_workers()
         if spool is not None and crew is not None:
             crew.close()  # workers that write into the spool must be forked with its file: new ones, below
+            crew = None
         appender: SpoolAppender | None = None  # set below, before the first job is made
 
         def jobs() -> Iterable[ChunkJob]:
@@ -329,8 +330,7 @@ class SiteBuilder:
             appender = stack.enter_context(spool.appending()) if spool is not None else None
             if appender is not None:
                 stack.enter_context(appending_workers(appender))
-            # The crew's workers when they can take the chunks (no spool to inherit), else new ones.
-            pool = crew.pool() if crew is not None and spool is None else stack.enter_context(process_pool(self.jobs))
+            pool = crew.pool() if crew is not None else stack.enter_context(process_pool(self.jobs))
             for index, pieces in enumerate(ordered_map(pool, render_chunk, jobs(), ahead=4 * self.jobs)):
                 chunk = digests[index]
                 digests[index] = []  # done with: the list of chunks does not grow with the corpus
